@@ -1,0 +1,23 @@
+//! Build script: Tauri's context generation, plus one permission per app command so that
+//! `capabilities/` can grant the window exactly the commands it uses and nothing else.
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "auth_status",
+    "sign_in",
+    "sign_out",
+    "refresh_account",
+    "cli_token_source",
+    "import_cli_token",
+    "get_settings",
+    "set_theme",
+    "open_external",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("failed to run tauri-build");
+}

@@ -1,0 +1,299 @@
+//! The Hugging Face HTTP client: Hub and router. No Tauri in here.
+//!
+//! Every request goes through [`HfClient`], which owns one connection pool (reqwest + rustls)
+//! and the configured [`Endpoints`]. Failures become an [`AppError`] whose code says what went
+//! wrong in a way the UI can explain (see [`error_from_response`]).
+
+pub mod whoami;
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::StatusCode;
+
+use crate::config::Endpoints;
+use crate::error::{scrub, AppError, AppResult, ErrorCode};
+use crate::secrets::Secret;
+
+pub use whoami::{Account, Org, Plan};
+
+/// How long a small JSON call (whoami, a mapping) may take in all.
+const SHORT_CALL_TIMEOUT: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Avatars bigger than this are not worth keeping.
+const MAX_AVATAR_BYTES: usize = 512 * 1024;
+
+#[derive(Clone)]
+pub struct HfClient {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+}
+
+impl HfClient {
+    pub fn new(endpoints: Endpoints) -> AppResult<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(|e| AppError::internal(format!("HTTP client setup failed: {e}")))?;
+        Ok(Self { http, endpoints })
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// `GET /api/whoami-v2`: who owns `token`, their plan, organisations and the token's rights.
+    pub async fn whoami(&self, token: &Secret) -> AppResult<whoami::WhoAmI> {
+        let url = self.endpoints.hub_url("api/whoami-v2");
+        let response = self
+            .http
+            .get(&url)
+            .bearer_auth(token.expose())
+            .timeout(SHORT_CALL_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, "Hugging Face"))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| transport_error(&e, "Hugging Face"))?;
+        if !status.is_success() {
+            return Err(error_from_response(status, &headers, &body, "Hugging Face"));
+        }
+        if looks_like_html(&headers, &body) {
+            return Err(html_error(status, "Hugging Face"));
+        }
+        serde_json::from_str(&body).map_err(|e| {
+            AppError::new(
+                ErrorCode::BadResponse,
+                format!(
+                    "Hugging Face answered with data the app does not understand ({e}). Is the Hub URL right?"
+                ),
+            )
+        })
+    }
+
+    /// Downloads an avatar (no credentials sent) and returns it as a `data:` URL, so the UI
+    /// can show it under a CSP that allows no remote images, and offline.
+    pub async fn fetch_avatar(&self, avatar_url: &str) -> Option<String> {
+        let url = if avatar_url.starts_with('/') {
+            self.endpoints.hub_url(avatar_url)
+        } else {
+            avatar_url.to_string()
+        };
+        let parsed = url::Url::parse(&url).ok()?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return None;
+        }
+        let response = self
+            .http
+            .get(parsed)
+            .timeout(SHORT_CALL_TIMEOUT)
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let mime = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())?;
+        if !matches!(
+            mime.as_str(),
+            "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/svg+xml"
+        ) {
+            return None;
+        }
+        let bytes = response.bytes().await.ok()?;
+        if bytes.len() > MAX_AVATAR_BYTES {
+            return None;
+        }
+        use base64::Engine;
+        Some(format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        ))
+    }
+}
+
+/// An error from the connection itself: nothing came back.
+pub fn transport_error(err: &reqwest::Error, who: &str) -> AppError {
+    if err.is_timeout() {
+        AppError::new(
+            ErrorCode::Timeout,
+            format!("{who} did not answer in time."),
+        )
+    } else if err.is_connect() || err.is_request() {
+        AppError::new(
+            ErrorCode::Network,
+            format!("Could not reach {who}. Check your internet connection."),
+        )
+    } else {
+        AppError::new(
+            ErrorCode::Network,
+            format!("The connection to {who} failed while reading its answer."),
+        )
+    }
+}
+
+pub fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
+    let ct_html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("text/html"));
+    let start = body.trim_start().get(..15).unwrap_or("").to_ascii_lowercase();
+    ct_html || start.starts_with("<!doctype html") || start.starts_with("<html")
+}
+
+fn html_error(status: StatusCode, who: &str) -> AppError {
+    AppError::new(
+        ErrorCode::BadResponse,
+        format!(
+            "{who} answered with a web page instead of data (HTTP {}). The service or a proxy in between may be having trouble.",
+            status.as_u16()
+        ),
+    )
+}
+
+/// The human part of an error body: `error` (a string or `{message}`), `detail`, `message`, or
+/// the plain text. Scrubbed of anything secret-looking and cut short.
+pub fn error_detail(body: &str) -> Option<String> {
+    let text = match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(v) => {
+            let pick = |v: &serde_json::Value| -> Option<String> {
+                match v {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Object(o) => o
+                        .get("message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_string),
+                    serde_json::Value::Array(a) => a.first().and_then(|x| {
+                        x.get("msg")
+                            .or_else(|| x.get("message"))
+                            .and_then(|m| m.as_str())
+                            .map(str::to_string)
+                    }),
+                    _ => None,
+                }
+            };
+            ["error", "detail", "message"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(pick))
+        }
+        Err(_) => Some(body.trim().to_string()),
+    }?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| scrub(text, 300))
+}
+
+/// Turns a non-success answer into an error the UI can explain.
+pub fn error_from_response(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    who: &str,
+) -> AppError {
+    if looks_like_html(headers, body) {
+        return html_error(status, who);
+    }
+    let detail = error_detail(body);
+    let said = |default: &str| match &detail {
+        Some(d) => format!("{default} {who} said: “{d}”"),
+        None => default.to_string(),
+    };
+    let code = status.as_u16();
+    match code {
+        401 => AppError::new(
+            ErrorCode::Unauthorized,
+            said(&format!("{who} did not accept the token (HTTP 401)." )),
+        ),
+        402 => AppError::new(
+            ErrorCode::PaymentRequired,
+            said("The monthly included credits are used up (HTTP 402)."),
+        ),
+        403 => AppError::new(
+            ErrorCode::Forbidden,
+            said("The token is not allowed to do this (HTTP 403)."),
+        ),
+        404 => AppError::new(ErrorCode::NotFound, said("Not found (HTTP 404).")),
+        429 => AppError::new(
+            ErrorCode::RateLimited,
+            said("Too many requests (HTTP 429)."),
+        ),
+        400 | 422 => AppError::new(
+            ErrorCode::InvalidRequest,
+            said(&format!("The request was rejected (HTTP {code}).")),
+        ),
+        500..=599 => AppError::new(
+            ErrorCode::ServerError,
+            said(&format!("{who} had a problem (HTTP {code}).")),
+        ),
+        _ => AppError::new(
+            ErrorCode::BadResponse,
+            said(&format!("Unexpected answer (HTTP {code}).")),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+        h
+    }
+
+    #[test]
+    fn maps_documented_statuses() {
+        let json = headers("application/json");
+        let cases = [
+            (401, r#"{"error":"Invalid credentials in Authorization header"}"#, ErrorCode::Unauthorized),
+            (402, r#"{"error":"You have depleted your monthly included credits."}"#, ErrorCode::PaymentRequired),
+            (403, r#"{"error":"This authentication method does not have sufficient permissions"}"#, ErrorCode::Forbidden),
+            (404, r#"{"error":"Model X does not exist"}"#, ErrorCode::NotFound),
+            (422, r#"{"error":{"message":"Input validation error"}}"#, ErrorCode::InvalidRequest),
+            (429, "slow down", ErrorCode::RateLimited),
+            (503, r#"{"detail":"Model is loading"}"#, ErrorCode::ServerError),
+        ];
+        for (status, body, code) in cases {
+            let err = error_from_response(StatusCode::from_u16(status).unwrap(), &json, body, "Hugging Face");
+            assert_eq!(err.code, code, "HTTP {status}");
+        }
+    }
+
+    #[test]
+    fn keeps_the_servers_words() {
+        let err = error_from_response(
+            StatusCode::UNAUTHORIZED,
+            &headers("application/json"),
+            r#"{"error":"Invalid credentials in Authorization header"}"#,
+            "Hugging Face",
+        );
+        assert!(err.message.contains("Invalid credentials in Authorization header"), "{}", err.message);
+    }
+
+    #[test]
+    fn html_pages_are_bad_responses_whatever_the_status() {
+        let page = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>";
+        for ct in ["text/html; charset=utf-8", "application/octet-stream"] {
+            let err = error_from_response(StatusCode::BAD_GATEWAY, &headers(ct), page, "Hugging Face");
+            assert_eq!(err.code, ErrorCode::BadResponse);
+            assert!(!err.message.contains("<html"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn error_detail_never_echoes_a_token() {
+        let d = error_detail(r#"{"error":"token hf_abcdefghijklmnopqrst is revoked"}"#).unwrap();
+        assert!(!d.contains("hf_abcdefghijklmnopqrst"), "{d}");
+    }
+}

@@ -1,0 +1,66 @@
+//! Switchboard: a desktop playground for Hugging Face Inference Providers.
+//!
+//! Two layers. Domain modules know nothing of Tauri and are unit-tested directly:
+//! [`config`], [`error`], [`secrets`], [`settings`], [`hf`], [`auth`], [`links`].
+//! [`commands`] is the thin IPC layer over them.
+
+pub mod auth;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod hf;
+pub mod links;
+pub mod secrets;
+pub mod settings;
+
+use tauri::Manager;
+use tauri_plugin_log::{Target, TargetKind};
+
+fn log_plugin<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    // Logs go to the data folder's `logs/` when it is overridden (tests look there), else to
+    // the OS log folder. Nothing secret is ever logged.
+    let file = match std::env::var(config::ENV_DATA_DIR) {
+        Ok(dir) if !dir.trim().is_empty() => Target::new(TargetKind::Folder {
+            path: std::path::Path::new(&dir).join("logs"),
+            file_name: Some("switchboard".into()),
+        }),
+        _ => Target::new(TargetKind::LogDir {
+            file_name: Some("switchboard".into()),
+        }),
+    };
+    tauri_plugin_log::Builder::new()
+        .clear_targets()
+        .target(file)
+        .target(Target::new(TargetKind::Stderr))
+        .level(log::LevelFilter::Info)
+        .level_for("hyper", log::LevelFilter::Warn)
+        .level_for("reqwest", log::LevelFilter::Warn)
+        .build()
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tauri::Builder::default()
+        .plugin(log_plugin())
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_opener::init())
+        .setup(|app| {
+            let state = commands::init(app.handle())?;
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::auth_status,
+            commands::sign_in,
+            commands::sign_out,
+            commands::refresh_account,
+            commands::cli_token_source,
+            commands::import_cli_token,
+            commands::get_settings,
+            commands::set_theme,
+            commands::open_external,
+        ])
+        .run(tauri::generate_context!())
+        .expect("error while running Switchboard");
+}
