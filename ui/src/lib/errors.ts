@@ -1,0 +1,81 @@
+// Error codes from the Rust side, in the user's words, with what to do next.
+import type { AppError } from "../bindings/AppError";
+import type { ErrorCode } from "../bindings/ErrorCode";
+import type { Link } from "../bindings/Link";
+
+export interface ErrorText {
+  title: string;
+  /** What the user can do about it. */
+  hint: string;
+  /** A page that helps, opened in the browser. */
+  link?: { to: Link; label: string };
+}
+
+const TEXTS: Record<ErrorCode, ErrorText> = {
+  token_empty: { title: "Paste your token first", hint: "Copy an access token from your Hugging Face settings and paste it here." },
+  token_malformed: {
+    title: "That isn’t a Hugging Face token",
+    hint: "Access tokens start with “hf_”. Copy the whole token from your Hugging Face settings.",
+    link: { to: "tokens", label: "Open my tokens" },
+  },
+  unauthorized: {
+    title: "Hugging Face didn’t accept this token",
+    hint: "It may be mistyped, revoked or expired. Create a new one and paste it here.",
+    link: { to: "new_token", label: "Create a token" },
+  },
+  forbidden: {
+    title: "This token lacks a permission",
+    hint: "Create a fine-grained token with “Make calls to Inference Providers” ticked.",
+    link: { to: "new_token", label: "Create a token" },
+  },
+  payment_required: {
+    title: "Your monthly included credits are used up",
+    hint: "Free accounts get $0.10 a month and PRO accounts $2.00 (as Hugging Face stated in August 2025). Add credits or subscribe to PRO to go on, or use a provider’s own key.",
+    link: { to: "billing", label: "Open billing" },
+  },
+  rate_limited: { title: "Too many requests", hint: "Wait a little and try again." },
+  not_found: { title: "Not found", hint: "The model or provider may not exist or no longer be served." },
+  invalid_request: { title: "The request was rejected", hint: "Check the parameters and try again." },
+  server_error: { title: "The service is having trouble", hint: "This is usually temporary. Try again in a moment." },
+  bad_response: {
+    title: "Unexpected answer",
+    hint: "The service (or a proxy between you and it) answered with something that isn’t data. Try again later.",
+  },
+  network: { title: "No connection", hint: "Check your internet connection and try again." },
+  timeout: { title: "No answer in time", hint: "The service is slow right now. Try again." },
+  keyring_unavailable: {
+    title: "The system keyring isn’t available",
+    hint: "Switchboard keeps tokens only in your system keyring, never in a plain file. You can keep the token for this session only: you will paste it again next time.",
+  },
+  not_signed_in: { title: "You’re signed out", hint: "Sign in with a Hugging Face token." },
+  no_cli_token: {
+    title: "No huggingface-cli token found",
+    hint: "Run “huggingface-cli login” or set HF_TOKEN, or paste a token instead.",
+  },
+  forbidden_url: { title: "Couldn’t open the page", hint: "Open it yourself in a browser." },
+  io: { title: "Couldn’t read or write a file", hint: "Check that the disk isn’t full and the data folder is writable." },
+  internal: { title: "Something went wrong", hint: "This is a bug in Switchboard. Try again; if it persists, please report it." },
+};
+
+const CODES = new Set(Object.keys(TEXTS));
+
+export function isAppError(e: unknown): e is AppError {
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as AppError).code === "string" &&
+    CODES.has((e as AppError).code) &&
+    typeof (e as AppError).message === "string"
+  );
+}
+
+/** Anything thrown by an IPC call, as an AppError. */
+export function toAppError(e: unknown): AppError {
+  if (isAppError(e)) return { code: e.code, message: e.message };
+  const message = e instanceof Error ? e.message : typeof e === "string" ? e : "Unknown error";
+  return { code: "internal", message };
+}
+
+export function errorText(code: ErrorCode): ErrorText {
+  return TEXTS[code];
+}
