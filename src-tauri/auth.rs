@@ -185,7 +185,10 @@ impl Auth {
     }
 
     async fn sign_in_with(&self, token: Secret, storage: Storage) -> AppResult<AuthStatus> {
-        let account = self.fetch_account(&token).await.map_err(explain_sign_in_error)?;
+        let account = self
+            .fetch_account(&token)
+            .await
+            .map_err(explain_sign_in_error)?;
         self.secrets.set(HF_TOKEN_ENTRY, &token, storage)?;
         set_typed(&*self.store, KEY_ACCOUNT, &account)?;
         log::info!(
@@ -237,7 +240,10 @@ impl Auth {
 }
 
 fn not_signed_in() -> AppError {
-    AppError::new(ErrorCode::NotSignedIn, "Sign in with a Hugging Face token first.")
+    AppError::new(
+        ErrorCode::NotSignedIn,
+        "Sign in with a Hugging Face token first.",
+    )
 }
 
 /// Words specific to a token check: a 401 at sign-in means this token is wrong.
@@ -262,7 +268,10 @@ mod tests {
 
     #[test]
     fn token_shapes() {
-        assert_eq!(normalize_token("  ").unwrap_err().code, ErrorCode::TokenEmpty);
+        assert_eq!(
+            normalize_token("  ").unwrap_err().code,
+            ErrorCode::TokenEmpty
+        );
         assert_eq!(
             normalize_token("sk-abc123456789").unwrap_err().code,
             ErrorCode::TokenMalformed
@@ -271,7 +280,10 @@ mod tests {
             normalize_token("hf_abc def123456").unwrap_err().code,
             ErrorCode::TokenMalformed
         );
-        assert_eq!(normalize_token("hf_x").unwrap_err().code, ErrorCode::TokenMalformed);
+        assert_eq!(
+            normalize_token("hf_x").unwrap_err().code,
+            ErrorCode::TokenMalformed
+        );
         // Pasted with a newline and spaces around it: fine.
         let t = normalize_token("\n hf_AbCdEfGhIjKlMnOp \r\n").unwrap();
         assert_eq!(t.expose(), "hf_AbCdEfGhIjKlMnOp");
@@ -303,11 +315,17 @@ mod tests {
             PathBuf::from("/x/huggingface/token")
         );
         assert_eq!(
-            cli_token_path(&env_of(&[("HF_HOME", "/hf"), ("XDG_CACHE_HOME", "/x")]), home),
+            cli_token_path(
+                &env_of(&[("HF_HOME", "/hf"), ("XDG_CACHE_HOME", "/x")]),
+                home
+            ),
             PathBuf::from("/hf/token")
         );
         assert_eq!(
-            cli_token_path(&env_of(&[("HF_TOKEN_PATH", "/t"), ("HF_HOME", "/hf")]), home),
+            cli_token_path(
+                &env_of(&[("HF_TOKEN_PATH", "/t"), ("HF_HOME", "/hf")]),
+                home
+            ),
             PathBuf::from("/t")
         );
     }
@@ -317,7 +335,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("token"), "hf_fromFile0000wxyz\n").unwrap();
         let hf_home = dir.path().to_str().unwrap();
-        let (s, src) = find_cli_token(&env_of(&[("HF_HOME", hf_home)]), Path::new("/nowhere")).unwrap();
+        let (s, src) =
+            find_cli_token(&env_of(&[("HF_HOME", hf_home)]), Path::new("/nowhere")).unwrap();
         assert_eq!(s.expose(), "hf_fromFile0000wxyz");
         assert_eq!(src.last4, "wxyz");
         assert!(src.source.ends_with("token"));
@@ -326,7 +345,10 @@ mod tests {
             Path::new("/nowhere"),
         )
         .unwrap();
-        assert_eq!((s.expose(), src.source.as_str()), ("hf_fromEnv00001234", "HF_TOKEN"));
+        assert_eq!(
+            (s.expose(), src.source.as_str()),
+            ("hf_fromEnv00001234", "HF_TOKEN")
+        );
         assert!(find_cli_token(&env_of(&[]), Path::new("/nowhere")).is_none());
     }
 }

@@ -147,8 +147,7 @@ mod tests {
             "https://huggingface.co/api/whoami-v2"
         );
         assert_eq!(
-            c.endpoints
-                .provider_base("groq", "https://api.groq.com/"),
+            c.endpoints.provider_base("groq", "https://api.groq.com/"),
             "https://api.groq.com"
         );
     }
@@ -158,7 +157,10 @@ mod tests {
         let c = cfg(&[
             (ENV_HUB_URL, "http://127.0.0.1:9/"),
             (ENV_ROUTER_URL, "http://127.0.0.1:9/router"),
-            (ENV_PROVIDER_BASE_URL, "http://127.0.0.1:9/direct/{provider}/"),
+            (
+                ENV_PROVIDER_BASE_URL,
+                "http://127.0.0.1:9/direct/{provider}/",
+            ),
             (ENV_DATA_DIR, "/tmp/sb"),
         ])
         .unwrap();

@@ -51,6 +51,9 @@ mod tests {
             Link::NewToken.url(&e),
             "https://huggingface.co/settings/tokens/new?ownUserPermissions=inference.serverless.write&tokenType=fineGrained"
         );
-        assert_eq!(Link::Billing.url(&e), "https://huggingface.co/settings/billing");
+        assert_eq!(
+            Link::Billing.url(&e),
+            "https://huggingface.co/settings/billing"
+        );
     }
 }

@@ -22,9 +22,7 @@ pub const KEY_ACCOUNT: &str = "account";
 
 /// Reads `key` as `T`; a value of the wrong shape (an older version, a hand edit) reads as absent.
 pub fn get_typed<T: DeserializeOwned>(store: &dyn Store, key: &str) -> Option<T> {
-    store
-        .get(key)
-        .and_then(|v| serde_json::from_value(v).ok())
+    store.get(key).and_then(|v| serde_json::from_value(v).ok())
 }
 
 pub fn set_typed<T: Serialize>(store: &dyn Store, key: &str, value: &T) -> AppResult<()> {
@@ -66,7 +64,11 @@ pub struct MemoryStore(Mutex<HashMap<String, serde_json::Value>>);
 
 impl Store for MemoryStore {
     fn get(&self, key: &str) -> Option<serde_json::Value> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
     }
     fn set(&self, key: &str, value: serde_json::Value) -> AppResult<()> {
         self.0

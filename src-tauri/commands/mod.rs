@@ -140,7 +140,10 @@ pub fn open_external<R: Runtime>(
     link: Link,
 ) -> AppResult<()> {
     let url = link.url(&state.config.endpoints);
-    app.opener()
-        .open_url(url, None::<&str>)
-        .map_err(|e| AppError::new(ErrorCode::ForbiddenUrl, format!("Could not open the browser: {e}")))
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        AppError::new(
+            ErrorCode::ForbiddenUrl,
+            format!("Could not open the browser: {e}"),
+        )
+    })
 }

@@ -29,9 +29,9 @@ impl<R: Runtime> Store for PluginStore<R> {
 
 impl<R: Runtime> PluginStore<R> {
     fn save(&self) -> AppResult<()> {
-        self.0.save().map_err(|e| {
-            AppError::new(ErrorCode::Io, format!("Could not save the settings: {e}"))
-        })
+        self.0
+            .save()
+            .map_err(|e| AppError::new(ErrorCode::Io, format!("Could not save the settings: {e}")))
     }
 }
 

@@ -125,10 +125,7 @@ impl HfClient {
 /// An error from the connection itself: nothing came back.
 pub fn transport_error(err: &reqwest::Error, who: &str) -> AppError {
     if err.is_timeout() {
-        AppError::new(
-            ErrorCode::Timeout,
-            format!("{who} did not answer in time."),
-        )
+        AppError::new(ErrorCode::Timeout, format!("{who} did not answer in time."))
     } else if err.is_connect() || err.is_request() {
         AppError::new(
             ErrorCode::Network,
@@ -147,7 +144,11 @@ pub fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("text/html"));
-    let start = body.trim_start().get(..15).unwrap_or("").to_ascii_lowercase();
+    let start = body
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     ct_html || start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
@@ -211,7 +212,7 @@ pub fn error_from_response(
     match code {
         401 => AppError::new(
             ErrorCode::Unauthorized,
-            said(&format!("{who} did not accept the token (HTTP 401)." )),
+            said(&format!("{who} did not accept the token (HTTP 401).")),
         ),
         402 => AppError::new(
             ErrorCode::PaymentRequired,
@@ -256,16 +257,45 @@ mod tests {
     fn maps_documented_statuses() {
         let json = headers("application/json");
         let cases = [
-            (401, r#"{"error":"Invalid credentials in Authorization header"}"#, ErrorCode::Unauthorized),
-            (402, r#"{"error":"You have depleted your monthly included credits."}"#, ErrorCode::PaymentRequired),
-            (403, r#"{"error":"This authentication method does not have sufficient permissions"}"#, ErrorCode::Forbidden),
-            (404, r#"{"error":"Model X does not exist"}"#, ErrorCode::NotFound),
-            (422, r#"{"error":{"message":"Input validation error"}}"#, ErrorCode::InvalidRequest),
+            (
+                401,
+                r#"{"error":"Invalid credentials in Authorization header"}"#,
+                ErrorCode::Unauthorized,
+            ),
+            (
+                402,
+                r#"{"error":"You have depleted your monthly included credits."}"#,
+                ErrorCode::PaymentRequired,
+            ),
+            (
+                403,
+                r#"{"error":"This authentication method does not have sufficient permissions"}"#,
+                ErrorCode::Forbidden,
+            ),
+            (
+                404,
+                r#"{"error":"Model X does not exist"}"#,
+                ErrorCode::NotFound,
+            ),
+            (
+                422,
+                r#"{"error":{"message":"Input validation error"}}"#,
+                ErrorCode::InvalidRequest,
+            ),
             (429, "slow down", ErrorCode::RateLimited),
-            (503, r#"{"detail":"Model is loading"}"#, ErrorCode::ServerError),
+            (
+                503,
+                r#"{"detail":"Model is loading"}"#,
+                ErrorCode::ServerError,
+            ),
         ];
         for (status, body, code) in cases {
-            let err = error_from_response(StatusCode::from_u16(status).unwrap(), &json, body, "Hugging Face");
+            let err = error_from_response(
+                StatusCode::from_u16(status).unwrap(),
+                &json,
+                body,
+                "Hugging Face",
+            );
             assert_eq!(err.code, code, "HTTP {status}");
         }
     }
@@ -278,14 +308,20 @@ mod tests {
             r#"{"error":"Invalid credentials in Authorization header"}"#,
             "Hugging Face",
         );
-        assert!(err.message.contains("Invalid credentials in Authorization header"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("Invalid credentials in Authorization header"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn html_pages_are_bad_responses_whatever_the_status() {
         let page = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>";
         for ct in ["text/html; charset=utf-8", "application/octet-stream"] {
-            let err = error_from_response(StatusCode::BAD_GATEWAY, &headers(ct), page, "Hugging Face");
+            let err =
+                error_from_response(StatusCode::BAD_GATEWAY, &headers(ct), page, "Hugging Face");
             assert_eq!(err.code, ErrorCode::BadResponse);
             assert!(!err.message.contains("<html"), "{}", err.message);
         }

@@ -218,7 +218,12 @@ mod tests {
         assert!(w.can_call_inference());
         let a = w.into_account(None, 1);
         assert_eq!(a.plan, Plan::Pro);
-        let billable: Vec<_> = a.orgs.iter().filter(|o| o.can_bill).map(|o| o.name.as_str()).collect();
+        let billable: Vec<_> = a
+            .orgs
+            .iter()
+            .filter(|o| o.can_bill)
+            .map(|o| o.name.as_str())
+            .collect();
         assert_eq!(billable, ["acme", "bigco"]);
         assert_eq!(a.token_name.as_deref(), Some("laptop"));
     }
