@@ -1,0 +1,961 @@
+//! The HTTP side: routes, authentication, replay and faults.
+
+use crate::catalog::{self, CatalogModel};
+use crate::fault::{FaultKind, Scope, FORBIDDEN_BODY, UNAUTHORIZED_BODY};
+use crate::fixtures::Recorded;
+use crate::sse::{self, DONE_EVENT, MALFORMED_EVENT};
+use crate::{lock, png, tokens, Fault, RecordedRequest, Shared, Target};
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+type S = State<Arc<Shared>>;
+
+/// A refusal, ready to send (boxed: responses are large).
+type Refusal = Box<Response>;
+
+/// Index of the current request among the recorded ones.
+#[derive(Debug, Clone, Copy)]
+struct ReqIndex(usize);
+
+/// Headers never replayed from recordings (stale or describing the original connection).
+const NEVER_REPLAYED: [&str; 4] = ["date", "set-cookie", "x-request-id", "content-type"];
+/// Headers that only Hugging Face's front adds: not replayed on direct provider answers.
+const HF_FRONT_HEADERS: [&str; 10] = [
+    "x-powered-by",
+    "access-control-expose-headers",
+    "x-amz-cf-id",
+    "x-amz-cf-pop",
+    "x-cache",
+    "via",
+    "cross-origin-opener-policy",
+    "referrer-policy",
+    "x-robots-tag",
+    "x-inference-provider",
+];
+/// Providers reachable only through the router / only directly.
+const ROUTED_ONLY: [&str; 1] = ["hf-inference"];
+const DIRECT_ONLY: [&str; 1] = ["openai"];
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/whoami-v2", get(whoami))
+        .route("/api/models/{*id}", get(hub_model))
+        .route("/avatars/{file}", get(avatar))
+        .route("/router/v1/models", get(models_list))
+        .route("/router/v1/models/{*id}", get(model_one))
+        .route("/router/v1/chat/completions", post(router_chat))
+        .route("/router/{provider}/{*route}", any(router_provider))
+        .route("/direct/{provider}/{*route}", any(direct))
+        .route(
+            "/__double/requests",
+            get(ctl_requests).delete(ctl_clear_requests),
+        )
+        .route(
+            "/__double/faults",
+            get(ctl_faults)
+                .post(ctl_push_fault)
+                .delete(ctl_clear_faults),
+        )
+        .route("/__double/streams", get(ctl_streams))
+        .route("/__double/tokens", post(ctl_register_token))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), record))
+        .with_state(shared)
+}
+
+/// Records every request but the control ones, and tags it with its index.
+async fn record(State(s): S, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/__double/") {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, 256 << 20).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let rec = RecordedRequest {
+        index: 0,
+        method: parts.method.to_string(),
+        target: Target::of(&path),
+        path,
+        query: parts.uri.query().map(str::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let index = s.record(rec);
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    req.extensions_mut().insert(ReqIndex(index));
+    next.run(req).await
+}
+
+// ---------------------------------------------------------------- responses
+
+/// Values for the `{user}`, `{model}` and `{provider}` placeholders of fault bodies.
+#[derive(Debug, Default, Clone)]
+struct Subst {
+    user: Option<String>,
+    model: Option<String>,
+    provider: Option<String>,
+}
+
+impl Subst {
+    fn apply(&self, body: &str) -> String {
+        body.replace("{user}", self.user.as_deref().unwrap_or("unknown"))
+            .replace("{model}", self.model.as_deref().unwrap_or("unknown"))
+            .replace(
+                "{provider}",
+                self.provider.as_deref().unwrap_or("hf-inference"),
+            )
+    }
+}
+
+fn respond(
+    status: u16,
+    content_type: &str,
+    headers: &[(String, String)],
+    request_id: &str,
+    body: impl Into<Body>,
+) -> Response {
+    let mut resp = Response::new(body.into());
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.append(k, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert("content-type", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-request-id", v);
+    }
+    resp
+}
+
+fn json_error(status: u16, body: &str, request_id: &str) -> Response {
+    respond(
+        status,
+        "application/json; charset=utf-8",
+        &[],
+        request_id,
+        body.to_string(),
+    )
+}
+
+fn unauthorized(request_id: &str) -> Response {
+    respond(
+        401,
+        "application/json; charset=utf-8",
+        &[
+            (
+                "www-authenticate".into(),
+                r#"Bearer realm="Authentication required", charset="UTF-8""#.into(),
+            ),
+            (
+                "x-error-message".into(),
+                "Invalid credentials in Authorization header".into(),
+            ),
+        ],
+        request_id,
+        UNAUTHORIZED_BODY,
+    )
+}
+
+fn error_json(message: &str) -> String {
+    json!({ "error": message }).to_string()
+}
+
+/// Recorded headers worth replaying.
+fn replay_headers(rec: &Recorded, direct: bool) -> Vec<(String, String)> {
+    rec.headers
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            let hf_only = direct && HF_FRONT_HEADERS.contains(&k.as_str());
+            !hf_only && !NEVER_REPLAYED.contains(&k.as_str())
+        })
+        .cloned()
+        .collect()
+}
+
+fn replay(rec: &Recorded, request_id: &str, direct: bool) -> Response {
+    respond(
+        rec.status,
+        rec.header("content-type")
+            .unwrap_or("application/octet-stream"),
+        &replay_headers(rec, direct),
+        request_id,
+        rec.body.clone(),
+    )
+}
+
+fn status_fault(kind: &FaultKind, subst: &Subst, request_id: &str) -> Option<Response> {
+    let FaultKind::Status {
+        code,
+        body,
+        content_type,
+        headers,
+    } = kind
+    else {
+        return None;
+    };
+    Some(respond(
+        *code,
+        content_type,
+        headers,
+        request_id,
+        subst.apply(body),
+    ))
+}
+
+async fn hang(s: &Shared) -> Response {
+    s.until_shutdown().await;
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// Sends about half of a response's body, then breaks the connection.
+async fn cut_body(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts.headers.remove("content-length");
+    let half = bytes.slice(..bytes.len() / 2);
+    let items: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(half),
+        Err(std::io::Error::other("body cut by the double")),
+    ];
+    Response::from_parts(parts, Body::from_stream(tokio_stream::iter(items)))
+}
+
+/// Answers a non-chat request, applying the first matching fault.
+async fn guarded<F, Fut>(s: &Arc<Shared>, scope: Scope, subst: Subst, normal: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let Some(kind) = s.take_fault(scope, false, false) else {
+        return normal().await;
+    };
+    let rid = s.request_id();
+    if let Some(resp) = status_fault(&kind, &subst, &rid) {
+        return resp;
+    }
+    match kind {
+        FaultKind::Hang => hang(s).await,
+        FaultKind::SlowStream { delay_ms_per_chunk } => {
+            tokio::time::sleep(Duration::from_millis(delay_ms_per_chunk)).await;
+            normal().await
+        }
+        FaultKind::CutStream { .. } => cut_body(normal().await).await,
+        _ => normal().await,
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, value) = auth.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(value.trim())
+}
+
+fn user_of(s: &Shared, headers: &HeaderMap) -> Option<String> {
+    let profile = s.profile(bearer(headers)?)?;
+    profile["name"].as_str().map(str::to_string)
+}
+
+// ---------------------------------------------------------------- hub
+
+async fn whoami(State(s): S, headers: HeaderMap) -> Response {
+    let subst = Subst {
+        user: user_of(&s, &headers),
+        ..Subst::default()
+    };
+    guarded(&s, Scope::Whoami, subst, || async {
+        let rid = s.request_id();
+        match bearer(&headers).and_then(|t| s.profile(t)) {
+            Some(profile) => respond(
+                200,
+                "application/json; charset=utf-8",
+                &[],
+                &rid,
+                profile.to_string(),
+            ),
+            None => unauthorized(&rid),
+        }
+    })
+    .await
+}
+
+async fn hub_model(State(s): S, Path(id): Path<String>, uri: Uri) -> Response {
+    let expanded = uri
+        .query()
+        .is_some_and(|q| q.contains("inferenceProviderMapping"));
+    let subst = Subst {
+        model: Some(id.clone()),
+        ..Subst::default()
+    };
+    guarded(&s, Scope::Mapping, subst, || async {
+        let rid = s.request_id();
+        if let Some(hm) = s.fixtures.hub_models.get(&id) {
+            let rec = if expanded {
+                hm.expanded.as_ref()
+            } else {
+                hm.full.as_ref().or(hm.expanded.as_ref())
+            };
+            if let Some(rec) = rec {
+                return replay(rec, &rid, false);
+            }
+            // Only the full model info was recorded: the expanded answer has no provider.
+            let full: Value = hm
+                .full
+                .as_ref()
+                .and_then(|r| serde_json::from_slice(&r.body).ok())
+                .unwrap_or(Value::Null);
+            let body = json!({"_id": full["_id"], "id": id, "inferenceProviderMapping": {}});
+            return respond(
+                200,
+                "application/json; charset=utf-8",
+                &[],
+                &rid,
+                body.to_string(),
+            );
+        }
+        if let Some(m) = s.catalog.get(&id).filter(|m| m.synthetic) {
+            let body = catalog::synthetic_hub_model(m).to_string();
+            return respond(200, "application/json; charset=utf-8", &[], &rid, body);
+        }
+        respond(
+            404,
+            "application/json; charset=utf-8",
+            &[
+                ("x-error-code".into(), "RepoNotFound".into()),
+                ("x-error-message".into(), "Repository not found".into()),
+            ],
+            &rid,
+            error_json("Repository not found"),
+        )
+    })
+    .await
+}
+
+async fn avatar(State(s): S, Path(file): Path<String>) -> Response {
+    guarded(&s, Scope::Avatar, Subst::default(), || async {
+        let rid = s.request_id();
+        match file.strip_suffix(".png") {
+            Some(name) if !name.is_empty() => respond(
+                200,
+                "image/png",
+                &[("cache-control".into(), "public, max-age=86400".into())],
+                &rid,
+                png::avatar(name, 32),
+            ),
+            _ => json_error(404, &error_json("Not Found"), &rid),
+        }
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- router catalog
+
+async fn models_list(State(s): S) -> Response {
+    guarded(&s, Scope::Models, Subst::default(), || async {
+        let body = s.catalog.list_json().to_string();
+        respond(200, "application/json", &[], &s.request_id(), body)
+    })
+    .await
+}
+
+async fn model_one(State(s): S, Path(id): Path<String>) -> Response {
+    let subst = Subst {
+        model: Some(id.clone()),
+        ..Subst::default()
+    };
+    guarded(&s, Scope::Models, subst, || async {
+        let rid = s.request_id();
+        match s.catalog.get(&id) {
+            Some(m) => respond(
+                200,
+                "application/json",
+                &[],
+                &rid,
+                catalog::model_json(m).to_string(),
+            ),
+            None => json_error(
+                404,
+                &error_json(&format!("Model {id} does not exist")),
+                &rid,
+            ),
+        }
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- chat
+
+/// How a chat request reached the double.
+#[derive(Debug, Clone)]
+enum Mode {
+    /// `/router/v1/chat/completions`: provider from the model suffix.
+    Router,
+    /// `/router/{provider}/{route}`; hf-inference carries the model in the path.
+    Routed {
+        provider: String,
+        path_model: Option<String>,
+    },
+    /// `/direct/{provider}/{route}`.
+    Direct { provider: String },
+}
+
+impl Mode {
+    fn routed(&self) -> bool {
+        !matches!(self, Mode::Direct { .. })
+    }
+}
+
+async fn router_chat(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    chat(&s, index, &headers, &body, Mode::Router).await
+}
+
+async fn router_provider(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    Path((provider, route)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = route.trim_start_matches('/').to_string();
+    if method == Method::POST
+        && catalog::is_chat_route(&provider, &route)
+        && !DIRECT_ONLY.contains(&provider.as_str())
+    {
+        let path_model = route
+            .strip_prefix("models/")
+            .and_then(|r| r.strip_suffix("/v1/chat/completions"))
+            .map(str::to_string);
+        let mode = Mode::Routed {
+            provider,
+            path_model,
+        };
+        return chat(&s, index, &headers, &body, mode).await;
+    }
+    let key = (method.to_string(), format!("/{provider}/{route}"));
+    let Some(rec) = s.fixtures.routed.get(&key).cloned() else {
+        return json_error(404, &error_json("Not Found"), &s.request_id());
+    };
+    let subst = Subst {
+        user: user_of(&s, &headers),
+        provider: Some(provider.clone()),
+        ..Subst::default()
+    };
+    guarded(&s, Scope::Any, subst, || async {
+        let rid = s.request_id();
+        if let Err(resp) = router_auth(&s, &headers, &rid) {
+            return *resp;
+        }
+        let mut resp = replay(&rec, &rid, false);
+        if let Ok(v) = HeaderValue::from_str(&provider) {
+            resp.headers_mut().insert("x-inference-provider", v);
+        }
+        resp
+    })
+    .await
+}
+
+async fn direct(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    Path((provider, route)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = route.trim_start_matches('/').to_string();
+    if ROUTED_ONLY.contains(&provider.as_str()) {
+        return json_error(404, &error_json("Not Found"), &s.uuid());
+    }
+    if method == Method::POST && catalog::is_chat_route(&provider, &route) {
+        return chat(&s, index, &headers, &body, Mode::Direct { provider }).await;
+    }
+    let key = (method.to_string(), format!("/{provider}/{route}"));
+    let Some(rec) = s.fixtures.routed.get(&key).cloned() else {
+        return json_error(404, &error_json("Not Found"), &s.uuid());
+    };
+    guarded(&s, Scope::Any, Subst::default(), || async {
+        let rid = s.uuid();
+        if let Err(resp) = direct_auth(&provider, &headers, &rid) {
+            return *resp;
+        }
+        replay(&rec, &rid, true)
+    })
+    .await
+}
+
+/// Router credentials: a registered `hf_` token allowed to call Inference Providers, and an
+/// `X-HF-Bill-To` organization the user belongs to.
+fn router_auth(s: &Shared, headers: &HeaderMap, rid: &str) -> Result<Value, Refusal> {
+    let profile = bearer(headers)
+        .filter(|t| t.starts_with("hf_"))
+        .and_then(|t| s.profile(t))
+        .ok_or_else(|| Box::new(unauthorized(rid)))?;
+    let user = profile["name"].as_str().unwrap_or("unknown").to_string();
+    if !tokens::can_call_inference(&profile) {
+        let body = FORBIDDEN_BODY.replace("{user}", &user);
+        return Err(Box::new(json_error(403, &body, rid)));
+    }
+    if let Some(org) = headers.get("x-hf-bill-to").and_then(|v| v.to_str().ok()) {
+        let orgs = profile["orgs"].as_array().cloned().unwrap_or_default();
+        match orgs.iter().find(|o| o["name"].as_str() == Some(org)) {
+            None => {
+                let msg = format!("User {user} is not a member of organization {org}");
+                return Err(Box::new(json_error(403, &error_json(&msg), rid)));
+            }
+            Some(o) if o["canPay"].as_bool() != Some(true) => {
+                let msg = format!(
+                    "Organization {org} cannot be billed for Inference Providers: it has no payment method or plan"
+                );
+                return Err(Box::new(json_error(402, &error_json(&msg), rid)));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(profile)
+}
+
+/// Direct credentials: a provider key (`pk-...`), as `Key <key>` for fal-ai and `Bearer <key>`
+/// elsewhere. A Hugging Face token is refused the way providers refuse unknown keys.
+fn direct_auth(provider: &str, headers: &HeaderMap, rid: &str) -> Result<(), Refusal> {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let scheme = if provider == "fal-ai" {
+        "Key "
+    } else {
+        "Bearer "
+    };
+    match auth.strip_prefix(scheme).map(str::trim) {
+        Some(key) if tokens::is_valid_provider_key(key) => Ok(()),
+        _ => Err(Box::new(json_error(
+            401,
+            r#"{"error":{"message":"Invalid API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#,
+            rid,
+        ))),
+    }
+}
+
+/// Splits `model[:suffix]`.
+fn split_model(model: &str) -> (&str, Option<&str>) {
+    match model.rsplit_once(':') {
+        Some((m, suffix)) if !suffix.contains('/') => (m, Some(suffix)),
+        _ => (model, None),
+    }
+}
+
+/// Picks the provider serving a routed `/v1/chat/completions` call.
+fn pick_provider<'a>(
+    m: &'a CatalogModel,
+    suffix: Option<&str>,
+    rid: &str,
+) -> Result<&'a catalog::CatalogProvider, Refusal> {
+    let unavailable = || {
+        let msg = format!(
+            "Model {} is not supported by any provider you have enabled",
+            m.id
+        );
+        Box::new(json_error(400, &error_json(&msg), rid))
+    };
+    match suffix {
+        None | Some("fastest" | "cheapest" | "preferred") => m.first_live().ok_or_else(unavailable),
+        Some(p) => match m.provider(p) {
+            Some(cp) if cp.status == "live" => Ok(cp),
+            Some(_) => {
+                let msg = format!("Provider {p} is currently unavailable for model {}", m.id);
+                Err(Box::new(json_error(503, &error_json(&msg), rid)))
+            }
+            None => {
+                let msg = format!("Model {} is not supported by provider {p}", m.id);
+                Err(Box::new(json_error(400, &error_json(&msg), rid)))
+            }
+        },
+    }
+}
+
+/// The answer body to send, before faults.
+enum Answer {
+    Stream {
+        events: Vec<String>,
+        headers: Vec<(String, String)>,
+        content_type: String,
+    },
+    Whole {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+        content_type: String,
+    },
+}
+
+async fn chat(
+    s: &Arc<Shared>,
+    index: usize,
+    headers: &HeaderMap,
+    body: &Bytes,
+    mode: Mode,
+) -> Response {
+    let rid = if mode.routed() {
+        s.request_id()
+    } else {
+        s.uuid()
+    };
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return json_error(400, &error_json("Invalid JSON body"), &rid);
+    };
+    let body_model = req["model"].as_str().map(str::to_string);
+    let mut subst = Subst {
+        user: user_of(s, headers),
+        model: body_model.as_deref().map(|m| split_model(m).0.to_string()),
+        provider: match &mode {
+            Mode::Router => body_model
+                .as_deref()
+                .and_then(|m| split_model(m).1)
+                .map(str::to_string),
+            Mode::Routed { provider, .. } | Mode::Direct { provider } => Some(provider.clone()),
+        },
+    };
+    if let Some(resp) = immediate_fault(s, Scope::Chat, true, &subst, &rid).await {
+        return resp;
+    }
+
+    let auth = match &mode {
+        Mode::Direct { provider } => direct_auth(provider, headers, &rid).map(|_| ()),
+        _ => router_auth(s, headers, &rid).map(|_| ()),
+    };
+    if let Err(resp) = auth {
+        return *resp;
+    }
+
+    // Which provider serves, and which model id it reports.
+    let (provider, report_model) = match &mode {
+        Mode::Router => {
+            let Some(full) = body_model.as_deref() else {
+                return json_error(400, &error_json("Missing required parameter: model"), &rid);
+            };
+            let (id, suffix) = split_model(full);
+            let Some(m) = s.catalog.get(id) else {
+                return json_error(
+                    400,
+                    &error_json(&format!("Model {id} does not exist")),
+                    &rid,
+                );
+            };
+            match pick_provider(m, suffix, &rid) {
+                Ok(p) => (p.provider.clone(), p.provider_id.clone()),
+                Err(resp) => return *resp,
+            }
+        }
+        Mode::Routed {
+            provider,
+            path_model,
+        } => {
+            let model = body_model.clone().or_else(|| path_model.clone());
+            (provider.clone(), model.unwrap_or_default())
+        }
+        Mode::Direct { provider } => (provider.clone(), body_model.clone().unwrap_or_default()),
+    };
+    subst.provider = Some(provider.clone());
+
+    let stream = req["stream"].as_bool() == Some(true);
+    let include_usage = req["stream_options"]["include_usage"].as_bool() == Some(true);
+    let prompt = sse::estimate_prompt_tokens(&req);
+    let fault = s.take_fault(Scope::Chat, true, false);
+    if let Some(kind) = &fault {
+        if let Some(resp) = status_fault(kind, &subst, &rid) {
+            return resp;
+        }
+        if matches!(kind, FaultKind::Hang) {
+            return hang(s).await;
+        }
+    }
+
+    let chat_id = format!("chatcmpl-{}", s.uuid().replace('-', ""));
+    let synthesized = |content: &str, pieces: Vec<String>| {
+        if stream {
+            Answer::Stream {
+                events: s.templates.stream(&report_model, &chat_id, &pieces, prompt),
+                headers: Vec::new(),
+                content_type: "text/event-stream; charset=utf-8".into(),
+            }
+        } else {
+            Answer::Whole {
+                status: 200,
+                body: s
+                    .templates
+                    .completion(&report_model, &chat_id, content, prompt),
+                headers: Vec::new(),
+                content_type: "application/json; charset=utf-8".into(),
+            }
+        }
+    };
+    let mut delay = Duration::ZERO;
+    let mut answer = match &fault {
+        Some(FaultKind::Answer { content }) => synthesized(content, sse::split_content(content, 5)),
+        Some(FaultKind::LongStream { chunks, delay_us }) => {
+            delay = Duration::from_micros(*delay_us);
+            let pieces: Vec<String> = (0..*chunks).map(sse::filler_piece).collect();
+            synthesized(&pieces.concat(), pieces)
+        }
+        _ => {
+            let rec = s
+                .fixtures
+                .chat
+                .get(&(provider.clone(), stream))
+                .or_else(|| s.fixtures.chat.get(&("together".to_string(), stream)));
+            match rec {
+                Some(rec) => {
+                    let text = sse::rewrite_model(
+                        rec.response.body_str(),
+                        &rec.request_model,
+                        &report_model,
+                    );
+                    let headers = replay_headers(&rec.response, !mode.routed());
+                    let content_type = rec
+                        .response
+                        .header("content-type")
+                        .unwrap_or(if stream {
+                            "text/event-stream"
+                        } else {
+                            "application/json"
+                        })
+                        .to_string();
+                    if stream {
+                        let mut events = sse::split_events(&text);
+                        if include_usage && !sse::has_usage(&events) {
+                            if let Some(u) = sse::usage_event(&events, prompt) {
+                                let at = events
+                                    .iter()
+                                    .rposition(|e| e == DONE_EVENT)
+                                    .unwrap_or(events.len());
+                                events.insert(at, u);
+                            }
+                        }
+                        Answer::Stream {
+                            events,
+                            headers,
+                            content_type,
+                        }
+                    } else {
+                        Answer::Whole {
+                            status: rec.response.status,
+                            body: text,
+                            headers,
+                            content_type,
+                        }
+                    }
+                }
+                None => {
+                    let content = "Deep learning is a subset of machine learning.";
+                    synthesized(content, sse::split_content(content, 5))
+                }
+            }
+        }
+    };
+
+    let mut extra = Vec::new();
+    if mode.routed() {
+        extra.push(("x-inference-provider".to_string(), provider.clone()));
+    }
+    let mut cut_after = None;
+    match fault {
+        Some(FaultKind::SlowStream { delay_ms_per_chunk }) => {
+            delay = Duration::from_millis(delay_ms_per_chunk);
+        }
+        Some(FaultKind::CutStream { after_chunks }) => cut_after = Some(after_chunks),
+        Some(FaultKind::MalformedEvent { after_chunks }) => match &mut answer {
+            Answer::Stream { events, .. } => {
+                events.insert(after_chunks.min(events.len()), MALFORMED_EVENT.to_string());
+            }
+            Answer::Whole { body, .. } => *body = "{not json".to_string(),
+        },
+        Some(FaultKind::ErrorEvent {
+            after_chunks,
+            payload,
+        }) => match &mut answer {
+            Answer::Stream { events, .. } => {
+                events.truncate(after_chunks);
+                events.push(format!("data: {payload}"));
+            }
+            Answer::Whole { body, .. } => *body = payload,
+        },
+        _ => {}
+    }
+
+    match answer {
+        Answer::Stream {
+            events,
+            mut headers,
+            content_type,
+        } => {
+            headers.extend(extra);
+            let chunks = events
+                .into_iter()
+                .map(|e| Bytes::from(format!("{e}\n\n")))
+                .collect();
+            let body = stream_body(s, index, chunks, delay, cut_after);
+            respond(200, &content_type, &headers, &rid, body)
+        }
+        Answer::Whole {
+            status,
+            body,
+            mut headers,
+            content_type,
+        } => {
+            headers.extend(extra);
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let resp = respond(status, &content_type, &headers, &rid, body);
+            if cut_after.is_some() {
+                cut_body(resp).await
+            } else {
+                resp
+            }
+        }
+    }
+}
+
+/// Applies a queued `Status` or `Hang` fault (only those) before anything else is checked.
+async fn immediate_fault(
+    s: &Arc<Shared>,
+    scope: Scope,
+    chat: bool,
+    subst: &Subst,
+    rid: &str,
+) -> Option<Response> {
+    let kind = s.take_fault(scope, chat, true)?;
+    if let Some(resp) = status_fault(&kind, subst, rid) {
+        return Some(resp);
+    }
+    Some(hang(s).await)
+}
+
+/// Streams `chunks` one by one, recording the outcome; `cut_after` breaks the connection after
+/// that many chunks.
+fn stream_body(
+    s: &Arc<Shared>,
+    index: usize,
+    chunks: Vec<Bytes>,
+    delay: Duration,
+    cut_after: Option<usize>,
+) -> Body {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let pos = s.start_stream(index);
+    let s = s.clone();
+    tokio::spawn(async move {
+        let total = chunks.len();
+        let cut = || Err(std::io::Error::other("stream cut by the double"));
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            if cut_after == Some(i) {
+                let _ = tx.send(cut()).await;
+                return;
+            }
+            if !delay.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = tx.closed() => {
+                        s.update_stream(pos, |o| o.client_disconnected = true);
+                        return;
+                    }
+                    _ = s.until_shutdown() => return,
+                }
+            }
+            if tx.send(Ok(chunk)).await.is_err() {
+                s.update_stream(pos, |o| o.client_disconnected = true);
+                return;
+            }
+            s.update_stream(pos, |o| o.chunks_sent = i + 1);
+        }
+        if cut_after.is_some_and(|n| n >= total) {
+            let _ = tx.send(cut()).await;
+            return;
+        }
+        s.update_stream(pos, |o| o.completed = true);
+    });
+    Body::from_stream(ReceiverStream::new(rx))
+}
+
+// ---------------------------------------------------------------- control
+
+async fn ctl_requests(State(s): S) -> Json<Vec<RecordedRequest>> {
+    Json(lock(&s.requests).clone())
+}
+
+async fn ctl_clear_requests(State(s): S) -> StatusCode {
+    lock(&s.requests).clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn ctl_faults(State(s): S) -> Json<Vec<Fault>> {
+    Json(lock(&s.faults).clone())
+}
+
+async fn ctl_push_fault(State(s): S, Json(fault): Json<Fault>) -> StatusCode {
+    lock(&s.faults).push(fault);
+    StatusCode::NO_CONTENT
+}
+
+async fn ctl_clear_faults(State(s): S) -> StatusCode {
+    lock(&s.faults).clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn ctl_streams(State(s): S) -> Json<Vec<crate::StreamOutcome>> {
+    Json(lock(&s.streams).clone())
+}
+
+#[derive(serde::Deserialize)]
+struct TokenRegistration {
+    token: String,
+    profile: Value,
+}
+
+async fn ctl_register_token(State(s): S, Json(t): Json<TokenRegistration>) -> StatusCode {
+    lock(&s.tokens).insert(t.token, t.profile);
+    StatusCode::NO_CONTENT
+}
+
+async fn not_found(State(s): S) -> Response {
+    json_error(404, &error_json("Not Found"), &s.request_id())
+}

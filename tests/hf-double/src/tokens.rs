@@ -1,0 +1,224 @@
+//! Credentials the double knows, and the `whoami-v2` profiles behind them.
+
+use serde_json::{json, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Free user "ada": fine-grained token with `inference.serverless.write`.
+pub const FREE_TOKEN: &str = "hf_doubleFreeUserAAAAAAAAAAAAAAAAAAAAAA";
+/// PRO user "grace": classic `write` token, member of two orgs.
+pub const PRO_TOKEN: &str = "hf_doubleProUserBBBBBBBBBBBBBBBBBBBBBBBB";
+/// User "linus": fine-grained token without `inference.serverless.write`.
+pub const NO_INFERENCE_TOKEN: &str = "hf_doubleNoInferenceCCCCCCCCCCCCCCCCCCC";
+/// A provider's own API key, accepted by every `/direct/{provider}` endpoint (any `pk-...` is).
+pub const PROVIDER_KEY: &str = "pk-double-provider-key-1234";
+
+/// The permission a fine-grained token needs to call Inference Providers.
+pub const INFERENCE_PERMISSION: &str = "inference.serverless.write";
+
+/// Whether a provider key is accepted by the direct endpoints.
+pub fn is_valid_provider_key(key: &str) -> bool {
+    key.starts_with("pk-")
+}
+
+/// The built-in profiles, keyed by token; `base` is the double's URL (for avatar URLs).
+pub(crate) fn builtin_profiles(base: &str) -> Vec<(String, Value)> {
+    vec![
+        (FREE_TOKEN.to_string(), free_profile(base)),
+        (PRO_TOKEN.to_string(), pro_profile(base)),
+        (NO_INFERENCE_TOKEN.to_string(), no_inference_profile(base)),
+    ]
+}
+
+fn free_profile(base: &str) -> Value {
+    json!({
+        "type": "user",
+        "id": "65a1f0c2d4e5f6a7b8c9d0e1",
+        "name": "ada",
+        "fullname": "Ada Lovelace",
+        "email": "ada@example.com",
+        "emailVerified": true,
+        "canPay": false,
+        "isPro": false,
+        "periodEnd": null,
+        "billingMode": "prepaid",
+        "avatarUrl": format!("{base}/avatars/ada.png"),
+        "orgs": [],
+        "auth": {
+            "type": "access_token",
+            "accessToken": {
+                "displayName": "switchboard-test",
+                "role": "fineGrained",
+                "createdAt": "2025-09-01T10:00:00.000Z",
+                "fineGrained": {
+                    "canReadGatedRepos": false,
+                    "global": [],
+                    "scoped": [{
+                        "entity": {"_id": "65a1f0c2d4e5f6a7b8c9d0e1", "type": "user", "name": "ada"},
+                        "permissions": [INFERENCE_PERMISSION, "repo.content.read"]
+                    }]
+                }
+            }
+        }
+    })
+}
+
+fn pro_profile(base: &str) -> Value {
+    json!({
+        "type": "user",
+        "id": "65a1f0c2d4e5f6a7b8c9d0e2",
+        "name": "grace",
+        "fullname": "Grace Hopper",
+        "email": "grace@example.com",
+        "emailVerified": true,
+        "canPay": true,
+        "isPro": true,
+        "periodEnd": start_of_next_month(now_unix()),
+        "billingMode": "postpaid",
+        "avatarUrl": format!("{base}/avatars/grace.png"),
+        "orgs": [
+            {
+                "type": "org",
+                "id": "65a1f0c2d4e5f6a7b8c9d0f1",
+                "name": "acme-research",
+                "fullname": "Acme Research",
+                "email": null,
+                "canPay": true,
+                "periodEnd": start_of_next_month(now_unix()),
+                "avatarUrl": format!("{base}/avatars/acme-research.png"),
+                "roleInOrg": "admin",
+                "isEnterprise": false,
+                "plan": "team"
+            },
+            {
+                "type": "org",
+                "id": "65a1f0c2d4e5f6a7b8c9d0f2",
+                "name": "oss-club",
+                "fullname": "OSS Club",
+                "email": null,
+                "canPay": false,
+                "periodEnd": null,
+                "avatarUrl": format!("{base}/avatars/oss-club.png"),
+                "roleInOrg": "read",
+                "isEnterprise": false
+            }
+        ],
+        "auth": {
+            "type": "access_token",
+            "accessToken": {
+                "displayName": "laptop",
+                "role": "write",
+                "createdAt": "2024-03-14T09:26:53.000Z"
+            }
+        }
+    })
+}
+
+fn no_inference_profile(base: &str) -> Value {
+    json!({
+        "type": "user",
+        "id": "65a1f0c2d4e5f6a7b8c9d0e3",
+        "name": "linus",
+        "fullname": "Linus Pauling",
+        "email": "linus@example.com",
+        "emailVerified": true,
+        "canPay": false,
+        "isPro": false,
+        "periodEnd": null,
+        "billingMode": "prepaid",
+        "avatarUrl": format!("{base}/avatars/linus.png"),
+        "orgs": [],
+        "auth": {
+            "type": "access_token",
+            "accessToken": {
+                "displayName": "read-only-downloads",
+                "role": "fineGrained",
+                "createdAt": "2025-10-02T08:30:00.000Z",
+                "fineGrained": {
+                    "canReadGatedRepos": true,
+                    "global": ["discussion.write"],
+                    "scoped": [{
+                        "entity": {"_id": "65a1f0c2d4e5f6a7b8c9d0e3", "type": "user", "name": "linus"},
+                        "permissions": ["repo.content.read"]
+                    }]
+                }
+            }
+        }
+    })
+}
+
+/// Whether a whoami profile's token may call Inference Providers: classic tokens can, fine-grained
+/// ones need [`INFERENCE_PERMISSION`] globally or on some entity.
+pub fn can_call_inference(profile: &Value) -> bool {
+    let token = &profile["auth"]["accessToken"];
+    if token["role"].as_str() != Some("fineGrained") {
+        return true;
+    }
+    let fine = &token["fineGrained"];
+    let has = |perms: &Value| {
+        perms
+            .as_array()
+            .is_some_and(|a| a.iter().any(|p| p.as_str() == Some(INFERENCE_PERMISSION)))
+    };
+    has(&fine["global"])
+        || fine["scoped"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|e| has(&e["permissions"])))
+}
+
+pub(crate) fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Unix seconds of 00:00:00 UTC on the first day of the month after `now`.
+pub fn start_of_next_month(now: i64) -> i64 {
+    let (y, m, _) = civil_from_days(now.div_euclid(86_400));
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    days_from_civil(ny, nm, 1) * 86_400
+}
+
+// Howard Hinnant's civil-calendar algorithms.
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_month_boundaries() {
+        // 2025-02-13T14:37:25Z -> 2025-03-01T00:00:00Z
+        assert_eq!(start_of_next_month(1_739_457_445), 1_740_787_200);
+        // 2025-12-31T23:59:59Z -> 2026-01-01T00:00:00Z
+        assert_eq!(start_of_next_month(1_767_225_599), 1_767_225_600);
+    }
+
+    #[test]
+    fn inference_permission() {
+        assert!(can_call_inference(&free_profile("x")));
+        assert!(can_call_inference(&pro_profile("x")));
+        assert!(!can_call_inference(&no_inference_profile("x")));
+    }
+}
