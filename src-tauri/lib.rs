@@ -38,6 +38,30 @@ fn log_plugin<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
+/// The window opens at 1280x800; on a smaller screen it shrinks to the screen (down to its
+/// 900x600 minimum) and stays centred, instead of spilling over the edges.
+fn fit_to_screen<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    let monitor = match window.current_monitor() {
+        Ok(Some(m)) => Some(m),
+        _ => window.primary_monitor().ok().flatten(),
+    };
+    let (Some(monitor), Ok(size)) = (monitor, window.outer_size()) else {
+        return;
+    };
+    let screen = monitor.size();
+    if size.width > screen.width || size.height > screen.height {
+        let fitted =
+            tauri::PhysicalSize::new(size.width.min(screen.width), size.height.min(screen.height));
+        let _ = window.set_size(fitted);
+        // Centre from the new size: `center()` would still see the old one.
+        let origin = monitor.position();
+        let _ = window.set_position(tauri::PhysicalPosition::new(
+            origin.x + ((screen.width - fitted.width) / 2) as i32,
+            origin.y + ((screen.height - fitted.height) / 2) as i32,
+        ));
+    }
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tauri::Builder::default()
@@ -47,6 +71,9 @@ pub fn run() {
         .setup(|app| {
             let state = commands::init(app.handle())?;
             app.manage(state);
+            if let Some(window) = app.get_webview_window("main") {
+                fit_to_screen(&window);
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -1,0 +1,479 @@
+//! End-to-end harness: the real app binary in a real window, driven over WebDriver.
+//!
+//! Per test, every process is started here and stopped by its PID (never by name):
+//! `Xvfb` (its own display), a private `dbus-daemon` (no service activation, so nothing starts
+//! behind our back), `gnome-keyring-daemon --unlock --components=secrets` fed a password on
+//! stdin, and `tauri-driver` (which runs Debian's `WebKitWebDriver`, which runs the app).
+//! HOME, XDG_RUNTIME_DIR and the app's data folder are temporary folders; the app's endpoints
+//! point at the in-process HF test double.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hf_double::HfDouble;
+use serde_json::json;
+
+/// How long a user-visible change may take before a test gives up waiting for it.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A process we started; killed by PID when dropped.
+pub struct Proc {
+    name: &'static str,
+    child: Child,
+}
+
+impl Proc {
+    fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {name}: {e} (run `make test-deps`)"));
+        Proc { name, child }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("{} exited early: {status}", self.name);
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SIGTERM first so daemons can clean up, then SIGKILL.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `cond` until it holds or `timeout` passes.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(name: &str) -> PathBuf {
+    // tauri-driver is installed by `make test-deps` into cargo's bin folder.
+    if let Ok(home) = std::env::var("CARGO_HOME") {
+        let p = Path::new(&home).join("bin").join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    if let Ok(home) = std::env::var("HOME") {
+        let p = Path::new(&home).join(".cargo/bin").join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    PathBuf::from(name)
+}
+
+/// The desktop session of one test: display, bus, keyring, folders.
+pub struct Desktop {
+    pub dir: tempfile::TempDir,
+    pub display: String,
+    pub bus: String,
+    // Drop order: keyring before bus before display.
+    keyring: Option<Proc>,
+    dbus: Proc,
+    xvfb: Proc,
+}
+
+pub const KEYRING_PASSWORD: &str = "switchboard-e2e-keyring";
+
+impl Desktop {
+    /// Starts Xvfb at `width`x`height`, a private bus, and (when `with_keyring`) an unlocked
+    /// gnome-keyring.
+    pub fn start(width: u32, height: u32, with_keyring: bool) -> Desktop {
+        let dir = tempfile::Builder::new()
+            .prefix("switchboard-e2e-")
+            .tempdir()
+            .unwrap();
+        for sub in ["home", "run", "data", "shots"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.path().join("run"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
+
+        // Xvfb picks a free display and writes its number to stdout.
+        let mut xvfb = Proc::spawn(
+            "Xvfb",
+            Command::new("Xvfb")
+                .args(["-displayfd", "1", "-screen", "0"])
+                .arg(format!("{width}x{height}x24"))
+                .args(["-nolisten", "tcp", "-noreset"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut line = String::new();
+        BufReader::new(xvfb.child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let display = format!(":{}", line.trim());
+        assert!(
+            line.trim().parse::<u32>().is_ok(),
+            "Xvfb did not report a display"
+        );
+
+        // A bus with no service activation: only what we start is on it.
+        let config = dir.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>"#,
+                dir.path().join("run").display()
+            ),
+        )
+        .unwrap();
+        let mut dbus = Proc::spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon")
+                .arg(format!("--config-file={}", config.display()))
+                .args(["--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut bus = String::new();
+        BufReader::new(dbus.child.stdout.take().unwrap())
+            .read_line(&mut bus)
+            .unwrap();
+        let bus = bus.trim().to_string();
+        assert!(
+            bus.starts_with("unix:"),
+            "dbus-daemon did not report an address"
+        );
+
+        let mut desktop = Desktop {
+            dir,
+            display,
+            bus,
+            keyring: None,
+            dbus,
+            xvfb,
+        };
+        if with_keyring {
+            desktop.start_keyring();
+        }
+        desktop
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The environment every process of this desktop runs with.
+    pub fn env(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("XDG_RUNTIME_DIR", self.runtime_dir())
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .env("LANG", "C.UTF-8")
+            // Software rendering: no GPU under Xvfb.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1");
+    }
+
+    fn bus_has(&self, name: &str) -> bool {
+        let mut cmd = Command::new("dbus-send");
+        self.env(&mut cmd);
+        cmd.args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+        ])
+        .arg(format!("string:{name}"));
+        cmd.output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+            .unwrap_or(false)
+    }
+
+    fn start_keyring(&mut self) {
+        let mut cmd = Command::new("gnome-keyring-daemon");
+        self.env(&mut cmd);
+        cmd.args(["--foreground", "--unlock", "--components=secrets"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut keyring = Proc::spawn("gnome-keyring-daemon", &mut cmd);
+        {
+            let mut stdin = keyring.child.stdin.take().unwrap();
+            stdin.write_all(KEYRING_PASSWORD.as_bytes()).unwrap();
+            // Dropping stdin closes it: the daemon reads the password to EOF.
+        }
+        let mut k = Some(keyring);
+        wait_until("the keyring on the bus", UI_TIMEOUT, || {
+            k.as_mut().unwrap().assert_running();
+            self.bus_has("org.freedesktop.secrets")
+        });
+        self.keyring = k;
+    }
+
+    /// Saves a screenshot of the whole display (the app's window) as `name.png` in the shots
+    /// folder, and in `$SWITCHBOARD_SCREENSHOTS` when set, and returns its path. ImageMagick's
+    /// `import`, because WebKitWebDriver's own screenshot call hangs under Xvfb.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let path = self.dir.path().join("shots").join(format!("{name}.png"));
+        let import = if Path::new("/usr/bin/import").exists() {
+            "/usr/bin/import"
+        } else {
+            "import"
+        };
+        let status = Command::new(import)
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(&path)
+            .status()
+            .expect("ImageMagick's import (run `make test-deps`)");
+        assert!(status.success(), "screenshot failed");
+        if let Ok(keep) = std::env::var("SWITCHBOARD_SCREENSHOTS") {
+            std::fs::create_dir_all(&keep).unwrap();
+            std::fs::copy(&path, Path::new(&keep).join(format!("{name}.png"))).unwrap();
+        }
+        path
+    }
+
+    /// Every file under HOME and the data folder whose bytes contain `needle`.
+    pub fn files_containing(&self, needle: &str) -> Vec<PathBuf> {
+        fn walk(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_dir() {
+                    walk(&p, needle, out);
+                } else if ft.is_file() {
+                    if let Ok(bytes) = std::fs::read(&p) {
+                        if bytes.windows(needle.len()).any(|w| w == needle) {
+                            out.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.dir.path(), needle.as_bytes(), &mut out);
+        out
+    }
+
+    /// Number of files under a folder (to prove a scan looked at something).
+    pub fn count_files(dir: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .map(|e| {
+                if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    Self::count_files(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    }
+}
+
+/// tauri-driver for one desktop, and the app it runs.
+pub struct Driver {
+    port: u16,
+    proc: Proc,
+}
+
+impl Driver {
+    pub fn start(desktop: &Desktop, double: &HfDouble) -> Driver {
+        let port = free_port();
+        let native = free_port();
+        let mut cmd = Command::new(tool("tauri-driver"));
+        desktop.env(&mut cmd);
+        cmd.env("SWITCHBOARD_HUB_URL", double.hub_url())
+            .env("SWITCHBOARD_ROUTER_URL", double.router_url())
+            .env(
+                "SWITCHBOARD_PROVIDER_BASE_URL",
+                double.provider_base_template(),
+            )
+            .env("SWITCHBOARD_DATA_DIR", desktop.data_dir())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let mut proc = Proc::spawn("tauri-driver", &mut cmd);
+        wait_until("tauri-driver to listen", UI_TIMEOUT, || {
+            proc.assert_running();
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Driver { port, proc }
+    }
+
+    /// Launches the app and returns a WebDriver session on its window.
+    pub async fn launch(&self) -> App {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": env!("CARGO_BIN_EXE_switchboard") }),
+        );
+        caps.insert("browserName".into(), json!("wry"));
+        // Only plain HTTP to tauri-driver on loopback, but the builder wants a TLS backend.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("WebDriver session (is WebKitWebDriver installed?)");
+        let app = App { client };
+        // The app is up when its UI has rendered past "Starting…".
+        app.wait_for_any(&["[data-testid=token-input]", "[data-testid=account-name]"])
+            .await;
+        app
+    }
+}
+
+pub struct App {
+    pub client: Client,
+}
+
+impl App {
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    pub async fn wait_for_any(&self, selectors: &[&str]) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            for s in selectors {
+                if self.client.find(Locator::Css(s)).await.is_ok() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "none of {selectors:?} appeared");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the element's visible text contains `expected`, and returns the text.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> String {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = el.text().await {
+                    if text.contains(expected) {
+                        return text;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "{css} shows {text:?}, not {expected:?}"
+                    );
+                }
+            }
+            assert!(Instant::now() < deadline, "{css} did not show {expected:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap()
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap();
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait_for(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    pub async fn exists(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Quits the app (ends the WebDriver session, which closes the window).
+    pub async fn quit(self) {
+        self.client.close().await.expect("close session");
+    }
+}
+
+/// A whole test may take this long; past it, it fails (and its processes are stopped) rather
+/// than hanging the suite.
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Runs a test body under [`TEST_TIMEOUT`].
+pub async fn within_time_limit(body: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(TEST_TIMEOUT, body)
+        .await
+        .expect("end-to-end test took too long");
+}
+
+/// Only one app at a time: two WebKit processes on 2 cores make every wait slower.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn fixtures() -> PathBuf {
+    hf_double::default_fixtures_dir()
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests: the real app under Xvfb, a real unlocked gnome-keyring, the HF test double.
+//! Run by `make test` (which installs Xvfb, WebKitWebDriver, gnome-keyring and tauri-driver).
+
+mod harness;
+mod signin;
