@@ -52,8 +52,8 @@ test: test-deps lint test-ui test-rust bindings-check
 	@echo "All checks passed."
 
 # A release .deb (offline: everything comes from the lockfiles and the local toolchain).
-bundle: ui
-	cd ui && npx tauri build --config ../tauri.conf.json --bundles deb
+bundle: deps
+	ui/node_modules/.bin/tauri build --bundles deb
 	@ls -1 $(CARGO_TARGET_DIR)/release/bundle/deb/*.deb
 
 clean:

@@ -25,20 +25,20 @@ if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  # Older releases have no separate dbus-daemon/dbus-bin packages: skip names apt does not know.
   if ((${#missing[@]})); then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    # Package lists first: on a fresh machine apt knows no package until it has them.
+    $SUDO apt-get update -qq -o Acquire::Retries=3
+    # Older releases have no separate dbus-daemon/dbus-bin packages: skip names apt does not know.
     known=()
     for p in "${missing[@]}"; do
       apt-cache show "$p" >/dev/null 2>&1 && known+=("$p")
     done
-    missing=("${known[@]}")
-  fi
-  if ((${#missing[@]})); then
-    say "Installing Debian packages: ${missing[*]}"
-    SUDO=""
-    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-    $SUDO apt-get update -qq || { $SUDO apt-get update -qq -o Acquire::Retries=3; }
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    if ((${#known[@]})); then
+      say "Installing Debian packages: ${known[*]}"
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${known[@]}"
+    fi
   fi
 else
   cat <<MSG
