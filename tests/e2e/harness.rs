@@ -474,6 +474,14 @@ pub async fn within_time_limit(body: impl std::future::Future<Output = ()>) {
 /// Only one app at a time: two WebKit processes on 2 cores make every wait slower.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub fn fixtures() -> PathBuf {
-    hf_double::default_fixtures_dir()
+/// What every end-to-end test starts with: the HF test double, a desktop of `width`x`height`
+/// (with or without a keyring) and tauri-driver pointed at both. Bind the three in this order
+/// so they stop in reverse: driver (and app), desktop, double.
+pub async fn rig(width: u32, height: u32, with_keyring: bool) -> (HfDouble, Desktop, Driver) {
+    let double = HfDouble::start(&hf_double::default_fixtures_dir())
+        .await
+        .expect("start the HF test double");
+    let desktop = Desktop::start(width, height, with_keyring);
+    let driver = Driver::start(&desktop, &double);
+    (double, desktop, driver)
 }

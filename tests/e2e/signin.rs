@@ -2,7 +2,7 @@
 
 use hf_double::{tokens, HfDouble, Target};
 
-use crate::harness::{within_time_limit, Desktop, Driver, SERIAL};
+use crate::harness::{rig, within_time_limit, Desktop, SERIAL};
 
 fn whoami_calls(double: &HfDouble) -> Vec<String> {
     double
@@ -17,9 +17,7 @@ fn whoami_calls(double: &HfDouble) -> Vec<String> {
 async fn sign_in_survives_a_restart_then_sign_out_forgets_the_token() {
     let _serial = SERIAL.lock().await;
     within_time_limit(async {
-        let double = HfDouble::start(&crate::harness::fixtures()).await.unwrap();
-        let desktop = Desktop::start(1280, 800, true);
-        let driver = Driver::start(&desktop, &double);
+        let (double, desktop, driver) = rig(1280, 800, true).await;
 
         // First run: the welcome screen.
         let app = driver.launch().await;
@@ -108,9 +106,7 @@ async fn sign_in_survives_a_restart_then_sign_out_forgets_the_token() {
 async fn bad_tokens_get_their_own_message_and_keep_the_saved_one() {
     let _serial = SERIAL.lock().await;
     within_time_limit(async {
-        let double = HfDouble::start(&crate::harness::fixtures()).await.unwrap();
-        let desktop = Desktop::start(900, 600, true);
-        let driver = Driver::start(&desktop, &double);
+        let (double, desktop, driver) = rig(900, 600, true).await;
         let app = driver.launch().await;
 
         // Empty, then not a token at all: refused before any network call.
@@ -192,9 +188,7 @@ async fn bad_tokens_get_their_own_message_and_keep_the_saved_one() {
 async fn a_token_without_the_inference_permission_is_flagged() {
     let _serial = SERIAL.lock().await;
     within_time_limit(async {
-        let double = HfDouble::start(&crate::harness::fixtures()).await.unwrap();
-        let desktop = Desktop::start(1280, 800, true);
-        let driver = Driver::start(&desktop, &double);
+        let (_double, _desktop, driver) = rig(1280, 800, true).await;
         let app = driver.launch().await;
         app.type_into("[data-testid=token-input]", tokens::NO_INFERENCE_TOKEN)
             .await;
@@ -213,9 +207,7 @@ async fn a_token_without_the_inference_permission_is_flagged() {
 async fn without_a_keyring_the_token_is_kept_for_the_session_only() {
     let _serial = SERIAL.lock().await;
     within_time_limit(async {
-        let double = HfDouble::start(&crate::harness::fixtures()).await.unwrap();
-        let desktop = Desktop::start(1280, 800, false);
-        let driver = Driver::start(&desktop, &double);
+        let (_double, desktop, driver) = rig(1280, 800, false).await;
         let app = driver.launch().await;
 
         app.wait_for_text("[data-testid=keyring-missing]", "keyring isn’t available")
