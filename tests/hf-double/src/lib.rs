@@ -39,13 +39,24 @@ pub const FIXTURES_ENV: &str = "SWITCHBOARD_FIXTURES_DIR";
 /// `$SWITCHBOARD_FIXTURES_DIR`, else `<repo>/../shared/fixtures/hf-recorded`, canonicalised when
 /// it exists.
 pub fn default_fixtures_dir() -> PathBuf {
-    let dir = std::env::var_os(FIXTURES_ENV)
-        .filter(|v| !v.is_empty())
+    if let Some(dir) = std::env::var_os(FIXTURES_ENV).filter(|v| !v.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return dir.canonicalize().unwrap_or(dir);
+    }
+    // Looked up at run time from the folder cargo runs the test in, not baked in at compile
+    // time: CI keeps one build folder in ~/.cache for many clones, and a reused artifact must
+    // not point at another (perhaps deleted) clone's path.
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    start
+        .ancestors()
+        .map(|a| a.join("shared/fixtures/hf-recorded"))
+        .find(|p| p.is_dir())
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/hf-recorded")
-        });
-    dir.canonicalize().unwrap_or(dir)
+        })
 }
 
 /// Where a request was addressed.
