@@ -139,8 +139,13 @@ impl Auth {
     /// (e.g. the app stopped between saving the token and caching the answer).
     pub async fn status(&self) -> AuthStatus {
         let (token, keyring_available) = match self.secrets.get(HF_TOKEN_ENTRY) {
+            // A session token is read from memory: the keyring was not asked, so ask it.
+            Ok(Some((t, Storage::Session))) => (
+                Some((t, Storage::Session)),
+                self.secrets.keyring_available(),
+            ),
             Ok(t) => (t, true),
-            Err(_) => (None, self.secrets.keyring_available()),
+            Err(_) => (None, false),
         };
         let Some((token, storage)) = token else {
             return AuthStatus {
@@ -196,13 +201,8 @@ impl Auth {
             account.name,
             storage
         );
-        Ok(AuthStatus {
-            signed_in: true,
-            storage: Some(storage),
-            token_last4: Some(token.last4()),
-            account: Some(account),
-            keyring_available: storage == Storage::Keyring || self.secrets.keyring_available(),
-        })
+        // The account is cached now, so this reads it back without another whoami call.
+        Ok(self.status().await)
     }
 
     /// Signs in with the token `huggingface-cli login` saved, or `HF_TOKEN`.
