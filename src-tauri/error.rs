@@ -50,6 +50,12 @@ pub enum ErrorCode {
     Io,
     /// A bug: something that should not happen.
     Internal,
+    /// The model is not served by this provider (or by any enabled provider).
+    ModelUnavailable,
+    /// A streamed answer stopped before its end (connection cut, no end marker).
+    StreamInterrupted,
+    /// The provider reported an error inside a streamed answer.
+    ProviderError,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]

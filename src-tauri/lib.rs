@@ -5,6 +5,8 @@
 //! [`commands`] is the thin IPC layer over them.
 
 pub mod auth;
+pub mod catalog;
+pub mod chat;
 pub mod commands;
 pub mod config;
 pub mod error;

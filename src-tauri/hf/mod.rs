@@ -39,6 +39,11 @@ impl HfClient {
         Ok(Self { http, endpoints })
     }
 
+    /// The shared connection pool, for streamed calls made elsewhere.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
     }

@@ -55,6 +55,18 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
   forbidden_url: { title: "Couldn’t open the page", hint: "Open it yourself in a browser." },
   io: { title: "Couldn’t read or write a file", hint: "Check that the disk isn’t full and the data folder is writable." },
   internal: { title: "Something went wrong", hint: "This is a bug in Switchboard. Try again; if it persists, please report it." },
+  model_unavailable: {
+    title: "This model isn’t served here",
+    hint: "The provider doesn’t serve this model right now. Pick another provider, or let Switchboard choose automatically.",
+  },
+  stream_interrupted: {
+    title: "The answer was cut off",
+    hint: "The connection broke before the answer was complete. What arrived is kept; try again for the rest.",
+  },
+  provider_error: {
+    title: "The provider stopped with an error",
+    hint: "The provider failed while writing the answer. What arrived is kept; try again, or pick another provider.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

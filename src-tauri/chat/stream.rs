@@ -1,0 +1,726 @@
+//! Sends a chat request and relays its server-sent events as [`ChatEvent`]s.
+//!
+//! - Retries 429 and 5xx answers a bounded number of times, waiting for `retry-after` /
+//!   `RateLimit` when given, else backing off exponentially; the UI gets a `Retrying` event to
+//!   show a countdown.
+//! - Stop (the cancellation token) drops the response at once, which closes the connection.
+//! - Text pieces are coalesced and sent at most every `flush_every` (one animation frame), so a
+//!   fast stream does not flood the UI with one message per token.
+//! - `Finished` is always the last event, exactly once, whatever happened.
+
+use std::time::{Duration, Instant};
+
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::think::ThinkSplitter;
+use super::{CallStats, ChatEvent, ChatPreview, Outcome};
+use crate::catalog::Pricing;
+use crate::error::{scrub, AppError, ErrorCode};
+use crate::hf::{error_detail, error_from_response, looks_like_html, transport_error};
+use crate::secrets::Secret;
+
+pub const HEADER_PROVIDER: &str = "x-inference-provider";
+pub const HEADER_REQUEST_ID: &str = "x-request-id";
+pub const HEADER_BILL_TO: &str = "X-HF-Bill-To";
+
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    /// Automatic retries after a 429 or 5xx (so at most `max_retries + 1` attempts).
+    pub max_retries: u32,
+    /// First backoff; doubled at each retry.
+    pub backoff: Duration,
+    /// A server asking to wait longer than this is not retried automatically.
+    pub max_wait: Duration,
+    /// Until the answer's headers arrive.
+    pub first_byte_timeout: Duration,
+    /// Between two pieces of a streamed answer.
+    pub idle_timeout: Duration,
+    /// Text is sent to the UI at most this often.
+    pub flush_every: Duration,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+            first_byte_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(60),
+            flush_every: Duration::from_millis(16),
+        }
+    }
+}
+
+/// What the caller knows about the call besides the request.
+pub struct CallContext<'a> {
+    /// Who answers, for messages ("Hugging Face", "Groq", …).
+    pub who: &'a str,
+    /// The pinned provider, reported when the answer does not name one.
+    pub pinned: Option<&'a str>,
+    /// The price of a provider at this moment (`None`: unknown), and whether it is free.
+    pub price: &'a (dyn Fn(&str) -> (Option<Pricing>, bool) + Send + Sync),
+    /// Characters of the prompt (all messages), to estimate input tokens when no usage comes.
+    pub prompt_chars: usize,
+    pub message_count: usize,
+}
+
+/// How the call ended, with the whole text (the same as the `Finished` event plus the text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallResult {
+    pub outcome: Outcome,
+    pub error: Option<AppError>,
+    pub request_id: Option<String>,
+    pub stats: CallStats,
+    pub content: String,
+    pub reasoning: String,
+}
+
+/// Runs one call to the end. Every event goes to `emit`; the last one is `Finished`.
+pub async fn run(
+    http: &reqwest::Client,
+    preview: &ChatPreview,
+    token: &Secret,
+    ctx: &CallContext<'_>,
+    opts: &CallOptions,
+    cancel: &CancellationToken,
+    emit: &mut (dyn FnMut(ChatEvent) + Send),
+) -> CallResult {
+    let mut call = Call::new(ctx);
+    let mut attempt = 0u32;
+    let response = loop {
+        attempt += 1;
+        call.started = Instant::now();
+        let mut request = http
+            .post(&preview.url)
+            .bearer_auth(token.expose())
+            .json(&preview.body);
+        if let Some(org) = &preview.bill_to {
+            request = request.header(HEADER_BILL_TO, org);
+        }
+        let sent = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
+            r = tokio::time::timeout(opts.first_byte_timeout, request.send()) => r,
+        };
+        let response = match sent {
+            Err(_) => {
+                let e = AppError::new(
+                    ErrorCode::Timeout,
+                    format!("{} did not answer in time.", ctx.who),
+                );
+                return call.finish(Outcome::Error, Some(e), emit);
+            }
+            Ok(Err(e)) => {
+                return call.finish(Outcome::Error, Some(transport_error(&e, ctx.who)), emit)
+            }
+            Ok(Ok(r)) => r,
+        };
+        call.request_id = header(response.headers(), HEADER_REQUEST_ID);
+        let status = response.status();
+        if status.is_success() {
+            break response;
+        }
+        let headers = response.headers().clone();
+        let body = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
+            b = tokio::time::timeout(opts.idle_timeout, response.text()) => b,
+        };
+        let body = match body {
+            Ok(Ok(b)) => b,
+            _ => String::new(),
+        };
+        let error = classify(status, &headers, &body, ctx.who);
+        let wait = retry_wait(status, &headers, &error, attempt, opts);
+        match wait {
+            Some(wait) if attempt <= opts.max_retries && wait <= opts.max_wait => {
+                emit(ChatEvent::Retrying {
+                    attempt,
+                    max_attempts: opts.max_retries,
+                    wait_ms: wait.as_millis() as u64,
+                    error,
+                    request_id: call.request_id.clone(),
+                });
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+            Some(wait) if status == StatusCode::TOO_MANY_REQUESTS => {
+                let mut error = error;
+                error.message = format!("{} Try again in {}.", error.message, human_duration(wait));
+                return call.finish(Outcome::Error, Some(error), emit);
+            }
+            _ => return call.finish(Outcome::Error, Some(error), emit),
+        }
+    };
+
+    call.provider = header(response.headers(), HEADER_PROVIDER).or(ctx.pinned.map(str::to_string));
+    emit(ChatEvent::Started {
+        request_id: call.request_id.clone(),
+        provider: call.provider.clone(),
+    });
+
+    let headers = response.headers().clone();
+    let content_type = header(&headers, CONTENT_TYPE.as_str()).unwrap_or_default();
+    if !content_type.contains("text/event-stream") {
+        // Not a stream: an HTML page from a proxy, or a provider that answered in one piece.
+        let body = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
+            b = tokio::time::timeout(opts.idle_timeout, response.text()) => b,
+        };
+        return match body {
+            Err(_) => call.timeout(emit),
+            Ok(Err(e)) => call.finish(Outcome::Error, Some(transport_error(&e, ctx.who)), emit),
+            Ok(Ok(body)) if looks_like_html(&headers, &body) => {
+                let e = AppError::new(
+                    ErrorCode::BadResponse,
+                    format!(
+                        "{} answered with a web page instead of an answer. The service or a proxy in between may be having trouble.",
+                        ctx.who
+                    ),
+                );
+                call.finish(Outcome::Error, Some(e), emit)
+            }
+            Ok(Ok(body)) => match serde_json::from_str::<Value>(&body) {
+                Ok(v) => {
+                    if let Some(e) = call.take_chunk(&v, true) {
+                        return call.finish(Outcome::Error, Some(e), emit);
+                    }
+                    call.flush(emit);
+                    call.done = true;
+                    call.end(emit)
+                }
+                Err(_) => call.garbled(emit),
+            },
+        };
+    }
+
+    let mut events = response.bytes_stream().eventsource();
+    loop {
+        let deadline = call
+            .has_pending()
+            .then(|| tokio::time::Instant::from_std(call.last_flush + opts.flush_every));
+        let next = tokio::select! {
+            biased;
+            // Dropping `events` here drops the response: the connection is closed at once.
+            _ = cancel.cancelled() => {
+                call.flush(emit);
+                return call.finish(Outcome::Stopped, None, emit);
+            }
+            _ = sleep_until(deadline) => {
+                call.flush(emit);
+                continue;
+            }
+            n = tokio::time::timeout(opts.idle_timeout, events.next()) => n,
+        };
+        let event = match next {
+            Err(_) => {
+                call.flush(emit);
+                return call.timeout(emit);
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                call.flush(emit);
+                log::warn!("stream broke: {e}");
+                return call.interrupted(emit);
+            }
+            Ok(Some(Ok(event))) => event,
+        };
+        let data = event.data.trim();
+        if data.is_empty() {
+            continue;
+        }
+        if data == "[DONE]" {
+            call.done = true;
+            break;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            call.flush(emit);
+            return call.garbled(emit);
+        };
+        if let Some(e) = call.take_chunk(&v, false) {
+            call.flush(emit);
+            return call.finish(Outcome::Error, Some(e), emit);
+        }
+        if call.last_flush.elapsed() >= opts.flush_every {
+            call.flush(emit);
+        }
+    }
+    call.end(emit)
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The state of one call.
+struct Call<'a> {
+    ctx: &'a CallContext<'a>,
+    started: Instant,
+    first_token: Option<Instant>,
+    last_flush: Instant,
+    request_id: Option<String>,
+    provider: Option<String>,
+    splitter: ThinkSplitter,
+    pending_content: String,
+    pending_reasoning: String,
+    content: String,
+    reasoning: String,
+    usage: Option<(u64, u64)>,
+    finish_reason: Option<String>,
+    done: bool,
+}
+
+impl<'a> Call<'a> {
+    fn new(ctx: &'a CallContext<'a>) -> Self {
+        let now = Instant::now();
+        Self {
+            ctx,
+            started: now,
+            first_token: None,
+            last_flush: now,
+            request_id: None,
+            provider: None,
+            splitter: ThinkSplitter::default(),
+            pending_content: String::new(),
+            pending_reasoning: String::new(),
+            content: String::new(),
+            reasoning: String::new(),
+            usage: None,
+            finish_reason: None,
+            done: false,
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending_content.is_empty() || !self.pending_reasoning.is_empty()
+    }
+
+    /// Takes one chunk (or a whole completion): text, usage, finish reason. An error inside
+    /// the stream is returned.
+    fn take_chunk(&mut self, v: &Value, whole: bool) -> Option<AppError> {
+        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+            let detail = error_detail(&serde_json::json!({ "error": err }).to_string())
+                .unwrap_or_else(|| "no details".into());
+            return Some(AppError::new(
+                ErrorCode::ProviderError,
+                format!("The provider stopped with an error: “{detail}”"),
+            ));
+        }
+        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+            let n = |k: &str| u.get(k).and_then(Value::as_u64);
+            if let Some(out) = n("completion_tokens") {
+                self.usage = Some((n("prompt_tokens").unwrap_or(0), out));
+            }
+        }
+        if let Some(choice) = v.get("choices").and_then(|c| c.get(0)) {
+            let part = if whole {
+                choice.get("message")
+            } else {
+                choice.get("delta")
+            };
+            if let Some(d) = part {
+                let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
+                let content = text("content");
+                let reasoning = match text("reasoning_content") {
+                    "" => text("reasoning"),
+                    r => r,
+                };
+                if !content.is_empty() || !reasoning.is_empty() {
+                    self.first_token.get_or_insert_with(Instant::now);
+                }
+                self.pending_reasoning.push_str(reasoning);
+                if !content.is_empty() {
+                    let split = self.splitter.push(content);
+                    self.pending_content.push_str(&split.content);
+                    self.pending_reasoning.push_str(&split.reasoning);
+                }
+            }
+            if let Some(r) = choice.get("finish_reason").and_then(Value::as_str) {
+                self.finish_reason = Some(r.to_string());
+            }
+        }
+        None
+    }
+
+    fn flush(&mut self, emit: &mut (dyn FnMut(ChatEvent) + Send)) {
+        self.last_flush = Instant::now();
+        if !self.has_pending() {
+            return;
+        }
+        let content = std::mem::take(&mut self.pending_content);
+        let reasoning = std::mem::take(&mut self.pending_reasoning);
+        self.content.push_str(&content);
+        self.reasoning.push_str(&reasoning);
+        emit(ChatEvent::Delta { content, reasoning });
+    }
+
+    /// The stream ended: complete if the server said so, else cut short.
+    fn end(mut self, emit: &mut (dyn FnMut(ChatEvent) + Send)) -> CallResult {
+        let rest = self.splitter.finish();
+        self.pending_content.push_str(&rest.content);
+        self.pending_reasoning.push_str(&rest.reasoning);
+        self.flush(emit);
+        // Some providers never send [DONE] but do send a finish reason.
+        if self.done || self.finish_reason.is_some() {
+            self.finish(Outcome::Complete, None, emit)
+        } else {
+            self.interrupted(emit)
+        }
+    }
+
+    fn interrupted(self, emit: &mut (dyn FnMut(ChatEvent) + Send)) -> CallResult {
+        let e = AppError::new(
+            ErrorCode::StreamInterrupted,
+            format!(
+                "The connection to {} broke before the answer was complete.",
+                self.ctx.who
+            ),
+        );
+        self.finish(Outcome::Error, Some(e), emit)
+    }
+
+    fn garbled(self, emit: &mut (dyn FnMut(ChatEvent) + Send)) -> CallResult {
+        let e = AppError::new(
+            ErrorCode::BadResponse,
+            format!(
+                "{} sent a piece of the answer the app could not read.",
+                self.ctx.who
+            ),
+        );
+        self.finish(Outcome::Error, Some(e), emit)
+    }
+
+    fn timeout(self, emit: &mut (dyn FnMut(ChatEvent) + Send)) -> CallResult {
+        let e = AppError::new(
+            ErrorCode::Timeout,
+            format!("{} stopped sending the answer.", self.ctx.who),
+        );
+        self.finish(Outcome::Error, Some(e), emit)
+    }
+
+    fn finish(
+        mut self,
+        outcome: Outcome,
+        error: Option<AppError>,
+        emit: &mut (dyn FnMut(ChatEvent) + Send),
+    ) -> CallResult {
+        if outcome != Outcome::Error || self.has_pending() {
+            self.flush(emit);
+        }
+        let now = Instant::now();
+        let total_ms = ms(now - self.started);
+        let ttft_ms = self.first_token.map(|t| ms(t - self.started));
+        let produced = !self.content.is_empty() || !self.reasoning.is_empty();
+        let (tokens_in, tokens_out, usage_estimated) = match self.usage {
+            Some((i, o)) => (i, o, false),
+            None if produced || outcome != Outcome::Error => (
+                estimate_tokens(self.ctx.prompt_chars) + 4 * self.ctx.message_count as u64,
+                estimate_tokens(self.content.chars().count() + self.reasoning.chars().count()),
+                true,
+            ),
+            // Nothing was produced: nothing to count (an error before any answer).
+            None => (0, 0, false),
+        };
+        let tokens_per_sec = match (self.first_token, tokens_out) {
+            (Some(first), n) if n > 0 => {
+                let secs = (now - first).as_secs_f64();
+                (secs > 0.001).then(|| n as f64 / secs)
+            }
+            _ => None,
+        };
+        let (pricing, free) = match &self.provider {
+            Some(p) => (self.ctx.price)(p),
+            None => (None, false),
+        };
+        let charged = tokens_in > 0 || tokens_out > 0;
+        let cost = if free {
+            Some(0.0)
+        } else {
+            pricing.map(|p| {
+                if charged {
+                    p.cost(tokens_in, tokens_out)
+                } else {
+                    0.0
+                }
+            })
+        };
+        let stats = CallStats {
+            provider: self.provider.clone(),
+            tokens_in,
+            tokens_out,
+            usage_estimated,
+            ttft_ms,
+            total_ms,
+            tokens_per_sec,
+            pricing,
+            cost,
+            finish_reason: self.finish_reason.clone(),
+        };
+        emit(ChatEvent::Finished {
+            outcome,
+            error: error.clone(),
+            request_id: self.request_id.clone(),
+            stats: stats.clone(),
+        });
+        CallResult {
+            outcome,
+            error,
+            request_id: self.request_id,
+            stats,
+            content: self.content,
+            reasoning: self.reasoning,
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
+}
+
+/// About four characters a token for English text: a rough figure, marked as an estimate.
+pub fn estimate_tokens(chars: usize) -> u64 {
+    (chars as u64).div_ceil(4)
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The error for a failed answer, with the chat-specific case of a model the provider (or every
+/// enabled provider) does not serve.
+pub fn classify(status: StatusCode, headers: &HeaderMap, body: &str, who: &str) -> AppError {
+    let mut e = error_from_response(status, headers, body, who);
+    let lower = body.to_ascii_lowercase();
+    let unsupported = [
+        "not supported",
+        "does not exist",
+        "unavailable for model",
+        "not found",
+    ]
+    .iter()
+    .any(|p| lower.contains(p));
+    if matches!(status.as_u16(), 400 | 404 | 503) && unsupported && !looks_like_html(headers, body)
+    {
+        let detail = error_detail(body).unwrap_or_default();
+        e = AppError::new(
+            ErrorCode::ModelUnavailable,
+            scrub(&format!("{who} said: “{detail}”"), 400),
+        );
+    }
+    e
+}
+
+/// How long to wait before retrying, or `None` when this failure is not worth retrying.
+fn retry_wait(
+    status: StatusCode,
+    headers: &HeaderMap,
+    error: &AppError,
+    attempt: u32,
+    opts: &CallOptions,
+) -> Option<Duration> {
+    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+        || (matches!(status.as_u16(), 500 | 502 | 503 | 504)
+            && error.code != ErrorCode::ModelUnavailable);
+    if !retryable {
+        return None;
+    }
+    let asked = server_wait(headers);
+    let backoff = opts.backoff * 2u32.saturating_pow(attempt.saturating_sub(1));
+    Some(asked.unwrap_or(backoff))
+}
+
+/// `retry-after` (seconds), else the `t=` of a `RateLimit` header.
+pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(v) = header(headers, "retry-after") {
+        if let Ok(secs) = v.parse::<f64>() {
+            if secs.is_finite() && secs >= 0.0 {
+                return Some(Duration::from_secs_f64(secs));
+            }
+        }
+    }
+    let rl = header(headers, "ratelimit")?;
+    rl.split(';')
+        .find_map(|part| part.trim().strip_prefix("t="))
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 90 {
+        format!("{} s", s.max(1))
+    } else {
+        format!("{} min", s.div_ceil(60))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn server_wait_reads_retry_after_then_ratelimit() {
+        assert_eq!(
+            server_wait(&headers(&[("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            server_wait(&headers(&[("ratelimit", "\"api\";r=0;t=42")])),
+            Some(Duration::from_secs(42))
+        );
+        assert_eq!(server_wait(&headers(&[("retry-after", "soon")])), None);
+        assert_eq!(server_wait(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn model_not_supported_is_its_own_error() {
+        let json = headers(&[("content-type", "application/json")]);
+        for (status, body) in [
+            (
+                400,
+                r#"{"error":"Model x/y is not supported by provider groq"}"#,
+            ),
+            (
+                400,
+                r#"{"error":"Model x/y is not supported by any provider you have enabled"}"#,
+            ),
+            (404, r#"{"error":"Model x/y does not exist"}"#),
+            (
+                503,
+                r#"{"error":"Provider novita is currently unavailable for model x/y"}"#,
+            ),
+        ] {
+            let e = classify(
+                StatusCode::from_u16(status).unwrap(),
+                &json,
+                body,
+                "Hugging Face",
+            );
+            assert_eq!(e.code, ErrorCode::ModelUnavailable, "{body}");
+            assert!(e.message.contains("x/y"), "{}", e.message);
+        }
+        let e = classify(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json,
+            r#"{"error":"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"}"#,
+            "Hugging Face",
+        );
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert!(e.message.contains("max_new_tokens"));
+    }
+
+    #[test]
+    fn retry_policy() {
+        let opts = CallOptions::default();
+        let e = |code| AppError::new(code, "");
+        let none = HeaderMap::new();
+        let rl = retry_wait(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers(&[("retry-after", "2")]),
+            &e(ErrorCode::RateLimited),
+            1,
+            &opts,
+        );
+        assert_eq!(rl, Some(Duration::from_secs(2)));
+        let b1 = retry_wait(
+            StatusCode::BAD_GATEWAY,
+            &none,
+            &e(ErrorCode::ServerError),
+            1,
+            &opts,
+        );
+        let b3 = retry_wait(
+            StatusCode::BAD_GATEWAY,
+            &none,
+            &e(ErrorCode::ServerError),
+            3,
+            &opts,
+        );
+        assert_eq!(b1, Some(Duration::from_secs(1)));
+        assert_eq!(b3, Some(Duration::from_secs(4)));
+        for (s, c) in [
+            (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            (StatusCode::PAYMENT_REQUIRED, ErrorCode::PaymentRequired),
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ModelUnavailable),
+            (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest),
+        ] {
+            assert_eq!(retry_wait(s, &none, &e(c), 1, &opts), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn chunk_parsing_handles_provider_quirks() {
+        let price = |_: &str| (None, false);
+        let ctx = CallContext {
+            who: "Hugging Face",
+            pinned: None,
+            price: &price,
+            prompt_chars: 0,
+            message_count: 1,
+        };
+        let mut c = Call::new(&ctx);
+        let chunks = [
+            r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
+            r#"{"choices":[{"delta":{"reasoning_content":"think "}}],"usage":null}"#,
+            r#"{"choices":[{"delta":{"content":"Hel","token_id":5}}],"time_info":{}}"#,
+            r#"{"choices":[{"delta":{"content":"lo"},"finish_reason":"eos_token"}],"usage":{"prompt_tokens":9,"completion_tokens":3}}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":4,"total_tokens":14}}"#,
+        ];
+        for ch in chunks {
+            assert!(c
+                .take_chunk(&serde_json::from_str(ch).unwrap(), false)
+                .is_none());
+        }
+        assert_eq!(c.pending_content, "Hello");
+        assert_eq!(c.pending_reasoning, "think ");
+        assert_eq!(c.usage, Some((10, 4)));
+        assert_eq!(c.finish_reason.as_deref(), Some("eos_token"));
+        for err in [
+            r#"{"error":"Model overloaded","error_type":"overloaded"}"#,
+            r#"{"error":{"message":"Internal failure"}}"#,
+        ] {
+            let e = c
+                .take_chunk(&serde_json::from_str(err).unwrap(), false)
+                .unwrap();
+            assert_eq!(e.code, ErrorCode::ProviderError);
+            assert!(
+                e.message.contains("Model overloaded") || e.message.contains("Internal failure")
+            );
+        }
+    }
+
+    #[test]
+    fn estimates() {
+        assert_eq!(estimate_tokens(0), 0);
+        assert_eq!(estimate_tokens(1), 1);
+        assert_eq!(estimate_tokens(8), 2);
+        assert_eq!(human_duration(Duration::from_secs(30)), "30 s");
+        assert_eq!(human_duration(Duration::from_secs(600)), "10 min");
+    }
+}
