@@ -12,6 +12,13 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "set_theme",
     "open_external",
+    "catalog_get",
+    "catalog_refresh",
+    "chat_preview",
+    "chat_start",
+    "chat_stop",
+    "get_playground",
+    "set_playground",
 ];
 
 fn main() {

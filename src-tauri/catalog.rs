@@ -55,6 +55,7 @@ impl From<&str> for OfferStatus {
 pub struct ProviderOffer {
     pub provider: String,
     pub status: OfferStatus,
+    #[ts(type = "number | null")]
     pub context_length: Option<u64>,
     pub pricing: Option<Pricing>,
     pub is_free: bool,
@@ -76,6 +77,7 @@ impl ProviderOffer {
 #[ts(export)]
 pub struct ModelInfo {
     pub id: String,
+    #[ts(type = "number | null")]
     pub created: Option<i64>,
     pub owned_by: Option<String>,
     pub input_modalities: Vec<String>,
@@ -158,6 +160,39 @@ impl Catalog {
             .map_err(|e| AppError::internal(format!("could not serialise the catalog: {e}")))?;
         write_atomic(path, &bytes)
     }
+}
+
+/// Downloads the catalog from the router (no credentials needed, none sent).
+pub async fn fetch(client: &crate::hf::HfClient, now: u64) -> AppResult<Catalog> {
+    let url = client.endpoints().router_url("v1/models");
+    let who = "Hugging Face";
+    let response = client
+        .http()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|e| crate::hf::transport_error(&e, who))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| crate::hf::transport_error(&e, who))?;
+    if !status.is_success()
+        || crate::hf::looks_like_html(
+            &headers,
+            &String::from_utf8_lossy(&body[..body.len().min(64)]),
+        )
+    {
+        return Err(crate::hf::error_from_response(
+            status,
+            &headers,
+            &String::from_utf8_lossy(&body),
+            who,
+        ));
+    }
+    Catalog::parse(&body, now)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.

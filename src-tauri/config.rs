@@ -7,6 +7,7 @@
 //! | `SWITCHBOARD_ROUTER_URL` | `https://router.huggingface.co` |
 //! | `SWITCHBOARD_PROVIDER_BASE_URL` | unset: each provider's own base URL; else a template with `{provider}` |
 //! | `SWITCHBOARD_DATA_DIR` | the OS data folder (`~/.local/share/dev.switchboard.desktop` on Linux) |
+//! | `SWITCHBOARD_CHAT_TIMEOUT_SECS` | 120 s for a chat answer to start, 60 s of silence in a stream |
 
 use std::path::PathBuf;
 
@@ -19,6 +20,7 @@ pub const ENV_HUB_URL: &str = "SWITCHBOARD_HUB_URL";
 pub const ENV_ROUTER_URL: &str = "SWITCHBOARD_ROUTER_URL";
 pub const ENV_PROVIDER_BASE_URL: &str = "SWITCHBOARD_PROVIDER_BASE_URL";
 pub const ENV_DATA_DIR: &str = "SWITCHBOARD_DATA_DIR";
+pub const ENV_CHAT_TIMEOUT_SECS: &str = "SWITCHBOARD_CHAT_TIMEOUT_SECS";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
@@ -62,6 +64,8 @@ impl Endpoints {
 pub struct Config {
     pub endpoints: Endpoints,
     pub data_dir: PathBuf,
+    /// Overrides both chat timeouts (first byte, silence in a stream).
+    pub chat_timeout_secs: Option<u64>,
 }
 
 impl Config {
@@ -100,6 +104,17 @@ impl Config {
             data_dir: non_empty(ENV_DATA_DIR)
                 .map(PathBuf::from)
                 .unwrap_or(default_data_dir),
+            chat_timeout_secs: match non_empty(ENV_CHAT_TIMEOUT_SECS) {
+                Some(v) => Some(v.trim().parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(
+                    || {
+                        AppError::new(
+                            ErrorCode::Internal,
+                            format!("{ENV_CHAT_TIMEOUT_SECS} must be a whole number of seconds"),
+                        )
+                    },
+                )?),
+                None => None,
+            },
         })
     }
 
@@ -162,8 +177,10 @@ mod tests {
                 "http://127.0.0.1:9/direct/{provider}/",
             ),
             (ENV_DATA_DIR, "/tmp/sb"),
+            (ENV_CHAT_TIMEOUT_SECS, "5"),
         ])
         .unwrap();
+        assert_eq!(c.chat_timeout_secs, Some(5));
         assert_eq!(c.endpoints.hub, "http://127.0.0.1:9");
         assert_eq!(
             c.endpoints.router_url("v1/models"),
@@ -181,5 +198,6 @@ mod tests {
         assert!(cfg(&[(ENV_HUB_URL, "not a url")]).is_err());
         assert!(cfg(&[(ENV_ROUTER_URL, "ftp://x")]).is_err());
         assert!(cfg(&[(ENV_PROVIDER_BASE_URL, "http://x/no-placeholder")]).is_err());
+        assert!(cfg(&[(ENV_CHAT_TIMEOUT_SECS, "soon")]).is_err());
     }
 }

@@ -89,6 +89,13 @@ pub fn run() {
             commands::get_settings,
             commands::set_theme,
             commands::open_external,
+            commands::chat::catalog_get,
+            commands::chat::catalog_refresh,
+            commands::chat::chat_preview,
+            commands::chat::chat_start,
+            commands::chat::chat_stop,
+            commands::chat::get_playground,
+            commands::chat::set_playground,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Switchboard");

@@ -254,7 +254,9 @@ pub enum Outcome {
 pub struct CallStats {
     /// The provider that served the call (`x-inference-provider`, or the pinned one).
     pub provider: Option<String>,
+    #[ts(type = "number")]
     pub tokens_in: u64,
+    #[ts(type = "number")]
     pub tokens_out: u64,
     /// The provider sent no usage: the token counts are estimates.
     pub usage_estimated: bool,

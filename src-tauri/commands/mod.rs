@@ -18,13 +18,16 @@ use crate::links::Link;
 use crate::secrets::{Secrets, Storage};
 use crate::settings::{set_typed, Settings, Store, Theme, KEY_THEME};
 
+pub mod chat;
 mod store;
 
 pub struct AppState {
     config: Config,
     auth: Auth,
+    hf: HfClient,
     store: Arc<dyn Store>,
     home: PathBuf,
+    chat: Arc<chat::ChatState>,
 }
 
 /// Builds the app's state at start-up: configuration from the environment, the HTTP client,
@@ -39,14 +42,20 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<AppState> {
         .map_err(|e| AppError::io("create the data folder", &e))?;
     let store = store::open(app, &config.data_dir.join("settings.json"));
     let hf = HfClient::new(config.endpoints.clone())?;
-    let auth = Auth::new(hf, Arc::new(Secrets::os_keyring()), store.clone());
+    let auth = Auth::new(hf.clone(), Arc::new(Secrets::os_keyring()), store.clone());
     let home = app.path().home_dir().unwrap_or_default();
     log::info!("data folder: {}", config.data_dir.display());
+    let chat = Arc::new(chat::ChatState::new(
+        &config.data_dir,
+        config.chat_timeout_secs,
+    ));
     Ok(AppState {
         config,
         auth,
+        hf,
         store,
         home,
+        chat,
     })
 }
 

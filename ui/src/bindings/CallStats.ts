@@ -8,7 +8,7 @@ export type CallStats = {
 /**
  * The provider that served the call (`x-inference-provider`, or the pinned one).
  */
-provider: string | null, tokensIn: bigint, tokensOut: bigint, 
+provider: string | null, tokensIn: number, tokensOut: number, 
 /**
  * The provider sent no usage: the token counts are estimates.
  */

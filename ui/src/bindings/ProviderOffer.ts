@@ -5,7 +5,7 @@ import type { Pricing } from "./Pricing";
 /**
  * One provider serving one model.
  */
-export type ProviderOffer = { provider: string, status: OfferStatus, contextLength: bigint | null, pricing: Pricing | null, isFree: boolean, supportsTools: boolean | null, supportsStructuredOutput: boolean | null, firstTokenLatencyMs: number | null, 
+export type ProviderOffer = { provider: string, status: OfferStatus, contextLength: number | null, pricing: Pricing | null, isFree: boolean, supportsTools: boolean | null, supportsStructuredOutput: boolean | null, firstTokenLatencyMs: number | null, 
 /**
  * Tokens per second.
  */
