@@ -349,6 +349,8 @@ impl Driver {
                 double.provider_base_template(),
             )
             .env("SWITCHBOARD_DATA_DIR", desktop.data_dir())
+            // Timeouts a test can wait for.
+            .env("SWITCHBOARD_CHAT_TIMEOUT_SECS", "3")
             .args([
                 "--port",
                 &port.to_string(),
@@ -383,8 +385,12 @@ impl Driver {
             .expect("WebDriver session (is WebKitWebDriver installed?)");
         let app = App { client };
         // The app is up when its UI has rendered past "Starting…".
-        app.wait_for_any(&["[data-testid=token-input]", "[data-testid=account-name]"])
-            .await;
+        app.wait_for_any(&[
+            "[data-testid=token-input]",
+            "[data-testid=account-name]",
+            "[data-testid=composer]",
+        ])
+        .await;
         app
     }
 }
@@ -416,12 +422,14 @@ impl App {
         }
     }
 
-    /// Waits until the element's visible text contains `expected`, and returns the text.
+    /// Waits until the element's rendered text (`innerText`) contains `expected`, and returns
+    /// the text. (WebKitWebDriver's own element text skips text in `overflow: hidden` boxes
+    /// with ellipsis, which users do see.)
     pub async fn wait_for_text(&self, css: &str, expected: &str) -> String {
         let deadline = Instant::now() + UI_TIMEOUT;
         loop {
             if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = el.text().await {
+                if let Ok(Some(text)) = el.prop("innerText").await {
                     if text.contains(expected) {
                         return text;
                     }
@@ -436,8 +444,14 @@ impl App {
         }
     }
 
+    /// The element's rendered text (`innerText`).
     pub async fn text(&self, css: &str) -> String {
-        self.wait_for(css).await.text().await.unwrap()
+        self.wait_for(css)
+            .await
+            .prop("innerText")
+            .await
+            .unwrap()
+            .unwrap_or_default()
     }
 
     pub async fn click(&self, css: &str) {

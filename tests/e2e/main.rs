@@ -2,4 +2,5 @@
 //! Run by `make test` (which installs Xvfb, WebKitWebDriver, gnome-keyring and tauri-driver).
 
 mod harness;
+mod playground;
 mod signin;

@@ -55,6 +55,9 @@ async fn sign_in_survives_a_restart_then_sign_out_forgets_the_token() {
         // Restart: still signed in, from the keyring and the cached account (no new whoami call).
         app.quit().await;
         let app = driver.launch().await;
+        // A signed-in start opens the playground; the account is one click away.
+        app.wait_for("[data-testid=composer]").await;
+        app.click("[data-testid=nav-account]").await;
         app.wait_for_text("[data-testid=account-name]", "Ada Lovelace")
             .await;
         assert_eq!(
@@ -176,6 +179,7 @@ async fn bad_tokens_get_their_own_message_and_keep_the_saved_one() {
 
         // After a restart the PRO token is the one in the keyring.
         let app = driver.launch().await;
+        app.click("[data-testid=nav-account]").await;
         app.wait_for_text("[data-testid=account-name]", "Grace Hopper")
             .await;
         assert_eq!(app.text("[data-testid=token-last4]").await, last4);

@@ -1,11 +1,16 @@
 // Typed calls to the Rust side. Payload types are generated from the Rust types by ts-rs
 // (src/bindings, written by `cargo test`); nothing here restates them.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type { AppError } from "../bindings/AppError";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { AuthStatus } from "../bindings/AuthStatus";
+import type { Catalog } from "../bindings/Catalog";
+import type { ChatEvent } from "../bindings/ChatEvent";
+import type { ChatPreview } from "../bindings/ChatPreview";
+import type { ChatRequest } from "../bindings/ChatRequest";
 import type { CliTokenSource } from "../bindings/CliTokenSource";
 import type { Link } from "../bindings/Link";
+import type { PlaygroundPrefs } from "../bindings/PlaygroundPrefs";
 import type { Settings } from "../bindings/Settings";
 import type { Theme } from "../bindings/Theme";
 import { toAppError } from "./errors";
@@ -30,6 +35,18 @@ export const api = {
   getSettings: () => call<Settings>("get_settings"),
   setTheme: (theme: Theme) => call<Settings>("set_theme", { theme }),
   openExternal: (link: Link) => call<null>("open_external", { link }),
+  catalogGet: () => call<Catalog>("catalog_get"),
+  catalogRefresh: (force: boolean) => call<Catalog>("catalog_refresh", { force }),
+  chatPreview: (request: ChatRequest) => call<ChatPreview>("chat_preview", { request }),
+  /** Starts a streamed call; events arrive on `onEvent`, the call's id comes back at once. */
+  chatStart: (request: ChatRequest, onEvent: (e: ChatEvent) => void) => {
+    const channel = new Channel<ChatEvent>();
+    channel.onmessage = onEvent;
+    return call<number>("chat_start", { request, onEvent: channel });
+  },
+  chatStop: (id: number) => call<null>("chat_stop", { id }),
+  getPlayground: () => call<PlaygroundPrefs>("get_playground"),
+  setPlayground: (prefs: PlaygroundPrefs) => call<null>("set_playground", { prefs }),
 };
 
 export type { AppError };

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import type { CallStats } from "../bindings/CallStats";
+import {
+  applyEvent,
+  assistantTurn,
+  EventBuffer,
+  formatCost,
+  formatMs,
+  formatSpeed,
+  formatTokens,
+  parseExtra,
+  requestMessages,
+  userTurn,
+} from "./conversation";
+
+const stats: CallStats = {
+  provider: "groq",
+  tokensIn: 1200,
+  tokensOut: 34,
+  usageEstimated: false,
+  ttftMs: 240.5,
+  totalMs: 1830,
+  tokensPerSec: 552.3,
+  pricing: { input: 0.15, output: 0.75 },
+  cost: 0.0002055,
+  finishReason: "stop",
+};
+
+describe("turns", () => {
+  it("streams deltas into the answer and finishes with the figures", () => {
+    const t = assistantTurn("m/x");
+    const b = new EventBuffer();
+    b.push({ event: "started", requestId: "r-1", provider: "groq" });
+    b.push({ event: "delta", content: "Hel", reasoning: "hmm " });
+    b.push({ event: "delta", content: "lo", reasoning: "" });
+    expect(b.empty).toBe(false);
+    b.applyTo(t);
+    expect(b.empty).toBe(true);
+    expect(t.content).toBe("Hello");
+    expect(t.reasoning).toBe("hmm ");
+    expect(t.provider).toBe("groq");
+    expect(t.requestId).toBe("r-1");
+    expect(t.status).toBe("streaming");
+    b.push({ event: "finished", outcome: "stopped", error: null, requestId: "r-1", stats });
+    b.applyTo(t);
+    expect(t.status).toBe("stopped");
+    expect(t.stats?.tokensOut).toBe(34);
+  });
+
+  it("a retry shows a countdown target, cleared when the answer starts", () => {
+    const t = assistantTurn("m/x");
+    const error = { code: "rate_limited" as const, message: "429" };
+    applyEvent(t, { event: "retrying", attempt: 1, maxAttempts: 3, waitMs: 2000, error, requestId: "r" }, 1000);
+    expect(t.retry).toEqual({ attempt: 1, maxAttempts: 3, until: 3000, error });
+    applyEvent(t, { event: "started", requestId: "r2", provider: null });
+    expect(t.retry).toBeNull();
+  });
+
+  it("errors keep the text that came before", () => {
+    const t = assistantTurn("m/x");
+    applyEvent(t, { event: "delta", content: "partial", reasoning: "" });
+    const error = { code: "stream_interrupted" as const, message: "cut" };
+    applyEvent(t, { event: "finished", outcome: "error", error, requestId: null, stats });
+    expect(t.status).toBe("error");
+    expect(t.content).toBe("partial");
+    expect(t.error).toEqual(error);
+  });
+
+  it("request messages skip empty failed answers but keep partial ones", () => {
+    const a1 = assistantTurn("m");
+    a1.content = "first answer";
+    const failed = assistantTurn("m");
+    failed.status = "error";
+    const turns = [userTurn("q1"), a1, userTurn("q2"), failed, userTurn("q3"), assistantTurn("m")];
+    expect(requestMessages(turns, 5)).toEqual([
+      { role: "user", content: "q1" },
+      { role: "assistant", content: "first answer" },
+      { role: "user", content: "q2" },
+      { role: "user", content: "q3" },
+    ]);
+  });
+});
+
+describe("figures", () => {
+  it("formats tokens, times, speed and cost", () => {
+    expect(formatTokens(stats)).toBe("1,200 in · 34 out");
+    expect(formatTokens({ ...stats, usageEstimated: true })).toBe("1,200 in · 34 out (estimated)");
+    expect(formatMs(240.5)).toBe("241 ms");
+    expect(formatMs(1830)).toBe("1.83 s");
+    expect(formatMs(null)).toBe("—");
+    expect(formatSpeed(552.3)).toBe("552 tok/s");
+    expect(formatSpeed(41.66)).toBe("41.7 tok/s");
+    expect(formatCost(0.0002055)).toBe("$0.00021");
+    expect(formatCost(0.1234)).toBe("$0.1234");
+    expect(formatCost(0)).toBe("$0");
+    expect(formatCost(null)).toBe("price unknown");
+  });
+});
+
+describe("extra parameters", () => {
+  it("accepts an object or nothing, explains anything else", () => {
+    expect(parseExtra("")).toEqual({ ok: true, value: null });
+    expect(parseExtra('{"frequency_penalty": 0.5}')).toEqual({ ok: true, value: { frequency_penalty: 0.5 } });
+    const bad = parseExtra("{oops");
+    expect(bad.ok).toBe(false);
+    expect(parseExtra("[1]")).toMatchObject({ ok: false });
+    expect(parseExtra('{"model": "x"}')).toMatchObject({ ok: false, error: "“model” is set by the app" });
+  });
+});

@@ -1,0 +1,187 @@
+// The playground's conversation: turns, how streamed events change them, and the figures shown
+// under an answer. Pure logic; the components hold the state.
+import type { AppError } from "../bindings/AppError";
+import type { CallStats } from "../bindings/CallStats";
+import type { ChatEvent } from "../bindings/ChatEvent";
+import type { ChatMessage } from "../bindings/ChatMessage";
+import type { ChatParams } from "../bindings/ChatParams";
+
+export type TurnStatus = "streaming" | "complete" | "stopped" | "error";
+
+export interface RetryInfo {
+  attempt: number;
+  maxAttempts: number;
+  /** Epoch ms when the retry starts (for a countdown). */
+  until: number;
+  error: AppError;
+}
+
+export interface Turn {
+  id: number;
+  role: "user" | "assistant";
+  content: string;
+  reasoning: string;
+  status: TurnStatus;
+  /** The model asked (assistant turns). */
+  model: string | null;
+  provider: string | null;
+  requestId: string | null;
+  error: AppError | null;
+  stats: CallStats | null;
+  retry: RetryInfo | null;
+}
+
+let nextId = 1;
+
+export function userTurn(content: string): Turn {
+  return {
+    id: nextId++,
+    role: "user",
+    content,
+    reasoning: "",
+    status: "complete",
+    model: null,
+    provider: null,
+    requestId: null,
+    error: null,
+    stats: null,
+    retry: null,
+  };
+}
+
+export function assistantTurn(model: string): Turn {
+  return { ...userTurn(""), id: nextId++, role: "assistant", status: "streaming", model };
+}
+
+/** The messages to send for a reply to the conversation up to (not including) `end`. Failed
+ * answers that produced nothing are left out; stopped or broken partial answers are kept, since
+ * the user saw them. */
+export function requestMessages(turns: readonly Turn[], end = turns.length): ChatMessage[] {
+  return turns
+    .slice(0, end)
+    .filter((t) => t.role === "user" || t.content.trim() !== "")
+    .map((t) => ({ role: t.role, content: t.content }));
+}
+
+/**
+ * Collects streamed events between two animation frames, so the DOM is updated once a frame
+ * however fast the text arrives.
+ */
+export class EventBuffer {
+  private content = "";
+  private reasoning = "";
+  private others: ChatEvent[] = [];
+
+  push(e: ChatEvent): void {
+    if (e.event === "delta") {
+      this.content += e.content;
+      this.reasoning += e.reasoning;
+    } else {
+      this.others.push(e);
+    }
+  }
+
+  get empty(): boolean {
+    return this.content === "" && this.reasoning === "" && this.others.length === 0;
+  }
+
+  /** Applies everything collected to `turn`, in order (text first: it came before `finished`). */
+  applyTo(turn: Turn, now = Date.now()): void {
+    if (this.content) turn.content += this.content;
+    if (this.reasoning) turn.reasoning += this.reasoning;
+    this.content = "";
+    this.reasoning = "";
+    const others = this.others;
+    this.others = [];
+    for (const e of others) applyEvent(turn, e, now);
+  }
+}
+
+/** Applies one non-text event to an assistant turn. */
+export function applyEvent(turn: Turn, e: ChatEvent, now = Date.now()): void {
+  switch (e.event) {
+    case "started":
+      turn.provider = e.provider;
+      turn.requestId = e.requestId;
+      turn.retry = null;
+      break;
+    case "retrying":
+      turn.retry = { attempt: e.attempt, maxAttempts: e.maxAttempts, until: now + e.waitMs, error: e.error };
+      turn.requestId = e.requestId;
+      break;
+    case "delta":
+      turn.content += e.content;
+      turn.reasoning += e.reasoning;
+      break;
+    case "finished":
+      turn.status = e.outcome === "complete" ? "complete" : e.outcome === "stopped" ? "stopped" : "error";
+      turn.error = e.error;
+      turn.requestId = e.requestId ?? turn.requestId;
+      turn.stats = e.stats;
+      turn.provider = e.stats.provider ?? turn.provider;
+      turn.retry = null;
+      break;
+  }
+}
+
+export function formatTokens(stats: CallStats): string {
+  const est = stats.usageEstimated ? " (estimated)" : "";
+  return `${stats.tokensIn.toLocaleString("en-US")} in · ${stats.tokensOut.toLocaleString("en-US")} out${est}`;
+}
+
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+export function formatSpeed(tps: number | null): string {
+  if (tps === null || !Number.isFinite(tps)) return "—";
+  return `${tps >= 100 ? Math.round(tps) : tps.toFixed(1)} tok/s`;
+}
+
+/** USD with enough digits to see a fraction of a cent. */
+export function formatCost(cost: number | null): string {
+  if (cost === null || !Number.isFinite(cost)) return "price unknown";
+  if (cost === 0) return "$0";
+  if (cost >= 0.01) return `$${cost.toFixed(4)}`;
+  // Two significant digits: $0.00012
+  const digits = Math.max(2, -Math.floor(Math.log10(cost)) + 1);
+  return `$${cost.toFixed(Math.min(digits, 10))}`;
+}
+
+/** Parses the "extra parameters" field: empty, or a JSON object. */
+export function parseExtra(text: string): { ok: true; value: Record<string, unknown> | null } | { ok: false; error: string } {
+  const t = text.trim();
+  if (t === "") return { ok: true, value: null };
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch (e) {
+    return { ok: false, error: `Not valid JSON: ${(e as Error).message}` };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    return { ok: false, error: "Must be a JSON object, like {\"frequency_penalty\": 0.5}" };
+  }
+  for (const k of ["model", "messages", "stream", "stream_options"]) {
+    if (k in v) return { ok: false, error: `“${k}” is set by the app` };
+  }
+  return { ok: true, value: v as Record<string, unknown> };
+}
+
+export const DEFAULT_PARAMS: ChatParams = {
+  temperature: 0.7,
+  topP: null,
+  maxTokens: 1024,
+  stop: [],
+  seed: null,
+  extra: null,
+};
+
+/** A short, readable copy of a whole conversation (for "copy conversation"). */
+export function conversationText(turns: readonly Turn[]): string {
+  return turns
+    .filter((t) => t.content.trim() !== "")
+    .map((t) => `${t.role === "user" ? "You" : "Assistant"}: ${t.content}`)
+    .join("\n\n");
+}

@@ -1,0 +1,238 @@
+// Renders model output (untrusted) as sanitised HTML for the chat view.
+//
+// Two lines of defence:
+//  1. The marked renderer never emits markup that came from the source: raw
+//     HTML is shown as literal text, images become links, link schemes are
+//     checked, and code is escaped or highlighted by highlight.js.
+//  2. DOMPurify then filters the result against an allow-list of exactly the
+//     tags and attributes the renderer produces. (Top-level code blocks, which
+//     are all highlight.js spans, are instead checked by isHighlightMarkup.)
+//
+// Classes in the output, for styling: code-block, code-head, code-lang,
+// copy-code (the button, also carrying data-copy-code), hljs and hljs-*
+// (highlight.js tokens), language-<lang>, table-wrap, image-link, raw-html.
+
+import { Marked, Renderer, type RendererObject, type Token, type Tokens } from "marked";
+import DOMPurify, { type Config } from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import c from "highlight.js/lib/languages/c";
+import cpp from "highlight.js/lib/languages/cpp";
+import css from "highlight.js/lib/languages/css";
+import diff from "highlight.js/lib/languages/diff";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import markdown from "highlight.js/lib/languages/markdown";
+import python from "highlight.js/lib/languages/python";
+import rust from "highlight.js/lib/languages/rust";
+import shell from "highlight.js/lib/languages/shell";
+import sql from "highlight.js/lib/languages/sql";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+
+const LANGUAGES = {
+  bash,
+  c,
+  cpp,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  markdown,
+  python,
+  rust,
+  shell,
+  sql,
+  typescript,
+  xml,
+  yaml,
+};
+for (const [name, lang] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, lang);
+
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/** Escapes the five HTML-significant characters, for text and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]!);
+}
+
+const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
+
+/**
+ * The normalised URL if `href` is an absolute http, https or mailto URL;
+ * null otherwise (relative URLs, javascript:, data:, …). Uses the same WHATWG
+ * parser as the browser, so tricks like "java\tscript:" are seen as such.
+ */
+export function safeHref(href: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(href.trim());
+  } catch {
+    return null;
+  }
+  return SAFE_PROTOCOLS.has(url.protocol) ? url.href : null;
+}
+
+/** An `<a>` that opens outside the app, for an already-vetted URL. */
+function anchor(href: string, innerHtml: string, title?: string | null, cls?: string): string {
+  const titleAttr = title ? ` title="${escapeHtml(title)}"` : "";
+  const classAttr = cls ? ` class="${cls}"` : "";
+  return `<a href="${escapeHtml(href)}"${titleAttr}${classAttr} target="_blank" rel="noopener noreferrer">${innerHtml}</a>`;
+}
+
+/** The declared fence language reduced to a safe class-name fragment. */
+function langToken(lang: string | undefined): string {
+  const first = (lang ?? "").trim().split(/\s+/)[0] ?? "";
+  return first.toLowerCase().replace(/[^a-z0-9_+#.-]/g, "").slice(0, 32);
+}
+
+const HLJS_TAG = /<span class="[\w -]+">|<\/span>/g;
+
+/**
+ * True if `html` is made only of highlight.js's own markup: `<span class="…">`
+ * with plain class names, `</span>`, and escaped text. This stands in for
+ * DOMPurify on top-level code blocks, whose thousands of spans would make
+ * sanitising them on every streaming frame too slow.
+ */
+export function isHighlightMarkup(html: string): boolean {
+  return !html.replace(HLJS_TAG, "").includes("<");
+}
+
+/** Highlighted (or escaped) HTML for the inside of a `<code>` element. */
+function highlightCode(code: string, lang: string): string {
+  if (!lang || !hljs.getLanguage(lang)) return escapeHtml(code);
+  const html = hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
+  return isHighlightMarkup(html) ? html : escapeHtml(code);
+}
+
+/** A fenced or indented code block with a language label and a copy button. */
+function renderCode({ text, lang }: Tokens.Code): string {
+  const token = langToken(lang);
+  const code = text.replace(/\n$/, "");
+  const cls = token ? `hljs language-${token}` : "hljs";
+  return (
+    `<div class="code-block"><div class="code-head">` +
+    `<span class="code-lang">${escapeHtml(token || "text")}</span>` +
+    `<button type="button" class="copy-code" data-copy-code>Copy</button></div>` +
+    `<pre><code class="${cls}">${highlightCode(code, token)}</code></pre></div>\n`
+  );
+}
+
+/** Raw HTML in the source is shown as literal text, never interpreted. */
+function renderHtml({ text, block }: Tokens.HTML | Tokens.Tag): string {
+  if (!block) return escapeHtml(text);
+  return `<p class="raw-html">${escapeHtml(text.replace(/\n+$/, "")).replace(/\n/g, "<br>")}</p>\n`;
+}
+
+const renderer: RendererObject = {
+  code: renderCode,
+  html: renderHtml,
+  link(token) {
+    const inner = this.parser.parseInline(token.tokens);
+    const href = safeHref(token.href);
+    return href ? anchor(href, inner, token.title) : inner;
+  },
+  image({ href, title, text, tokens }) {
+    // Never load remote resources: show the alt text, linked when the URL is safe.
+    const alt = escapeHtml(tokens ? this.parser.parseInline(tokens, this.parser.textRenderer) : text);
+    const url = safeHref(href);
+    if (!url) return alt;
+    return anchor(url, alt || escapeHtml(url), title, "image-link");
+  },
+  table(token) {
+    return `<div class="table-wrap">${Renderer.prototype.table.call(this, token)}</div>\n`;
+  },
+};
+
+const marked = new Marked({ gfm: true, breaks: false, async: false, renderer });
+
+const PURIFY_CONFIG: Config = {
+  ALLOWED_TAGS: [
+    "a", "blockquote", "br", "button", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "input", "li", "ol", "p", "pre", "span", "strong", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+  ],
+  ALLOWED_ATTR: [
+    "align", "checked", "class", "data-copy-code", "disabled", "href", "rel", "start",
+    "target", "title", "type",
+  ],
+  // Only href carries a URL; DOMPurify would otherwise test every other
+  // attribute value against ALLOWED_URI_REGEXP too.
+  ADD_URI_SAFE_ATTR: ["align", "rel", "start", "target", "type"],
+  ALLOWED_URI_REGEXP: /^(?:https?|mailto):/i,
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+};
+
+/**
+ * A DOMPurify instance of our own, so its fixed configuration (parsed once, not
+ * on every call) does not leak into other users of the shared default.
+ */
+const purify = typeof window === "undefined" ? DOMPurify : DOMPurify(window);
+purify.setConfig(PURIFY_CONFIG);
+
+/** Sanitised HTML of one top-level token. */
+function renderToken(token: Token): string {
+  // A top-level code block is our fixed template around checked highlight.js
+  // output (see isHighlightMarkup); everything else goes through DOMPurify.
+  return token.type === "code" ? renderCode(token as Tokens.Code) : purify.sanitize(marked.parser([token]));
+}
+
+// While an answer streams, the whole text is re-rendered on every frame but
+// only its last block changes. Finished blocks are rendered once and kept
+// here, keyed by their source, so a frame costs one lexing pass plus the work
+// on the last block. (The last block is never stored: while streaming it is a
+// new string every frame.)
+const BLOCK_CACHE_LIMIT = 1000;
+const blockCache = new Map<string, string>();
+
+/** `renderToken`, from the cache when possible; least recently used entries go first. */
+function renderCachedToken(token: Token, linksKey: string): string {
+  const key = `${token.type}\u0000${linksKey}\u0000${token.raw}`;
+  let html = blockCache.get(key);
+  if (html !== undefined) {
+    blockCache.delete(key);
+  } else {
+    html = renderToken(token);
+    if (blockCache.size >= BLOCK_CACHE_LIMIT) {
+      const oldest = blockCache.keys().next().value;
+      if (oldest !== undefined) blockCache.delete(oldest);
+    }
+  }
+  blockCache.set(key, html);
+  return html;
+}
+
+/**
+ * Markdown (GFM) from an untrusted source as sanitised HTML. Fast enough to
+ * call on every frame while the text grows: finished blocks come from a cache.
+ */
+export function renderMarkdown(src: string): string {
+  const tokens = marked.lexer(src);
+  // Reference links are resolved while lexing, so a block's output also
+  // depends on the link definitions anywhere in the text.
+  const linksKey = Object.keys(tokens.links).length > 0 ? JSON.stringify(tokens.links) : "";
+  const last = tokens.length - 1;
+  let html = "";
+  tokens.forEach((token, i) => {
+    html += i === last ? renderToken(token) : renderCachedToken(token, linksKey);
+  });
+  return html;
+}
+
+/** The plain text of the code block a copy button (from `renderMarkdown`) belongs to. */
+export function codeOfCopyButton(button: Element): string {
+  const code = button.closest(".code-block")?.querySelector("pre > code");
+  return code?.textContent ?? "";
+}
