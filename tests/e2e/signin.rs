@@ -99,9 +99,20 @@ async fn sign_in_survives_a_restart_then_sign_out_forgets_the_token() {
         assert!(desktop.home().join(".local/share/keyrings").exists());
         // Signing in spends nothing: the router was only asked for its (public) model list,
         // without the token.
-        for r in double.requests().iter().filter(|r| r.target == Target::Router) {
-            assert_eq!(r.path, "/router/v1/models", "signing in must not call a model");
-            assert_eq!(r.header("authorization"), None, "the model list needs no token");
+        for r in double
+            .requests()
+            .iter()
+            .filter(|r| r.target == Target::Router)
+        {
+            assert_eq!(
+                r.path, "/router/v1/models",
+                "signing in must not call a model"
+            );
+            assert_eq!(
+                r.header("authorization"),
+                None,
+                "the model list needs no token"
+            );
         }
     })
     .await;
