@@ -6,11 +6,11 @@
 //! messages are written here, never copied from a request, and bodies from servers are cut short
 //! and scrubbed of anything that looks like a token (`scrub`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// Stable error codes. Add new ones at the end; never rename one (the UI keys on them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum ErrorCode {
@@ -56,9 +56,19 @@ pub enum ErrorCode {
     StreamInterrupted,
     /// The provider reported an error inside a streamed answer.
     ProviderError,
+    /// The history database cannot be opened (damaged, not a database, unreadable).
+    HistoryUnavailable,
+    /// The history database can be read but not written (read-only file or folder).
+    HistoryReadOnly,
+    /// The disk is full.
+    DiskFull,
+    /// A file to import is not a Switchboard export, is cut short, or comes from a newer version.
+    ImportInvalid,
+    /// A conversation (or message) that does not exist.
+    NoSuchConversation,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
 #[error("{message}")]
 #[ts(export)]
 pub struct AppError {

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod hf;
+pub mod history;
 pub mod links;
 pub mod secrets;
 pub mod settings;

@@ -1,0 +1,140 @@
+//! Export and import files: JSON with every field (a round trip is exact), and Markdown to read.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Conversation, MessageStatus};
+use crate::chat::Role;
+use crate::error::{AppError, AppResult, ErrorCode};
+
+pub const FORMAT: &str = "switchboard.history";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportFile {
+    pub format: String,
+    pub version: u32,
+    pub exported_at: i64,
+    pub app_version: String,
+    pub conversations: Vec<Conversation>,
+}
+
+pub fn to_json(conversations: Vec<Conversation>, now: i64) -> String {
+    let file = ExportFile {
+        format: FORMAT.into(),
+        version: VERSION,
+        exported_at: now,
+        app_version: env!("CARGO_PKG_VERSION").into(),
+        conversations,
+    };
+    serde_json::to_string_pretty(&file).expect("export serialises")
+}
+
+/// Reads an export file, refusing anything that is not ours, cut short, or from a newer version.
+pub fn from_json(bytes: &[u8]) -> AppResult<ExportFile> {
+    let invalid = |msg: String| AppError::new(ErrorCode::ImportInvalid, msg);
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_eof() {
+            invalid("The file is cut short: it ends in the middle of the data.".into())
+        } else {
+            invalid("This is not a Switchboard export (it is not JSON).".into())
+        }
+    })?;
+    if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(invalid("This is not a Switchboard export.".into()));
+    }
+    let version = v.get("version").and_then(|x| x.as_u64()).unwrap_or(0);
+    if version > u64::from(VERSION) {
+        return Err(invalid(format!(
+            "This export comes from a newer version of Switchboard (format {version}). Update the app to import it."
+        )));
+    }
+    serde_json::from_value(v)
+        .map_err(|e| invalid(format!("The export is damaged and cannot be read ({e}).")))
+}
+
+/// A readable Markdown copy of one conversation.
+pub fn to_markdown(c: &Conversation) -> String {
+    let mut out = format!("# {}\n\n", c.summary.title);
+    if let Some(model) = &c.summary.model {
+        out.push_str(&format!("Model: `{model}`\n\n"));
+    }
+    if !c.system.trim().is_empty() {
+        out.push_str(&format!(
+            "> System: {}\n\n",
+            c.system.trim().replace('\n', "\n> ")
+        ));
+    }
+    for m in &c.messages {
+        let who = match m.role {
+            Role::User => "You".to_string(),
+            Role::System => "System".to_string(),
+            Role::Assistant => {
+                let mut who = "Assistant".to_string();
+                match (&m.model, &m.provider) {
+                    (Some(model), Some(p)) => who.push_str(&format!(" ({model} via {p})")),
+                    (Some(model), None) => who.push_str(&format!(" ({model})")),
+                    _ => {}
+                }
+                who
+            }
+        };
+        out.push_str(&format!("## {who}\n\n"));
+        if !m.reasoning.is_empty() {
+            out.push_str("<details><summary>Thought process</summary>\n\n");
+            out.push_str(m.reasoning.trim());
+            out.push_str("\n\n</details>\n\n");
+        }
+        out.push_str(m.content.trim_end());
+        out.push_str("\n\n");
+        let note = match m.status {
+            MessageStatus::Stopped => Some("stopped"),
+            MessageStatus::Interrupted => Some("interrupted"),
+            MessageStatus::Error => Some("failed"),
+            _ => None,
+        };
+        if let Some(n) = note {
+            out.push_str(&format!("_({n})_\n\n"));
+        }
+        if let Some(s) = &m.stats {
+            let cost = s.cost.map(|c| format!(" · ${c:.6}")).unwrap_or_default();
+            out.push_str(&format!(
+                "_{} in · {} out{}{cost}_\n\n",
+                s.tokens_in,
+                s.tokens_out,
+                if s.usage_estimated {
+                    " (estimated)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}
+
+/// A file name for a conversation: its title, made safe.
+pub fn file_name(title: &str, ext: &str) -> String {
+    let base: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-");
+    let base: String = base.chars().take(60).collect();
+    format!(
+        "{}.{ext}",
+        if base.is_empty() {
+            "conversation"
+        } else {
+            &base
+        }
+    )
+}

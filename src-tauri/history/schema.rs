@@ -1,0 +1,100 @@
+//! Versioned schema. `PRAGMA user_version` holds the version; each migration moves it up by
+//! one, in a transaction. Never edit a shipped migration: add the next one (and a fixture
+//! database of the old version under `tests/fixtures/history/`).
+
+use rusqlite::Connection;
+
+/// (version reached, SQL).
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1)];
+
+pub const CURRENT: u32 = 1;
+
+const V1: &str = r#"
+CREATE TABLE conversations (
+    id          TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    -- 1 once the user renamed it: the automatic title no longer changes.
+    title_set   INTEGER NOT NULL DEFAULT 0,
+    kind        TEXT NOT NULL DEFAULT 'chat',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    pinned      INTEGER NOT NULL DEFAULT 0,
+    deleted_at  INTEGER,
+    -- The playground settings to restore when it is opened (JSON where structured).
+    model       TEXT,
+    routing     TEXT,
+    system      TEXT NOT NULL DEFAULT '',
+    params      TEXT,
+    bill_to     TEXT
+);
+CREATE INDEX conversations_list ON conversations (deleted_at, pinned DESC, updated_at DESC);
+
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    role            TEXT NOT NULL,
+    content         TEXT NOT NULL,
+    reasoning       TEXT NOT NULL DEFAULT '',
+    -- complete | streaming | stopped | error | interrupted
+    status          TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    model           TEXT,
+    provider        TEXT,
+    -- routed | own_key | endpoint
+    mode            TEXT,
+    params          TEXT,
+    stats           TEXT,
+    error           TEXT,
+    request_id      TEXT,
+    UNIQUE (conversation_id, seq)
+);
+CREATE INDEX messages_provider ON messages (provider);
+CREATE INDEX messages_model ON messages (model);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content, content = 'messages', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+
+CREATE VIRTUAL TABLE titles_fts USING fts5 (
+    title, content = 'conversations', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER conversations_ai AFTER INSERT ON conversations BEGIN
+    INSERT INTO titles_fts (rowid, title) VALUES (new.rowid, new.title);
+END;
+CREATE TRIGGER conversations_ad AFTER DELETE ON conversations BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+END;
+CREATE TRIGGER conversations_au AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+    INSERT INTO titles_fts (rowid, title) VALUES (new.rowid, new.title);
+END;
+"#;
+
+pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Applies every migration above the database's version.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let from = version(conn)?;
+    for (to, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > from) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", to)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

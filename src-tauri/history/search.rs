@@ -1,0 +1,148 @@
+//! Full-text search over titles and every message (FTS5), newest first, with snippets whose
+//! matches are marked by [`MARK_START`]/[`MARK_END`] (private-use characters the UI turns into
+//! highlights without ever parsing HTML).
+
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::db_error;
+use crate::chat::Role;
+use crate::error::AppResult;
+
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct SearchQuery {
+    pub text: String,
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SearchHit {
+    pub conversation_id: String,
+    pub title: String,
+    /// The matching message; `None` when the title matched.
+    #[ts(type = "number | null")]
+    pub message_id: Option<i64>,
+    pub role: Option<Role>,
+    /// Text around the match, matches between U+E000 and U+E001.
+    pub snippet: String,
+    #[ts(type = "number")]
+    pub updated_at: i64,
+    pub model: Option<String>,
+}
+
+/// The user's words as an FTS5 query: every word must appear, each as a prefix, with FTS5
+/// syntax characters neutralised (a query can never be an error).
+pub fn fts_query(text: &str) -> Option<String> {
+    // Split as FTS5's unicode61 tokenizer does: on anything that is not a letter or digit.
+    let terms: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+pub fn search(conn: &Connection, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
+    let Some(fts) = fts_query(&q.text) else {
+        return Ok(Vec::new());
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 500) as i64;
+    let start = MARK_START.to_string();
+    let end = MARK_END.to_string();
+    let mut hits = Vec::new();
+
+    // Titles first (no model or provider filter on them unless asked).
+    if q.provider.is_none() {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT c.id, c.title, highlight(titles_fts, 0, ?2, ?3), c.updated_at, c.model
+                 FROM titles_fts JOIN conversations c ON c.rowid = titles_fts.rowid
+                 WHERE titles_fts MATCH ?1 AND c.deleted_at IS NULL AND (?4 IS NULL OR c.model = ?4)
+                 ORDER BY c.updated_at DESC LIMIT 20",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map(params![fts, start, end, q.model], |r| {
+                Ok(SearchHit {
+                    conversation_id: r.get(0)?,
+                    title: r.get(1)?,
+                    message_id: None,
+                    role: None,
+                    snippet: r.get(2)?,
+                    updated_at: r.get(3)?,
+                    model: r.get(4)?,
+                })
+            })
+            .map_err(db_error)?;
+        for h in rows {
+            hits.push(h.map_err(db_error)?);
+        }
+    }
+
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT m.conversation_id, c.title, m.id, m.role,
+                    snippet(messages_fts, 0, ?2, ?3, '…', 16), c.updated_at, m.model
+             FROM messages_fts
+             JOIN messages m ON m.id = messages_fts.rowid
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE messages_fts MATCH ?1 AND c.deleted_at IS NULL
+               AND (?4 IS NULL OR m.model = ?4)
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM messages a
+                                          WHERE a.conversation_id = m.conversation_id AND a.provider = ?5))
+             ORDER BY messages_fts.rowid DESC LIMIT ?6",
+        )
+        .map_err(db_error)?;
+    let rows = stmt
+        .query_map(params![fts, start, end, q.model, q.provider, limit], |r| {
+            let role: String = r.get(3)?;
+            Ok(SearchHit {
+                conversation_id: r.get(0)?,
+                title: r.get(1)?,
+                message_id: Some(r.get(2)?),
+                role: Some(match role.as_str() {
+                    "assistant" => Role::Assistant,
+                    "system" => Role::System,
+                    _ => Role::User,
+                }),
+                snippet: r.get(4)?,
+                updated_at: r.get(5)?,
+                model: r.get(6)?,
+            })
+        })
+        .map_err(db_error)?;
+    for h in rows {
+        hits.push(h.map_err(db_error)?);
+    }
+    Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_prefix_terms_and_never_syntax() {
+        assert_eq!(fts_query("  "), None);
+        assert_eq!(fts_query("deep learn"), Some("\"deep\"* \"learn\"*".into()));
+        assert_eq!(
+            fts_query("\"a\" OR (b*) NEAR"),
+            Some("\"a\"* \"OR\"* \"b\"* \"NEAR\"*".into())
+        );
+        assert_eq!(
+            fts_query("café-au-lait"),
+            Some("\"café\"* \"au\"* \"lait\"*".into())
+        );
+        assert_eq!(fts_query("***"), None);
+    }
+}
