@@ -19,6 +19,19 @@ const COMMANDS: &[&str] = &[
     "chat_stop",
     "get_playground",
     "set_playground",
+    "history_status",
+    "history_list",
+    "history_get",
+    "history_search",
+    "history_facets",
+    "history_rename",
+    "history_pin",
+    "history_trash",
+    "history_restore",
+    "history_delete",
+    "history_export",
+    "history_export_all",
+    "history_import",
 ];
 
 fn main() {

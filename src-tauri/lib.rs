@@ -71,6 +71,7 @@ pub fn run() {
         .plugin(log_plugin())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let state = commands::init(app.handle())?;
             app.manage(state);
@@ -97,6 +98,19 @@ pub fn run() {
             commands::chat::chat_stop,
             commands::chat::get_playground,
             commands::chat::set_playground,
+            commands::history::history_status,
+            commands::history::history_list,
+            commands::history::history_get,
+            commands::history::history_search,
+            commands::history::history_facets,
+            commands::history::history_rename,
+            commands::history::history_pin,
+            commands::history::history_trash,
+            commands::history::history_restore,
+            commands::history::history_delete,
+            commands::history::history_export,
+            commands::history::history_export_all,
+            commands::history::history_import,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Switchboard");

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use ts_rs::TS;
 
 use tauri::ipc::Channel;
 use tauri::State;
@@ -16,7 +19,11 @@ use crate::catalog::{self, Catalog};
 use crate::chat::stream::CallContext;
 use crate::chat::{self, CallOptions, ChatEvent, ChatPreview, ChatRequest};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::history::{AnswerStart, CallMode};
 use crate::settings::{set_typed, PlaygroundPrefs, KEY_PLAYGROUND};
+
+/// A streamed answer is saved at least this often: a crash loses at most this much of it.
+const SAVE_EVERY: Duration = Duration::from_millis(500);
 
 /// The playground's share of the app state.
 pub struct ChatState {
@@ -94,13 +101,28 @@ pub fn chat_preview(state: State<'_, AppState>, request: ChatRequest) -> AppResu
     )
 }
 
-/// Starts a streamed call and returns its id at once; the answer comes over `on_event`.
+/// What `chat_start` answers at once.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatStarted {
+    #[ts(type = "number")]
+    pub call_id: u64,
+    /// The conversation in the history (new if none was given); `None` if it is not saved.
+    pub conversation_id: Option<String>,
+    /// Why this answer is not being saved, if it is not.
+    pub save_error: Option<AppError>,
+}
+
+/// Starts a streamed call and returns its id at once; the answer comes over `on_event`. The
+/// user's message is saved before the request goes out, the answer while it streams.
 #[tauri::command]
 pub fn chat_start(
     state: State<'_, AppState>,
+    conversation_id: Option<String>,
     request: ChatRequest,
     on_event: Channel<ChatEvent>,
-) -> AppResult<u64> {
+) -> AppResult<ChatStarted> {
     let catalog = state.chat.catalog();
     let preview = chat::build(&state.config.endpoints, &request, Some(&catalog))?;
     let Some((token, _)) = state.auth.token() else {
@@ -109,6 +131,21 @@ pub fn chat_start(
             "Sign in with a Hugging Face token to send messages.",
         ));
     };
+    let (saved, save_error) = match state.history.get() {
+        Ok(h) => match h.begin_answer(&AnswerStart {
+            conversation_id: conversation_id.as_deref(),
+            request: &request,
+            mode: CallMode::Routed,
+        }) {
+            Ok((conv, answer)) => (Some((h.clone(), conv, answer)), None),
+            Err(e) => {
+                log::error!("could not save the conversation: {e}");
+                (None, Some(e))
+            }
+        },
+        Err(e) => (None, Some(e)),
+    };
+    let conversation_id = saved.as_ref().map(|(_, c, _)| c.clone());
     let id = state.chat.next_call.fetch_add(1, Ordering::Relaxed);
     let cancel = CancellationToken::new();
     state.chat.calls().insert(id, cancel.clone());
@@ -137,11 +174,37 @@ pub fn chat_start(
             prompt_chars,
             message_count: request.messages.len() + usize::from(!request.system.is_empty()),
         };
+        // The answer so far, saved at least every SAVE_EVERY while it streams.
+        let mut content = String::new();
+        let mut reasoning = String::new();
+        let mut last_save = Instant::now();
         let mut emit = |e: ChatEvent| {
+            if let (
+                ChatEvent::Delta {
+                    content: c,
+                    reasoning: r,
+                },
+                Some((h, _, answer)),
+            ) = (&e, &saved)
+            {
+                content.push_str(c);
+                reasoning.push_str(r);
+                if last_save.elapsed() >= SAVE_EVERY {
+                    last_save = Instant::now();
+                    if let Err(err) = h.save_partial(*answer, &content, &reasoning) {
+                        log::error!("could not save the partial answer: {err}");
+                    }
+                }
+            }
             // The window may be gone; the call still ends cleanly.
             let _ = on_event.send(e);
         };
         let result = chat::run(&http, &preview, &token, &ctx, &options, &cancel, &mut emit).await;
+        if let Some((h, _, answer)) = &saved {
+            if let Err(err) = h.finish_answer(*answer, &result) {
+                log::error!("could not save the answer: {err}");
+            }
+        }
         log::info!(
             "chat call {id}: {:?}, provider {:?}, {} tokens out, request id {:?}",
             result.outcome,
@@ -151,7 +214,11 @@ pub fn chat_start(
         );
         chat_state.calls().remove(&id);
     });
-    Ok(id)
+    Ok(ChatStarted {
+        call_id: id,
+        conversation_id,
+        save_error,
+    })
 }
 
 /// Stops a call: its connection is dropped at once, the partial answer is kept.

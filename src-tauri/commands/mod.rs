@@ -19,6 +19,7 @@ use crate::secrets::{Secrets, Storage};
 use crate::settings::{set_typed, Settings, Store, Theme, KEY_THEME};
 
 pub mod chat;
+pub mod history;
 mod store;
 
 pub struct AppState {
@@ -28,6 +29,7 @@ pub struct AppState {
     store: Arc<dyn Store>,
     home: PathBuf,
     chat: Arc<chat::ChatState>,
+    history: history::HistoryState,
 }
 
 /// Builds the app's state at start-up: configuration from the environment, the HTTP client,
@@ -49,6 +51,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<AppState> {
         &config.data_dir,
         config.chat_timeout_secs,
     ));
+    let history = history::HistoryState::open(config.data_dir.join("history.sqlite3"));
     Ok(AppState {
         config,
         auth,
@@ -56,6 +59,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<AppState> {
         store,
         home,
         chat,
+        history,
     })
 }
 
@@ -77,6 +81,8 @@ fn storage_for(session_only: bool) -> Storage {
 pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
+    /// The app's process id (diagnostics; the crash-recovery test kills it by this id).
+    pub pid: u32,
 }
 
 #[tauri::command]
@@ -84,6 +90,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         data_dir: state.config.data_dir.display().to_string(),
+        pid: std::process::id(),
     }
 }
 
