@@ -338,6 +338,11 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(desktop: &Desktop, double: &HfDouble) -> Driver {
+        Self::start_with(desktop, double, &[])
+    }
+
+    /// [`Driver::start`] with extra environment for the app (e.g. the test's file-dialog answer).
+    pub fn start_with(desktop: &Desktop, double: &HfDouble, env: &[(&str, &str)]) -> Driver {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new(tool("tauri-driver"));
@@ -351,6 +356,7 @@ impl Driver {
             .env("SWITCHBOARD_DATA_DIR", desktop.data_dir())
             // Timeouts a test can wait for.
             .env("SWITCHBOARD_CHAT_TIMEOUT_SECS", "3")
+            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),
@@ -492,10 +498,20 @@ pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// (with or without a keyring) and tauri-driver pointed at both. Bind the three in this order
 /// so they stop in reverse: driver (and app), desktop, double.
 pub async fn rig(width: u32, height: u32, with_keyring: bool) -> (HfDouble, Desktop, Driver) {
+    rig_with(width, height, with_keyring, &[]).await
+}
+
+/// [`rig`] with extra environment for the app.
+pub async fn rig_with(
+    width: u32,
+    height: u32,
+    with_keyring: bool,
+    env: &[(&str, &str)],
+) -> (HfDouble, Desktop, Driver) {
     let double = HfDouble::start(&hf_double::default_fixtures_dir())
         .await
         .expect("start the HF test double");
     let desktop = Desktop::start(width, height, with_keyring);
-    let driver = Driver::start(&desktop, &double);
+    let driver = Driver::start_with(&desktop, &double, env);
     (double, desktop, driver)
 }

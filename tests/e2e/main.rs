@@ -2,5 +2,6 @@
 //! Run by `make test` (which installs Xvfb, WebKitWebDriver, gnome-keyring and tauri-driver).
 
 mod harness;
+mod history;
 mod playground;
 mod signin;

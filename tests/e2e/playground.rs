@@ -7,8 +7,8 @@ use hf_double::{tokens, Fault, HfDouble, RecordedRequest, Scope, Target};
 
 use crate::harness::{rig, within_time_limit, App, SERIAL};
 
-const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
-const LAST_ANSWER: &str = "article[data-testid=turn-assistant]:last-of-type";
+pub(crate) const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
+pub(crate) const LAST_ANSWER: &str = "article[data-testid=turn-assistant]:last-of-type";
 
 fn chat_requests(double: &HfDouble) -> Vec<RecordedRequest> {
     double
@@ -19,7 +19,7 @@ fn chat_requests(double: &HfDouble) -> Vec<RecordedRequest> {
 }
 
 /// Signs in with `token` and opens the playground.
-async fn sign_in(app: &App, token: &str) {
+pub(crate) async fn sign_in(app: &App, token: &str) {
     app.type_into("[data-testid=token-input]", &format!("{token}\u{E007}"))
         .await;
     app.wait_for("[data-testid=account-name]").await;
@@ -27,7 +27,7 @@ async fn sign_in(app: &App, token: &str) {
     app.wait_for("[data-testid=model-picker]").await;
 }
 
-async fn choose(app: &App, model: &str, provider: Option<&str>) {
+pub(crate) async fn choose(app: &App, model: &str, provider: Option<&str>) {
     app.click("[data-testid=model-picker]").await;
     app.type_into(
         "[data-testid=model-search]",
@@ -53,13 +53,13 @@ async fn choose(app: &App, model: &str, provider: Option<&str>) {
     }
 }
 
-async fn send(app: &App, text: &str) {
+pub(crate) async fn send(app: &App, text: &str) {
     app.type_into("[data-testid=composer]", &format!("{text}\u{E007}"))
         .await;
 }
 
 /// Waits until the last answer has ended with `status` (complete, stopped, error).
-async fn wait_answer(app: &App, status: &str) {
+pub(crate) async fn wait_answer(app: &App, status: &str) {
     app.wait_for(&format!("{LAST_ANSWER}[data-status={status}]"))
         .await;
 }

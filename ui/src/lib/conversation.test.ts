@@ -10,6 +10,7 @@ import {
   formatTokens,
   parseExtra,
   requestMessages,
+  turnFromStored,
   userTurn,
 } from "./conversation";
 
@@ -78,6 +79,32 @@ describe("turns", () => {
       { role: "user", content: "q2" },
       { role: "user", content: "q3" },
     ]);
+  });
+});
+
+describe("saved messages", () => {
+  it("become turns; an unfinished answer shows as interrupted", () => {
+    const base = {
+      id: 1,
+      seq: 1,
+      role: "assistant" as const,
+      content: "Once upon",
+      reasoning: "",
+      status: "streaming" as const,
+      createdAt: 0,
+      model: "m/x",
+      provider: "groq",
+      mode: "routed" as const,
+      params: null,
+      stats: null,
+      error: null,
+      requestId: "r",
+    };
+    const t = turnFromStored(base);
+    expect(t.status).toBe("interrupted");
+    expect(t.content).toBe("Once upon");
+    expect(turnFromStored({ ...base, status: "stopped" }).status).toBe("stopped");
+    expect(turnFromStored({ ...base, role: "user", status: "complete" }).role).toBe("user");
   });
 });
 

@@ -5,8 +5,9 @@ import type { CallStats } from "../bindings/CallStats";
 import type { ChatEvent } from "../bindings/ChatEvent";
 import type { ChatMessage } from "../bindings/ChatMessage";
 import type { ChatParams } from "../bindings/ChatParams";
+import type { StoredMessage } from "../bindings/StoredMessage";
 
-export type TurnStatus = "streaming" | "complete" | "stopped" | "error";
+export type TurnStatus = "streaming" | "complete" | "stopped" | "error" | "interrupted";
 
 export interface RetryInfo {
   attempt: number;
@@ -51,6 +52,25 @@ export function userTurn(content: string): Turn {
 
 export function assistantTurn(model: string): Turn {
   return { ...userTurn(""), id: nextId++, role: "assistant", status: "streaming", model };
+}
+
+/** A turn from a saved message. An answer still marked streaming was not finished by this
+ * session: it is shown as interrupted. */
+export function turnFromStored(m: StoredMessage): Turn {
+  const status: TurnStatus = m.status === "streaming" ? "interrupted" : m.status;
+  return {
+    id: nextId++,
+    role: m.role === "assistant" ? "assistant" : "user",
+    content: m.content,
+    reasoning: m.reasoning,
+    status,
+    model: m.model,
+    provider: m.provider,
+    requestId: m.requestId,
+    error: m.error,
+    stats: m.stats,
+    retry: null,
+  };
 }
 
 /** The messages to send for a reply to the conversation up to (not including) `end`. Failed

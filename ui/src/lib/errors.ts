@@ -63,6 +63,20 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "The answer was cut off",
     hint: "The connection broke before the answer was complete. What arrived is kept; try again for the rest.",
   },
+  history_unavailable: {
+    title: "The conversation history can’t be opened",
+    hint: "The history file is damaged or was written by a newer Switchboard. It was left untouched; chats still work but aren’t saved.",
+  },
+  history_read_only: {
+    title: "The history is read-only",
+    hint: "Past conversations can be read, but new messages aren’t being saved. Check the data folder’s permissions.",
+  },
+  disk_full: { title: "The disk is full", hint: "Free some space: new messages can’t be saved until then." },
+  import_invalid: {
+    title: "That file can’t be imported",
+    hint: "Choose a file exported by Switchboard (conversation or full backup, JSON).",
+  },
+  no_such_conversation: { title: "That conversation is gone", hint: "It may have been deleted." },
   provider_error: {
     title: "The provider stopped with an error",
     hint: "The provider failed while writing the answer. What arrived is kept; try again, or pick another provider.",

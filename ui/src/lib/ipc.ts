@@ -8,7 +8,16 @@ import type { Catalog } from "../bindings/Catalog";
 import type { ChatEvent } from "../bindings/ChatEvent";
 import type { ChatPreview } from "../bindings/ChatPreview";
 import type { ChatRequest } from "../bindings/ChatRequest";
+import type { ChatStarted } from "../bindings/ChatStarted";
 import type { CliTokenSource } from "../bindings/CliTokenSource";
+import type { Conversation } from "../bindings/Conversation";
+import type { ConversationSummary } from "../bindings/ConversationSummary";
+import type { ExportFormat } from "../bindings/ExportFormat";
+import type { HistoryFacets } from "../bindings/HistoryFacets";
+import type { HistoryStatus } from "../bindings/HistoryStatus";
+import type { ImportReport } from "../bindings/ImportReport";
+import type { SearchHit } from "../bindings/SearchHit";
+import type { SearchQuery } from "../bindings/SearchQuery";
 import type { Link } from "../bindings/Link";
 import type { PlaygroundPrefs } from "../bindings/PlaygroundPrefs";
 import type { Settings } from "../bindings/Settings";
@@ -38,15 +47,30 @@ export const api = {
   catalogGet: () => call<Catalog>("catalog_get"),
   catalogRefresh: (force: boolean) => call<Catalog>("catalog_refresh", { force }),
   chatPreview: (request: ChatRequest) => call<ChatPreview>("chat_preview", { request }),
-  /** Starts a streamed call; events arrive on `onEvent`, the call's id comes back at once. */
-  chatStart: (request: ChatRequest, onEvent: (e: ChatEvent) => void) => {
+  /** Starts a streamed call; events arrive on `onEvent`; the call's id and the conversation it
+   * is saved in come back at once. */
+  chatStart: (conversationId: string | null, request: ChatRequest, onEvent: (e: ChatEvent) => void) => {
     const channel = new Channel<ChatEvent>();
     channel.onmessage = onEvent;
-    return call<number>("chat_start", { request, onEvent: channel });
+    return call<ChatStarted>("chat_start", { conversationId, request, onEvent: channel });
   },
   chatStop: (id: number) => call<null>("chat_stop", { id }),
   getPlayground: () => call<PlaygroundPrefs>("get_playground"),
   setPlayground: (prefs: PlaygroundPrefs) => call<null>("set_playground", { prefs }),
+  historyStatus: () => call<HistoryStatus>("history_status"),
+  historyList: (trash: boolean) => call<ConversationSummary[]>("history_list", { trash }),
+  historyGet: (id: string) => call<Conversation>("history_get", { id }),
+  historySearch: (query: SearchQuery) => call<SearchHit[]>("history_search", { query }),
+  historyFacets: () => call<HistoryFacets>("history_facets"),
+  historyRename: (id: string, title: string) => call<null>("history_rename", { id, title }),
+  historyPin: (id: string, pinned: boolean) => call<null>("history_pin", { id, pinned }),
+  historyTrash: (id: string) => call<null>("history_trash", { id }),
+  historyRestore: (id: string) => call<null>("history_restore", { id }),
+  historyDelete: (id: string) => call<null>("history_delete", { id }),
+  /** Exports one conversation through a save dialog; the path written, or null if cancelled. */
+  historyExport: (id: string, format: ExportFormat) => call<string | null>("history_export", { id, format }),
+  historyExportAll: () => call<string | null>("history_export_all"),
+  historyImport: () => call<ImportReport | null>("history_import"),
 };
 
 export type { AppError };
