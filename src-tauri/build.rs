@@ -32,6 +32,14 @@ const COMMANDS: &[&str] = &[
     "history_export",
     "history_export_all",
     "history_import",
+    "providers_get",
+    "provider_set",
+    "provider_key_set",
+    "provider_key_remove",
+    "provider_key_test",
+    "endpoint_add",
+    "endpoint_remove",
+    "endpoint_test",
 ];
 
 fn main() {

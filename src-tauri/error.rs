@@ -66,6 +66,8 @@ pub enum ErrorCode {
     ImportInvalid,
     /// A conversation (or message) that does not exist.
     NoSuchConversation,
+    /// A provider set to "my own key" has no key saved.
+    ProviderKeyMissing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

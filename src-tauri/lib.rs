@@ -13,6 +13,8 @@ pub mod error;
 pub mod hf;
 pub mod history;
 pub mod links;
+pub mod providers;
+pub mod routing;
 pub mod secrets;
 pub mod settings;
 
@@ -111,6 +113,14 @@ pub fn run() {
             commands::history::history_export,
             commands::history::history_export_all,
             commands::history::history_import,
+            commands::providers::providers_get,
+            commands::providers::provider_set,
+            commands::providers::provider_key_set,
+            commands::providers::provider_key_remove,
+            commands::providers::provider_key_test,
+            commands::providers::endpoint_add,
+            commands::providers::endpoint_remove,
+            commands::providers::endpoint_test,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Switchboard");

@@ -138,6 +138,24 @@ pub struct ChatPreview {
     #[ts(type = "Record<string, unknown>")]
     pub body: Value,
     pub bill_to: Option<String>,
+    /// Extra non-secret headers (some providers want one on direct calls).
+    pub headers: Vec<(String, String)>,
+}
+
+impl ChatPreview {
+    /// The same request sent straight to a provider or endpoint: its URL, its model id, no
+    /// `X-HF-Bill-To` (that is for the router only).
+    pub fn retarget(mut self, url: String, model: &str, headers: Vec<(String, String)>) -> Self {
+        self.body["model"] = json!(model);
+        self.base_url = url
+            .strip_suffix("/chat/completions")
+            .unwrap_or(&url)
+            .to_string();
+        self.url = url;
+        self.bill_to = None;
+        self.headers = headers;
+        self
+    }
 }
 
 /// Body fields the app owns: extra parameters cannot replace them.
@@ -233,6 +251,7 @@ pub fn build(
         base_url: endpoints.router_url("v1"),
         body: Value::Object(body),
         bill_to,
+        headers: Vec::new(),
     })
 }
 
@@ -409,6 +428,24 @@ mod tests {
         r.params.max_tokens = Some(100_000);
         let p = build(&endpoints(), &r, Some(&catalog)).unwrap();
         assert_eq!(p.body["max_tokens"], 8192);
+    }
+
+    #[test]
+    fn retargeted_requests_carry_the_provider_model_and_no_bill_to() {
+        let mut r = request();
+        r.bill_to = Some("acme".into());
+        let p = build(&endpoints(), &r, None).unwrap().retarget(
+            "http://p/openai/v1/chat/completions".into(),
+            "llama-3.3-70b-versatile",
+            vec![("x-source-channel".into(), "hugging_face".into())],
+        );
+        assert_eq!(p.body["model"], "llama-3.3-70b-versatile");
+        assert!(serde_json::to_string(&p.body)
+            .unwrap()
+            .starts_with("{\"model\":"));
+        assert_eq!(p.base_url, "http://p/openai/v1");
+        assert_eq!(p.bill_to, None);
+        assert_eq!(p.headers.len(), 1);
     }
 
     #[test]

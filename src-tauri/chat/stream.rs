@@ -81,6 +81,27 @@ pub struct CallResult {
     pub reasoning: String,
 }
 
+/// A call that could not be sent (no key, no mapping…): the error is its `Finished` event.
+pub fn failed_before_sending(
+    error: AppError,
+    emit: &mut (dyn FnMut(ChatEvent) + Send),
+) -> CallResult {
+    emit(ChatEvent::Finished {
+        outcome: Outcome::Error,
+        error: Some(error.clone()),
+        request_id: None,
+        stats: CallStats::default(),
+    });
+    CallResult {
+        outcome: Outcome::Error,
+        error: Some(error),
+        request_id: None,
+        stats: CallStats::default(),
+        content: String::new(),
+        reasoning: String::new(),
+    }
+}
+
 /// Runs one call to the end. Every event goes to `emit`; the last one is `Finished`.
 pub async fn run(
     http: &reqwest::Client,
@@ -96,12 +117,16 @@ pub async fn run(
     let response = loop {
         attempt += 1;
         call.started = Instant::now();
-        let mut request = http
-            .post(&preview.url)
-            .bearer_auth(token.expose())
-            .json(&preview.body);
+        let mut request = http.post(&preview.url).json(&preview.body);
+        // A custom endpoint may need no key: then no Authorization header at all.
+        if !token.expose().is_empty() {
+            request = request.bearer_auth(token.expose());
+        }
         if let Some(org) = &preview.bill_to {
             request = request.header(HEADER_BILL_TO, org);
+        }
+        for (k, v) in &preview.headers {
+            request = request.header(k, v);
         }
         let sent = tokio::select! {
             biased;

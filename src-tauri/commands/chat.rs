@@ -20,6 +20,7 @@ use crate::chat::stream::CallContext;
 use crate::chat::{self, CallOptions, ChatEvent, ChatPreview, ChatRequest};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::{AnswerStart, CallMode};
+use crate::routing::{MappingCache, Resolver};
 use crate::settings::{set_typed, PlaygroundPrefs, KEY_PLAYGROUND};
 
 /// A streamed answer is saved at least this often: a crash loses at most this much of it.
@@ -34,6 +35,7 @@ pub struct ChatState {
     calls: Mutex<HashMap<u64, CancellationToken>>,
     next_call: AtomicU64,
     options: CallOptions,
+    pub(super) mappings: Arc<MappingCache>,
 }
 
 impl ChatState {
@@ -51,6 +53,7 @@ impl ChatState {
             calls: Mutex::new(HashMap::new()),
             next_call: AtomicU64::new(1),
             options,
+            mappings: Arc::new(MappingCache::default()),
         }
     }
 
@@ -69,7 +72,19 @@ impl ChatState {
 /// The cached catalog, as it is (possibly empty or old): the pickers work offline.
 #[tauri::command]
 pub fn catalog_get(state: State<'_, AppState>) -> Arc<Catalog> {
-    state.chat.catalog()
+    with_endpoints(state.chat.catalog(), &state)
+}
+
+/// The router's catalog plus the models of the user's custom endpoints, each offered by the
+/// pseudo-provider `endpoint:{id}`.
+fn with_endpoints(catalog: Arc<Catalog>, state: &AppState) -> Arc<Catalog> {
+    let prefs = crate::providers::ProviderPrefs::load(&*state.store);
+    if prefs.endpoints.iter().all(|e| e.models.is_empty()) {
+        return catalog;
+    }
+    let mut c = (*catalog).clone();
+    c.merge_endpoints(&prefs.endpoints);
+    Arc::new(c)
 }
 
 /// Downloads the catalog when the cached one is stale, or always with `force`.
@@ -80,7 +95,7 @@ pub async fn catalog_refresh(state: State<'_, AppState>, force: bool) -> AppResu
     let current = chat.catalog();
     let now = now_unix().max(0) as u64;
     if !force && !current.is_stale(now) {
-        return Ok(current);
+        return Ok(with_endpoints(current, &state));
     }
     let fresh = Arc::new(catalog::fetch(&state.hf, now).await?);
     if let Err(e) = fresh.save(&chat.catalog_path) {
@@ -88,7 +103,7 @@ pub async fn catalog_refresh(state: State<'_, AppState>, force: bool) -> AppResu
     }
     *chat.catalog.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
     log::info!("catalog refreshed: {} models", fresh.models.len());
-    Ok(fresh)
+    Ok(with_endpoints(fresh, &state))
 }
 
 /// The exact request a send would make, for "Get code" (the token is never in it).
@@ -124,18 +139,27 @@ pub fn chat_start(
     on_event: Channel<ChatEvent>,
 ) -> AppResult<ChatStarted> {
     let catalog = state.chat.catalog();
-    let preview = chat::build(&state.config.endpoints, &request, Some(&catalog))?;
-    let Some((token, _)) = state.auth.token() else {
+    let routed = chat::build(&state.config.endpoints, &request, Some(&catalog))?;
+    let resolver = Resolver {
+        endpoints: state.config.endpoints.clone(),
+        hf: state.hf.clone(),
+        secrets: state.secrets.clone(),
+        store: state.store.clone(),
+        mappings: state.chat.mappings.clone(),
+    };
+    let mode = resolver.mode_of(&request);
+    let hf_token = state.auth.token().map(|(t, _)| t);
+    if mode == CallMode::Routed && hf_token.is_none() {
         return Err(AppError::new(
             ErrorCode::NotSignedIn,
             "Sign in with a Hugging Face token to send messages.",
         ));
-    };
+    }
     let (saved, save_error) = match state.history.get() {
         Ok(h) => match h.begin_answer(&AnswerStart {
             conversation_id: conversation_id.as_deref(),
             request: &request,
-            mode: CallMode::Routed,
+            mode,
         }) {
             Ok((conv, answer)) => (Some((h.clone(), conv, answer)), None),
             Err(e) => {
@@ -167,8 +191,10 @@ pub fn chat_start(
                 .iter()
                 .map(|m| m.content.chars().count())
                 .sum::<usize>();
+        let resolved = resolver.resolve(&request, routed, hf_token).await;
+        let who = resolved.as_ref().map(|r| r.who.clone()).unwrap_or_default();
         let ctx = CallContext {
-            who: "Hugging Face",
+            who: &who,
             pinned: request.routing.pinned(),
             price: &price,
             prompt_chars,
@@ -199,7 +225,22 @@ pub fn chat_start(
             // The window may be gone; the call still ends cleanly.
             let _ = on_event.send(e);
         };
-        let result = chat::run(&http, &preview, &token, &ctx, &options, &cancel, &mut emit).await;
+        let result = match resolved {
+            Ok(r) => {
+                chat::run(
+                    &http,
+                    &r.preview,
+                    &r.credential,
+                    &ctx,
+                    &options,
+                    &cancel,
+                    &mut emit,
+                )
+                .await
+            }
+            // Nothing was sent: the reason is the answer, saved like any failure.
+            Err(e) => chat::stream::failed_before_sending(e, &mut emit),
+        };
         if let Some((h, _, answer)) = &saved {
             if let Err(err) = h.finish_answer(*answer, &result) {
                 log::error!("could not save the answer: {err}");

@@ -20,6 +20,7 @@ use crate::settings::{set_typed, Settings, Store, Theme, KEY_THEME};
 
 pub mod chat;
 pub mod history;
+pub mod providers;
 mod store;
 
 pub struct AppState {
@@ -30,6 +31,7 @@ pub struct AppState {
     home: PathBuf,
     chat: Arc<chat::ChatState>,
     history: history::HistoryState,
+    secrets: Arc<Secrets>,
 }
 
 /// Builds the app's state at start-up: configuration from the environment, the HTTP client,
@@ -44,7 +46,8 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<AppState> {
         .map_err(|e| AppError::io("create the data folder", &e))?;
     let store = store::open(app, &config.data_dir.join("settings.json"));
     let hf = HfClient::new(config.endpoints.clone())?;
-    let auth = Auth::new(hf.clone(), Arc::new(Secrets::os_keyring()), store.clone());
+    let secrets = Arc::new(Secrets::os_keyring());
+    let auth = Auth::new(hf.clone(), secrets.clone(), store.clone());
     let home = app.path().home_dir().unwrap_or_default();
     log::info!("data folder: {}", config.data_dir.display());
     let chat = Arc::new(chat::ChatState::new(
@@ -60,6 +63,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<AppState> {
         home,
         chat,
         history,
+        secrets,
     })
 }
 

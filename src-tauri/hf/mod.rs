@@ -81,6 +81,37 @@ impl HfClient {
         })
     }
 
+    /// `GET /api/models/{id}?expand[]=inferenceProviderMapping`: which providers serve the
+    /// model, under which provider-side id. No credential is needed (none is sent).
+    pub async fn model_mapping(&self, model: &str) -> AppResult<Vec<MappingEntry>> {
+        let mut url = url::Url::parse(&self.endpoints.hub_url(&format!("api/models/{model}")))
+            .map_err(|e| AppError::internal(format!("bad model URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("expand[]", "inferenceProviderMapping");
+        let response = self
+            .http
+            .get(url)
+            .timeout(SHORT_CALL_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, "Hugging Face"))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| transport_error(&e, "Hugging Face"))?;
+        if !status.is_success() {
+            return Err(error_from_response(status, &headers, &body, "Hugging Face"));
+        }
+        parse_mapping(&body).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::BadResponse,
+                "Hugging Face answered with a model description the app does not understand.",
+            )
+        })
+    }
+
     /// Downloads an avatar (no credentials sent) and returns it as a `data:` URL, so the UI
     /// can show it under a CSP that allows no remote images, and offline.
     pub async fn fetch_avatar(&self, avatar_url: &str) -> Option<String> {
@@ -124,6 +155,42 @@ impl HfClient {
             "data:{mime};base64,{}",
             base64::engine::general_purpose::STANDARD.encode(&bytes)
         ))
+    }
+}
+
+/// One provider's entry in a model's Hub mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingEntry {
+    pub provider: String,
+    /// `live`, `staging` (visible to the provider's org only) or `error`.
+    pub status: String,
+    /// The model id to send to the provider.
+    pub provider_id: String,
+    pub task: Option<String>,
+}
+
+/// Reads `inferenceProviderMapping`, as an object keyed by provider or as a list.
+pub fn parse_mapping(body: &str) -> Option<Vec<MappingEntry>> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let m = v.get("inferenceProviderMapping")?;
+    let entry = |provider: String, e: &serde_json::Value| {
+        Some(MappingEntry {
+            provider,
+            status: e.get("status")?.as_str()?.to_string(),
+            provider_id: e.get("providerId")?.as_str()?.to_string(),
+            task: e.get("task").and_then(|t| t.as_str()).map(str::to_string),
+        })
+    };
+    match m {
+        serde_json::Value::Object(o) => {
+            Some(o.iter().filter_map(|(k, e)| entry(k.clone(), e)).collect())
+        }
+        serde_json::Value::Array(a) => Some(
+            a.iter()
+                .filter_map(|e| entry(e.get("provider")?.as_str()?.to_string(), e))
+                .collect(),
+        ),
+        _ => None,
     }
 }
 
@@ -330,6 +397,21 @@ mod tests {
             assert_eq!(err.code, ErrorCode::BadResponse);
             assert!(!err.message.contains("<html"), "{}", err.message);
         }
+    }
+
+    #[test]
+    fn mappings_as_object_or_list() {
+        let obj = r#"{"inferenceProviderMapping":{"groq":{"status":"live","providerId":"llama-3.3-70b-versatile","task":"conversational"},"x":{"status":"live"}}}"#;
+        let m = parse_mapping(obj).unwrap();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].provider_id, "llama-3.3-70b-versatile");
+        let list = r#"{"inferenceProviderMapping":[{"provider":"together","status":"staging","providerId":"t/m","task":"conversational"}]}"#;
+        let m = parse_mapping(list).unwrap();
+        assert_eq!(
+            (m[0].provider.as_str(), m[0].status.as_str()),
+            ("together", "staging")
+        );
+        assert!(parse_mapping("{}").is_none());
     }
 
     #[test]

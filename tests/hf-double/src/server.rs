@@ -509,6 +509,29 @@ async fn direct(
     if method == Method::POST && catalog::is_chat_route(&provider, &route) {
         return chat(&s, index, &headers, &body, Mode::Direct { provider }).await;
     }
+    // The provider's OpenAI-style model list (the chat route's folder + `models`): what a key
+    // test or an OpenAI-compatible endpoint lists.
+    let models_route = catalog::chat_route(&provider)
+        .and_then(|r| r.strip_suffix("chat/completions"))
+        .map(|r| format!("{r}models"));
+    if method == Method::GET && models_route.as_deref() == Some(route.as_str()) {
+        let served = s
+            .catalog
+            .models
+            .iter()
+            .filter_map(|m| m.provider(&provider))
+            .map(|p| serde_json::json!({"id": p.provider_id, "object": "model", "owned_by": provider}))
+            .collect::<Vec<_>>();
+        return guarded(&s, Scope::Any, Subst::default(), || async {
+            let rid = s.uuid();
+            if let Err(resp) = direct_auth(&provider, &headers, &rid) {
+                return *resp;
+            }
+            let body = serde_json::json!({"object": "list", "data": served}).to_string();
+            respond(200, "application/json", &[], &rid, body)
+        })
+        .await;
+    }
     let key = (method.to_string(), format!("/{provider}/{route}"));
     let Some(rec) = s.fixtures.routed.get(&key).cloned() else {
         return json_error(404, &error_json("Not Found"), &s.uuid());

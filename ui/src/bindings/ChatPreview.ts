@@ -12,4 +12,8 @@ url: string,
 /**
  * The OpenAI-style base URL (for client libraries).
  */
-baseUrl: string, body: Record<string, unknown>, billTo: string | null, };
+baseUrl: string, body: Record<string, unknown>, billTo: string | null, 
+/**
+ * Extra non-secret headers (some providers want one on direct calls).
+ */
+headers: Array<[string, string]>, };

@@ -1,0 +1,369 @@
+//! Providers as data (`data/providers.json`: base URLs, chat routes, auth style), the user's
+//! per-provider choices (enabled, routed through Hugging Face or with their own key), and custom
+//! OpenAI-compatible endpoints. No Tauri here; keys live in [`crate::secrets`].
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::config::Endpoints;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::secrets::Secret;
+use crate::settings::{get_typed, set_typed, Store};
+
+pub const KEY_PROVIDERS: &str = "providers";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderDef {
+    pub name: String,
+    pub display: String,
+    /// Direct base URL; `None` for providers reachable only through the router.
+    pub base: Option<String>,
+    /// Chat route relative to the base (`{model}` = the provider's model id); `None`: no chat.
+    pub chat: Option<String>,
+    /// Model-list route, for testing a key; default: the chat route's folder + `models`.
+    #[serde(default)]
+    pub models: Option<String>,
+    /// Extra headers the provider expects on direct calls.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Where to create a key.
+    pub keys: Option<String>,
+    /// `bearer` (default) or `key` (`Authorization: Key …`).
+    #[serde(default)]
+    pub auth: Option<String>,
+    /// Not served by the router (OpenAI).
+    #[serde(default)]
+    pub own_key_only: bool,
+}
+
+#[derive(Deserialize)]
+struct Table {
+    providers: Vec<ProviderDef>,
+}
+
+/// The provider table shipped with the app.
+pub fn table() -> &'static [ProviderDef] {
+    static TABLE: OnceLock<Vec<ProviderDef>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        serde_json::from_str::<Table>(include_str!("data/providers.json"))
+            .expect("data/providers.json is valid")
+            .providers
+    })
+}
+
+pub fn get(name: &str) -> Option<&'static ProviderDef> {
+    table().iter().find(|p| p.name == name)
+}
+
+impl ProviderDef {
+    pub fn supports_chat(&self) -> bool {
+        self.chat.is_some()
+    }
+
+    /// Whether a call can go straight to the provider with the user's key.
+    pub fn supports_own_key(&self) -> bool {
+        self.base.is_some() && self.chat.as_deref().is_some_and(|c| !c.contains("{model}"))
+    }
+
+    fn base_url(&self, endpoints: &Endpoints) -> Option<String> {
+        let base = self.base.as_deref()?;
+        Some(endpoints.provider_base(&self.name, base))
+    }
+
+    /// The direct chat completions URL.
+    pub fn chat_url(&self, endpoints: &Endpoints) -> Option<String> {
+        let route = self.chat.as_deref()?;
+        Some(format!("{}/{}", self.base_url(endpoints)?, route))
+    }
+
+    /// The direct model-list URL (a free call that proves a key works).
+    pub fn models_url(&self, endpoints: &Endpoints) -> Option<String> {
+        let route = match &self.models {
+            Some(m) => m.clone(),
+            None => {
+                self.chat
+                    .as_deref()?
+                    .strip_suffix("chat/completions")?
+                    .to_string()
+                    + "models"
+            }
+        };
+        Some(format!("{}/{}", self.base_url(endpoints)?, route))
+    }
+
+    /// `Authorization` header value for `key`.
+    pub fn authorization(&self, key: &Secret) -> String {
+        match self.auth.as_deref() {
+            Some("key") => format!("Key {}", key.expose()),
+            _ => format!("Bearer {}", key.expose()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ProviderMode {
+    /// Through the Hugging Face router with the HF token (billed to HF credits).
+    #[default]
+    Routed,
+    /// Straight to the provider with the user's own key (billed by the provider).
+    OwnKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProviderPref {
+    pub enabled: bool,
+    pub mode: ProviderMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CustomEndpoint {
+    pub id: String,
+    pub name: String,
+    /// Without `/v1`: the app calls `{base}/v1/models` and `{base}/v1/chat/completions`.
+    pub base_url: String,
+    /// Model ids from the last successful test, so the picker works offline.
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProviderPrefs {
+    pub providers: BTreeMap<String, ProviderPref>,
+    pub endpoints: Vec<CustomEndpoint>,
+}
+
+impl ProviderPrefs {
+    pub fn load(store: &dyn Store) -> Self {
+        get_typed(store, KEY_PROVIDERS).unwrap_or_default()
+    }
+
+    pub fn save(&self, store: &dyn Store) -> AppResult<()> {
+        set_typed(store, KEY_PROVIDERS, self)
+    }
+
+    /// The choice for `name`, with defaults: enabled, routed (own key for OpenAI).
+    pub fn pref(&self, name: &str) -> ProviderPref {
+        let own_only = get(name).is_some_and(|p| p.own_key_only);
+        let mut p = self.providers.get(name).copied().unwrap_or(ProviderPref {
+            enabled: true,
+            mode: ProviderMode::Routed,
+        });
+        if own_only {
+            p.mode = ProviderMode::OwnKey;
+        }
+        p
+    }
+
+    pub fn endpoint(&self, id: &str) -> Option<&CustomEndpoint> {
+        self.endpoints.iter().find(|e| e.id == id)
+    }
+}
+
+/// The keyring entry of a provider's key.
+pub fn provider_key_entry(name: &str) -> String {
+    format!("provider:{name}")
+}
+
+/// The keyring entry of a custom endpoint's key.
+pub fn endpoint_key_entry(id: &str) -> String {
+    format!("endpoint:{id}")
+}
+
+/// The pseudo-provider name under which an endpoint's models are offered.
+pub const ENDPOINT_PREFIX: &str = "endpoint:";
+
+/// A pasted key: surrounding whitespace and newlines are dropped; whitespace inside is refused.
+pub fn normalize_key(raw: &str) -> AppResult<Secret> {
+    let key = raw.trim();
+    if key.is_empty() {
+        return Err(AppError::new(ErrorCode::TokenEmpty, "Paste the key first."));
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::new(
+            ErrorCode::TokenMalformed,
+            "The key contains spaces or line breaks: copy it again, in one piece.",
+        ));
+    }
+    if key.starts_with("hf_") {
+        return Err(AppError::new(
+            ErrorCode::TokenMalformed,
+            "That is a Hugging Face token, not the provider's key. Leave this provider on “Through Hugging Face” to use your HF token.",
+        ));
+    }
+    Ok(Secret::new(key.to_string()))
+}
+
+/// Checks and normalises an endpoint base URL: http(s), no query; a trailing `/v1` is dropped.
+pub fn normalize_base_url(raw: &str) -> AppResult<String> {
+    let bad = |why: &str| {
+        AppError::new(
+            ErrorCode::InvalidRequest,
+            format!("That address can’t be used: {why}. Example: http://localhost:11434/v1"),
+        )
+    };
+    let raw = raw.trim();
+    let url = url::Url::parse(raw).map_err(|_| bad("it is not a full URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("it must start with http:// or https://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must not have ?query or #fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("put the key in the key field, not in the address"));
+    }
+    let s = url.as_str().trim_end_matches('/');
+    let s = s.strip_suffix("/v1").unwrap_or(s);
+    Ok(s.to_string())
+}
+
+/// Model ids from an OpenAI-style `/v1/models` answer.
+pub fn parse_model_list(body: &str) -> Option<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let data = v.get("data").or(Some(&v))?.as_array()?;
+    let mut ids: Vec<String> = data
+        .iter()
+        .filter_map(|m| m.get("id").and_then(|i| i.as_str()).map(str::to_string))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Some(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_every_documented_chat_provider() {
+        for name in [
+            "cerebras",
+            "groq",
+            "together",
+            "fireworks-ai",
+            "novita",
+            "openai",
+            "hf-inference",
+        ] {
+            assert!(get(name).is_some(), "{name}");
+        }
+        let ep = Endpoints {
+            provider_base_template: None,
+            ..Endpoints::default()
+        };
+        let groq = get("groq").unwrap();
+        assert_eq!(
+            groq.chat_url(&ep).unwrap(),
+            "https://api.groq.com/openai/v1/chat/completions"
+        );
+        assert_eq!(
+            groq.models_url(&ep).unwrap(),
+            "https://api.groq.com/openai/v1/models"
+        );
+        assert!(groq.supports_own_key());
+        assert!(
+            !get("hf-inference").unwrap().supports_own_key(),
+            "routed only"
+        );
+        assert!(!get("fal-ai").unwrap().supports_chat());
+        assert_eq!(
+            get("zai-org")
+                .unwrap()
+                .headers
+                .get("x-source-channel")
+                .map(String::as_str),
+            Some("hugging_face")
+        );
+        let tpl = Endpoints {
+            provider_base_template: Some("http://127.0.0.1:1/direct/{provider}".into()),
+            ..Endpoints::default()
+        };
+        assert_eq!(
+            get("together").unwrap().chat_url(&tpl).unwrap(),
+            "http://127.0.0.1:1/direct/together/v1/chat/completions"
+        );
+        let key = Secret::new("k-123".into());
+        assert_eq!(get("fal-ai").unwrap().authorization(&key), "Key k-123");
+        assert_eq!(groq.authorization(&key), "Bearer k-123");
+    }
+
+    #[test]
+    fn preferences_default_to_routed_and_openai_is_own_key_only() {
+        let p = ProviderPrefs::default();
+        assert_eq!(
+            p.pref("groq"),
+            ProviderPref {
+                enabled: true,
+                mode: ProviderMode::Routed
+            }
+        );
+        assert_eq!(p.pref("openai").mode, ProviderMode::OwnKey);
+    }
+
+    #[test]
+    fn keys_are_trimmed_and_checked() {
+        assert_eq!(
+            normalize_key("  gsk_abc123\n").unwrap().expose(),
+            "gsk_abc123"
+        );
+        assert_eq!(normalize_key(" ").unwrap_err().code, ErrorCode::TokenEmpty);
+        assert_eq!(
+            normalize_key("gsk_ab c").unwrap_err().code,
+            ErrorCode::TokenMalformed
+        );
+        assert_eq!(
+            normalize_key("gsk\nabc").unwrap_err().code,
+            ErrorCode::TokenMalformed
+        );
+        assert_eq!(
+            normalize_key("hf_abcdefghijkl").unwrap_err().code,
+            ErrorCode::TokenMalformed
+        );
+    }
+
+    #[test]
+    fn endpoint_urls_are_normalised_or_explained() {
+        assert_eq!(
+            normalize_base_url(" http://localhost:11434/v1/ ").unwrap(),
+            "http://localhost:11434"
+        );
+        assert_eq!(
+            normalize_base_url("https://gw.example.com/llm").unwrap(),
+            "https://gw.example.com/llm"
+        );
+        for bad in [
+            "localhost:8080",
+            "ftp://x",
+            "http://",
+            "http://x/v1?key=1",
+            "http://u:p@x",
+            "not a url",
+        ] {
+            let e = normalize_base_url(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "{bad}");
+        }
+    }
+
+    #[test]
+    fn model_lists() {
+        assert_eq!(
+            parse_model_list(r#"{"object":"list","data":[{"id":"b"},{"id":"a"},{"x":1}]}"#)
+                .unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(parse_model_list(r#"[{"id":"m"}]"#).unwrap(), ["m"]);
+        assert!(parse_model_list("<html>").is_none());
+    }
+}

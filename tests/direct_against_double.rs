@@ -1,0 +1,266 @@
+//! Own provider keys and custom endpoints, against the HF test double acting as the router,
+//! the Hub and the providers' direct endpoints. The domain layer, without Tauri.
+
+use std::sync::Arc;
+
+use hf_double::{tokens, HfDouble, Target};
+use switchboard_lib::chat::stream::{CallContext, CallResult};
+use switchboard_lib::chat::{
+    self, CallOptions, ChatMessage, ChatParams, ChatRequest, Outcome, Role, Routing,
+};
+use switchboard_lib::config::Endpoints;
+use switchboard_lib::error::ErrorCode;
+use switchboard_lib::hf::HfClient;
+use switchboard_lib::history::CallMode;
+use switchboard_lib::providers::{
+    endpoint_key_entry, provider_key_entry, CustomEndpoint, ProviderMode, ProviderPref,
+    ProviderPrefs,
+};
+use switchboard_lib::routing::{MappingCache, Resolver};
+use switchboard_lib::secrets::{MemoryBackend, Secret, Secrets, Storage};
+use switchboard_lib::settings::MemoryStore;
+use tokio_util::sync::CancellationToken;
+
+const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
+
+struct Fixture {
+    double: HfDouble,
+    resolver: Resolver,
+    store: Arc<MemoryStore>,
+    secrets: Arc<Secrets>,
+}
+
+async fn fixture() -> Fixture {
+    let double = HfDouble::start(&hf_double::default_fixtures_dir())
+        .await
+        .unwrap();
+    let endpoints = Endpoints {
+        hub: double.hub_url(),
+        router: double.router_url(),
+        provider_base_template: Some(double.provider_base_template()),
+    };
+    let store = Arc::new(MemoryStore::default());
+    let secrets = Arc::new(Secrets::new(Box::<MemoryBackend>::default()));
+    let resolver = Resolver {
+        hf: HfClient::new(endpoints.clone()).unwrap(),
+        endpoints,
+        secrets: secrets.clone(),
+        store: store.clone(),
+        mappings: Arc::new(MappingCache::default()),
+    };
+    Fixture {
+        double,
+        resolver,
+        store,
+        secrets,
+    }
+}
+
+fn request(provider: &str, model: &str) -> ChatRequest {
+    ChatRequest {
+        model: model.into(),
+        routing: Routing::Pinned {
+            provider: provider.into(),
+        },
+        system: String::new(),
+        messages: vec![ChatMessage {
+            role: Role::User,
+            content: "Hello there".into(),
+        }],
+        params: ChatParams::default(),
+        bill_to: Some("acme-research".into()),
+    }
+}
+
+impl Fixture {
+    fn set_mode(&self, provider: &str, mode: ProviderMode) {
+        let mut prefs = ProviderPrefs::load(&*self.store);
+        prefs.providers.insert(
+            provider.into(),
+            ProviderPref {
+                enabled: true,
+                mode,
+            },
+        );
+        prefs.save(&*self.store).unwrap();
+    }
+
+    async fn send(&self, req: &ChatRequest) -> (CallMode, CallResult) {
+        let routed = chat::build(&self.resolver.endpoints, req, None).unwrap();
+        let hf = Some(Secret::new(tokens::PRO_TOKEN.into()));
+        let mode = self.resolver.mode_of(req);
+        let r = match self.resolver.resolve(req, routed, hf).await {
+            Ok(r) => r,
+            Err(e) => {
+                let mut sink = |_| {};
+                return (mode, chat::stream::failed_before_sending(e, &mut sink));
+            }
+        };
+        assert_eq!(r.mode, mode);
+        let price = |_: &str| (None, false);
+        let ctx = CallContext {
+            who: &r.who,
+            pinned: req.routing.pinned(),
+            price: &price,
+            prompt_chars: 11,
+            message_count: 1,
+        };
+        let mut sink = |_| {};
+        let result = chat::run(
+            self.resolver.hf.http(),
+            &r.preview,
+            &r.credential,
+            &ctx,
+            &CallOptions::default(),
+            &CancellationToken::new(),
+            &mut sink,
+        )
+        .await;
+        (r.mode, result)
+    }
+
+    fn chats(&self) -> Vec<hf_double::RecordedRequest> {
+        self.double
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/chat/completions"))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn own_key_goes_straight_to_the_provider_with_its_model_id_and_never_the_hf_token() {
+    let f = fixture().await;
+    f.set_mode("together", ProviderMode::OwnKey);
+
+    // No key yet: a clear error, nothing sent.
+    let (_, r) = f.send(&request("together", MODEL)).await;
+    assert_eq!(r.error.unwrap().code, ErrorCode::ProviderKeyMissing);
+    assert!(f.chats().is_empty());
+
+    f.secrets
+        .set(
+            &provider_key_entry("together"),
+            &Secret::new(tokens::PROVIDER_KEY.into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    let (mode, r) = f.send(&request("together", MODEL)).await;
+    assert_eq!(mode, CallMode::OwnKey);
+    assert_eq!(r.outcome, Outcome::Complete, "{:?}", r.error);
+    assert!(!r.content.is_empty());
+
+    let chats = f.chats();
+    assert_eq!(chats.len(), 1);
+    let sent = &chats[0];
+    assert_eq!(
+        sent.target,
+        Target::Direct {
+            provider: "together".into()
+        }
+    );
+    assert_eq!(sent.credential(), Some(tokens::PROVIDER_KEY));
+    assert_eq!(
+        sent.header("x-hf-bill-to"),
+        None,
+        "bill-to is for the router"
+    );
+    let mapped = f
+        .double
+        .catalog()
+        .get(MODEL)
+        .unwrap()
+        .provider("together")
+        .unwrap()
+        .provider_id
+        .clone();
+    assert_eq!(sent.json().unwrap()["model"], mapped);
+    // The router saw nothing, and no request anywhere carried the HF token.
+    let all = f.double.requests();
+    assert!(all.iter().all(|r| r.target != Target::Router));
+    assert!(all
+        .iter()
+        .all(|r| r.credential() != Some(tokens::PRO_TOKEN)));
+
+    // Back to routed: the opposite.
+    f.double.clear_requests();
+    f.set_mode("together", ProviderMode::Routed);
+    let (mode, r) = f.send(&request("together", MODEL)).await;
+    assert_eq!(mode, CallMode::Routed);
+    assert_eq!(r.outcome, Outcome::Complete);
+    let chats = f.chats();
+    assert_eq!(chats[0].target, Target::Router);
+    assert_eq!(chats[0].credential(), Some(tokens::PRO_TOKEN));
+    assert!(f
+        .double
+        .requests()
+        .iter()
+        .all(|r| r.credential() != Some(tokens::PROVIDER_KEY)));
+}
+
+#[tokio::test]
+async fn a_model_the_provider_does_not_serve_is_explained_before_sending() {
+    let f = fixture().await;
+    f.set_mode("groq", ProviderMode::OwnKey);
+    f.secrets
+        .set(
+            &provider_key_entry("groq"),
+            &Secret::new(tokens::PROVIDER_KEY.into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    let (_, r) = f.send(&request("groq", MODEL)).await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::ModelUnavailable);
+    assert!(e.message.contains("Groq"), "{}", e.message);
+    assert!(f.chats().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_provider_key_is_the_providers_401() {
+    let f = fixture().await;
+    f.set_mode("together", ProviderMode::OwnKey);
+    f.secrets
+        .set(
+            &provider_key_entry("together"),
+            &Secret::new("sk-not-a-real-key-000".into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    let (_, r) = f.send(&request("together", MODEL)).await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::Unauthorized);
+    assert!(e.message.contains("Together AI"), "{}", e.message);
+    assert!(!e.message.contains("sk-not-a-real-key-000"));
+}
+
+#[tokio::test]
+async fn a_custom_endpoint_answers_with_its_own_models_and_key() {
+    let f = fixture().await;
+    // The double's Together endpoint stands in for any OpenAI-compatible server.
+    let base = format!("{}/direct/together", f.double.url());
+    let mut prefs = ProviderPrefs::load(&*f.store);
+    prefs.endpoints.push(CustomEndpoint {
+        id: "ep1".into(),
+        name: "Lab gateway".into(),
+        base_url: base,
+        models: vec!["openai/gpt-oss-120b".into()],
+    });
+    prefs.save(&*f.store).unwrap();
+    f.secrets
+        .set(
+            &endpoint_key_entry("ep1"),
+            &Secret::new(tokens::PROVIDER_KEY.into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    let (mode, r) = f
+        .send(&request("endpoint:ep1", "openai/gpt-oss-120b"))
+        .await;
+    assert_eq!(mode, CallMode::Endpoint);
+    assert_eq!(r.outcome, Outcome::Complete, "{:?}", r.error);
+    let sent = &f.chats()[0];
+    assert_eq!(sent.path, "/direct/together/v1/chat/completions");
+    assert_eq!(sent.json().unwrap()["model"], "openai/gpt-oss-120b");
+    assert_eq!(sent.credential(), Some(tokens::PROVIDER_KEY));
+}
