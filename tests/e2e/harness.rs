@@ -450,6 +450,18 @@ impl App {
         }
     }
 
+    /// Waits until the page has painted twice more, so a screenshot shows the latest state.
+    pub async fn settle(&self) {
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
+                vec![],
+            )
+            .await;
+    }
+
     /// The element's rendered text (`innerText`).
     pub async fn text(&self, css: &str) -> String {
         self.wait_for(css)
@@ -460,8 +472,16 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// Clicks the element, centred in its scroll area first (WebKitWebDriver scrolls it just to
+    /// the edge, where a sticky header may cover it).
     pub async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap();
+        let el = self.wait_for(css).await;
+        let arg = serde_json::to_value(&el).unwrap();
+        let _ = self
+            .client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await;
+        el.click().await.unwrap();
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {

@@ -4,4 +4,5 @@
 mod harness;
 mod history;
 mod playground;
+mod providers;
 mod signin;

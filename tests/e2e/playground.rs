@@ -125,6 +125,7 @@ async fn chat_with_a_pinned_provider_stop_hostile_output_code_and_billing() {
         desktop.screenshot("playground-1280x800-light");
         app.click("[data-testid=theme-dark]").await;
         app.wait_for("html[data-theme=dark]").await;
+        app.settle().await;
         desktop.screenshot("playground-1280x800-dark");
         app.click("[data-testid=theme-light]").await;
 

@@ -5,6 +5,7 @@ import type { CallStats } from "../bindings/CallStats";
 import type { ChatEvent } from "../bindings/ChatEvent";
 import type { ChatMessage } from "../bindings/ChatMessage";
 import type { ChatParams } from "../bindings/ChatParams";
+import type { CallMode } from "../bindings/CallMode";
 import type { StoredMessage } from "../bindings/StoredMessage";
 
 export type TurnStatus = "streaming" | "complete" | "stopped" | "error" | "interrupted";
@@ -30,6 +31,8 @@ export interface Turn {
   error: AppError | null;
   stats: CallStats | null;
   retry: RetryInfo | null;
+  /** Who pays for it, in words ("HF credits", "billed by Groq"); null for user turns. */
+  billing: string | null;
 }
 
 let nextId = 1;
@@ -47,11 +50,26 @@ export function userTurn(content: string): Turn {
     error: null,
     stats: null,
     retry: null,
+    billing: null,
   };
 }
 
-export function assistantTurn(model: string): Turn {
-  return { ...userTurn(""), id: nextId++, role: "assistant", status: "streaming", model };
+export function assistantTurn(model: string, billing: string | null = null): Turn {
+  return { ...userTurn(""), id: nextId++, role: "assistant", status: "streaming", model, billing };
+}
+
+/** Who pays for an answer, in words. */
+export function billingLabel(mode: CallMode | null, provider: string | null, billTo: string | null = null): string | null {
+  switch (mode) {
+    case "own_key":
+      return `billed by ${provider ?? "the provider"}`;
+    case "endpoint":
+      return "custom endpoint";
+    case "routed":
+      return billTo ? `HF credits of ${billTo}` : "HF credits";
+    default:
+      return null;
+  }
 }
 
 /** A turn from a saved message. An answer still marked streaming was not finished by this
@@ -70,6 +88,7 @@ export function turnFromStored(m: StoredMessage): Turn {
     error: m.error,
     stats: m.stats,
     retry: null,
+    billing: m.role === "assistant" ? billingLabel(m.mode, m.provider) : null,
   };
 }
 

@@ -81,6 +81,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "The provider stopped with an error",
     hint: "The provider failed while writing the answer. What arrived is kept; try again, or pick another provider.",
   },
+  provider_key_missing: {
+    title: "No key saved for this provider",
+    hint: "Add the provider’s API key in Providers, or set the provider back to “Through Hugging Face”.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

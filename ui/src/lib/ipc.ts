@@ -20,7 +20,10 @@ import type { SearchHit } from "../bindings/SearchHit";
 import type { SearchQuery } from "../bindings/SearchQuery";
 import type { Link } from "../bindings/Link";
 import type { PlaygroundPrefs } from "../bindings/PlaygroundPrefs";
+import type { ProviderMode } from "../bindings/ProviderMode";
+import type { ProviderSettings } from "../bindings/ProviderSettings";
 import type { Settings } from "../bindings/Settings";
+import type { TestResult } from "../bindings/TestResult";
 import type { Theme } from "../bindings/Theme";
 import { toAppError } from "./errors";
 
@@ -71,6 +74,18 @@ export const api = {
   historyExport: (id: string, format: ExportFormat) => call<string | null>("history_export", { id, format }),
   historyExportAll: () => call<string | null>("history_export_all"),
   historyImport: () => call<ImportReport | null>("history_import"),
+  providersGet: () => call<ProviderSettings>("providers_get"),
+  providerSet: (name: string, enabled: boolean, mode: ProviderMode) =>
+    call<ProviderSettings>("provider_set", { name, enabled, mode }),
+  /** Saves a provider's own key (trimmed and checked on the Rust side); it never comes back. */
+  providerKeySet: (name: string, key: string) => call<ProviderSettings>("provider_key_set", { name, key }),
+  providerKeyRemove: (name: string) => call<ProviderSettings>("provider_key_remove", { name }),
+  providerKeyTest: (name: string) => call<TestResult>("provider_key_test", { name }),
+  endpointAdd: (name: string, baseUrl: string, key: string | null) =>
+    call<ProviderSettings>("endpoint_add", { name, baseUrl, key }),
+  endpointRemove: (id: string) => call<ProviderSettings>("endpoint_remove", { id }),
+  /** Lists the endpoint's models and remembers them for the model picker. */
+  endpointTest: (id: string) => call<TestResult>("endpoint_test", { id }),
 };
 
 export type { AppError };
