@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug/switchboard
 
-.PHONY: run build ui deps test-deps test lint test-rust test-ui bindings-check bundle clean
+.PHONY: run build ui deps test-deps test lint test-rust test-ui bindings-check bundle clean bench bench-history
 
 deps:
 	@scripts/deps.sh
@@ -55,6 +55,16 @@ test: test-deps lint test-ui test-rust bindings-check
 bundle: deps
 	ui/node_modules/.bin/tauri build --bundles deb
 	@ls -1 $(CARGO_TARGET_DIR)/release/bundle/deb/*.deb
+
+# Benchmarks, with release settings; each prints a table and writes JSON to
+# $(CARGO_TARGET_DIR)/bench/. Add new ones as bench-* prerequisites of `bench`.
+bench: bench-history
+
+# The history at 10,000 conversations / 200,000 messages: sidebar, search, open time, file size
+# (benches/history.rs). The database is generated once and cached in $(CARGO_TARGET_DIR);
+# SWITCHBOARD_BENCH_KEEP_DB=path/history.sqlite3 keeps a copy to try the app on.
+bench-history: ui
+	cargo bench --locked --bench history
 
 clean:
 	cargo clean

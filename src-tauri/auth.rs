@@ -135,6 +135,11 @@ impl Auth {
         self.secrets.get(HF_TOKEN_ENTRY).ok().flatten()
     }
 
+    /// The cached account (no network), if signed in before.
+    pub fn cached_account(&self) -> Option<Account> {
+        get_typed(&*self.store, KEY_ACCOUNT)
+    }
+
     /// The current state. Asks whoami only when a token is saved but no account is cached
     /// (e.g. the app stopped between saving the token and caching the answer).
     pub async fn status(&self) -> AuthStatus {

@@ -40,6 +40,14 @@ const COMMANDS: &[&str] = &[
     "endpoint_add",
     "endpoint_remove",
     "endpoint_test",
+    "billing_status",
+    "billing_calls",
+    "billing_totals",
+    "billing_rates",
+    "billing_averages",
+    "credits_get",
+    "credits_set",
+    "billing_export_csv",
 ];
 
 fn main() {

@@ -5,6 +5,7 @@
 //! [`commands`] is the thin IPC layer over them.
 
 pub mod auth;
+pub mod billing;
 pub mod catalog;
 pub mod chat;
 pub mod commands;
@@ -121,6 +122,14 @@ pub fn run() {
             commands::providers::endpoint_add,
             commands::providers::endpoint_remove,
             commands::providers::endpoint_test,
+            commands::billing::billing_status,
+            commands::billing::billing_calls,
+            commands::billing::billing_totals,
+            commands::billing::billing_rates,
+            commands::billing::billing_averages,
+            commands::billing::credits_get,
+            commands::billing::credits_set,
+            commands::billing::billing_export_csv,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Switchboard");

@@ -288,6 +288,25 @@ pub struct CallStats {
     /// USD; `None` when the price is unknown.
     pub cost: Option<f64>,
     pub finish_reason: Option<String>,
+    /// The provider's or the Hub's remaining allowance, when the answer said.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// What `x-ratelimit-*` or `RateLimit`/`RateLimit-Policy` headers said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RateLimit {
+    /// Requests left in the window.
+    #[ts(type = "number | null")]
+    pub remaining: Option<u64>,
+    /// Requests allowed per window.
+    #[ts(type = "number | null")]
+    pub limit: Option<u64>,
+    /// Seconds until the window resets.
+    #[ts(type = "number | null")]
+    pub reset_secs: Option<u64>,
 }
 
 /// What the UI learns while a call runs, in order: `Started` once the answer's headers are in,

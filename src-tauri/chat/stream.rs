@@ -188,6 +188,7 @@ pub async fn run(
     };
 
     call.provider = header(response.headers(), HEADER_PROVIDER).or(ctx.pinned.map(str::to_string));
+    call.rate_limit = rate_limit(response.headers());
     emit(ChatEvent::Started {
         request_id: call.request_id.clone(),
         provider: call.provider.clone(),
@@ -306,6 +307,7 @@ struct Call<'a> {
     usage: Option<(u64, u64)>,
     finish_reason: Option<String>,
     done: bool,
+    rate_limit: Option<super::RateLimit>,
 }
 
 impl<'a> Call<'a> {
@@ -326,6 +328,7 @@ impl<'a> Call<'a> {
             usage: None,
             finish_reason: None,
             done: false,
+            rate_limit: None,
         }
     }
 
@@ -493,6 +496,7 @@ impl<'a> Call<'a> {
             pricing,
             cost,
             finish_reason: self.finish_reason.clone(),
+            rate_limit: self.rate_limit.clone(),
         };
         emit(ChatEvent::Finished {
             outcome,
@@ -571,6 +575,40 @@ fn retry_wait(
     Some(asked.unwrap_or(backoff))
 }
 
+/// The allowance left, from `x-ratelimit-*-requests` (providers) or `RateLimit` and
+/// `RateLimit-Policy` (the Hub): `"api";r=<remaining>;t=<seconds>`, `"fixed window";"api";q=<n>;w=<s>`.
+pub fn rate_limit(headers: &HeaderMap) -> Option<super::RateLimit> {
+    let num = |name: &str| {
+        header(headers, name).and_then(|v| v.split([',', ';']).next()?.trim().parse::<f64>().ok())
+    };
+    let param = |name: &str, key: &str| {
+        header(headers, name).and_then(|v| {
+            v.split(';')
+                .find_map(|p| p.trim().strip_prefix(key))
+                .and_then(|x| x.trim().parse::<u64>().ok())
+        })
+    };
+    let reset = header(headers, "x-ratelimit-reset-requests").and_then(|v| {
+        let v = v.trim();
+        v.strip_suffix("ms")
+            .and_then(|x| x.parse::<f64>().ok().map(|x| x / 1000.0))
+            .or_else(|| v.strip_suffix('s').and_then(|x| x.parse::<f64>().ok()))
+            .or_else(|| v.parse::<f64>().ok())
+    });
+    let rl = super::RateLimit {
+        remaining: num("x-ratelimit-remaining-requests")
+            .map(|x| x as u64)
+            .or_else(|| param("ratelimit", "r=")),
+        limit: num("x-ratelimit-limit-requests")
+            .map(|x| x as u64)
+            .or_else(|| param("ratelimit-policy", "q=")),
+        reset_secs: reset
+            .map(|x| x.ceil() as u64)
+            .or_else(|| param("ratelimit", "t=")),
+    };
+    (rl != super::RateLimit::default()).then_some(rl)
+}
+
 /// `retry-after` (seconds), else the `t=` of a `RateLimit` header.
 pub fn server_wait(headers: &HeaderMap) -> Option<Duration> {
     if let Some(v) = header(headers, "retry-after") {
@@ -621,6 +659,30 @@ mod tests {
         );
         assert_eq!(server_wait(&headers(&[("retry-after", "soon")])), None);
         assert_eq!(server_wait(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn rate_limit_headers_of_providers_and_the_hub() {
+        let p = rate_limit(&headers(&[
+            ("x-ratelimit-remaining-requests", "14398"),
+            ("x-ratelimit-limit-requests", "14400"),
+            ("x-ratelimit-reset-requests", "2.5s"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (p.remaining, p.limit, p.reset_secs),
+            (Some(14398), Some(14400), Some(3))
+        );
+        let hub = rate_limit(&headers(&[
+            ("ratelimit", "\"api\";r=12;t=240"),
+            ("ratelimit-policy", "\"fixed window\";\"api\";q=500;w=300"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (hub.remaining, hub.limit, hub.reset_secs),
+            (Some(12), Some(500), Some(240))
+        );
+        assert_eq!(rate_limit(&HeaderMap::new()), None);
     }
 
     #[test]

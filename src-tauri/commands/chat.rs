@@ -15,10 +15,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use crate::auth::now_unix;
+use crate::billing::{billing_month, CreditSettings};
 use crate::catalog::{self, Catalog};
 use crate::chat::stream::CallContext;
 use crate::chat::{self, CallOptions, ChatEvent, ChatPreview, ChatRequest};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::history::ledger::{Billing, CallKind, CallRow};
 use crate::history::{AnswerStart, CallMode};
 use crate::routing::{MappingCache, Resolver};
 use crate::settings::{set_typed, PlaygroundPrefs, KEY_PLAYGROUND};
@@ -135,6 +137,7 @@ pub struct ChatStarted {
 pub fn chat_start(
     state: State<'_, AppState>,
     conversation_id: Option<String>,
+    pane: Option<u32>,
     request: ChatRequest,
     on_event: Channel<ChatEvent>,
 ) -> AppResult<ChatStarted> {
@@ -160,6 +163,8 @@ pub fn chat_start(
             conversation_id: conversation_id.as_deref(),
             request: &request,
             mode,
+            pane: pane.unwrap_or(0),
+            kind: if pane.is_some() { "compare" } else { "chat" },
         }) {
             Ok((conv, answer)) => (Some((h.clone(), conv, answer)), None),
             Err(e) => {
@@ -174,6 +179,22 @@ pub fn chat_start(
     let cancel = CancellationToken::new();
     state.chat.calls().insert(id, cancel.clone());
 
+    let ledger_ctx = LedgerContext {
+        history: state.history.history.clone(),
+        store: state.store.clone(),
+        period_end: state.auth.cached_account().and_then(|a| a.period_end),
+        billing: match mode {
+            CallMode::OwnKey => Billing::Provider,
+            CallMode::Endpoint => Billing::Endpoint,
+            CallMode::Routed if request.bill_to.is_some() => Billing::Org,
+            CallMode::Routed => Billing::HfCredits,
+        },
+        kind: if pane.is_some() {
+            CallKind::Compare
+        } else {
+            CallKind::Chat
+        },
+    };
     let http = state.hf.http().clone();
     let options = state.chat.options.clone();
     let chat_state = state.chat.clone();
@@ -200,6 +221,8 @@ pub fn chat_start(
             prompt_chars,
             message_count: request.messages.len() + usize::from(!request.system.is_empty()),
         };
+        // Automatic retries are calls too: each failed attempt gets its ledger row.
+        let mut retries: Vec<(AppError, Option<String>)> = Vec::new();
         // The answer so far, saved at least every SAVE_EVERY while it streams.
         let mut content = String::new();
         let mut reasoning = String::new();
@@ -221,6 +244,12 @@ pub fn chat_start(
                         log::error!("could not save the partial answer: {err}");
                     }
                 }
+            }
+            if let ChatEvent::Retrying {
+                error, request_id, ..
+            } = &e
+            {
+                retries.push((error.clone(), request_id.clone()));
             }
             // The window may be gone; the call still ends cleanly.
             let _ = on_event.send(e);
@@ -246,6 +275,13 @@ pub fn chat_start(
                 log::error!("could not save the answer: {err}");
             }
         }
+        record_call(
+            &ledger_ctx,
+            &request,
+            &result,
+            &retries,
+            saved.as_ref().map(|(_, c, a)| (c.as_str(), *a)),
+        );
         log::info!(
             "chat call {id}: {:?}, provider {:?}, {} tokens out, request id {:?}",
             result.outcome,
@@ -260,6 +296,81 @@ pub fn chat_start(
         conversation_id,
         save_error,
     })
+}
+
+/// What the ledger needs to record a call from a background task.
+struct LedgerContext {
+    history: Option<Arc<crate::history::History>>,
+    store: Arc<dyn crate::settings::Store>,
+    period_end: Option<i64>,
+    billing: Billing,
+    kind: CallKind,
+}
+
+/// One ledger row per attempt (failed retried attempts, then the call itself); a 402 on HF
+/// credits marks the month "used up".
+fn record_call(
+    ctx: &LedgerContext,
+    request: &ChatRequest,
+    result: &chat::stream::CallResult,
+    retries: &[(AppError, Option<String>)],
+    saved: Option<(&str, i64)>,
+) {
+    let now = crate::history::now_ms();
+    if let Some(h) = &ctx.history {
+        let bill_to = request.bill_to.as_deref();
+        for (error, request_id) in retries {
+            let row = CallRow {
+                id: 0,
+                at: now,
+                kind: CallKind::Retry,
+                model: Some(request.model.clone()),
+                provider: request.routing.pinned().map(str::to_string),
+                billing: ctx.billing,
+                bill_to: bill_to.map(str::to_string),
+                tokens_in: 0,
+                tokens_out: 0,
+                usage_estimated: false,
+                price: None,
+                cost: Some(0.0),
+                ttft_ms: None,
+                total_ms: None,
+                status: "error".into(),
+                error_code: Some(error.code),
+                request_id: request_id.clone(),
+                conversation_id: saved.map(|(c, _)| c.to_string()),
+                message_id: None,
+                rate_limit: None,
+            };
+            if let Err(e) = h.record_call(&row) {
+                log::error!("could not record a retried call: {e}");
+            }
+        }
+        let row = CallRow::from_result(
+            now,
+            ctx.kind,
+            &request.model,
+            ctx.billing,
+            bill_to,
+            result,
+            saved.map(|(c, _)| c),
+            saved.map(|(_, m)| m),
+        );
+        if let Err(e) = h.record_call(&row) {
+            log::error!("could not record the call in the ledger: {e}");
+        }
+    }
+    let depleted = result
+        .error
+        .as_ref()
+        .is_some_and(|e| e.code == ErrorCode::PaymentRequired);
+    if depleted && ctx.billing == Billing::HfCredits {
+        let mut s = CreditSettings::load(&*ctx.store);
+        s.depleted_month = Some(billing_month(now, ctx.period_end).label());
+        if let Err(e) = s.save(&*ctx.store) {
+            log::error!("could not note the used-up credits: {e}");
+        }
+    }
 }
 
 /// Stops a call: its connection is dropped at once, the partial answer is kept.

@@ -151,7 +151,7 @@ pub async fn history_delete(state: State<'_, AppState>, id: String) -> AppResult
 }
 
 /// Asks where to save (or the test override); `None` when the user cancels.
-async fn save_path<R: Runtime>(
+pub(super) async fn save_path<R: Runtime>(
     app: &AppHandle<R>,
     name: String,
     filter: (&'static str, &'static str),

@@ -18,6 +18,7 @@ use crate::links::Link;
 use crate::secrets::{Secrets, Storage};
 use crate::settings::{set_typed, Settings, Store, Theme, KEY_THEME};
 
+pub mod billing;
 pub mod chat;
 pub mod history;
 pub mod providers;

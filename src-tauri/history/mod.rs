@@ -8,6 +8,8 @@
 //!   in WAL mode). A damaged file, or one from a newer version, is never touched.
 
 pub mod export;
+pub mod ledger;
+pub mod sample;
 pub mod schema;
 pub mod search;
 
@@ -102,6 +104,9 @@ pub struct StoredMessage {
     #[ts(type = "number")]
     pub id: i64,
     pub seq: u32,
+    /// Compare sessions: which pane (model) the message belongs to; 0 in a chat.
+    #[serde(default)]
+    pub pane: u32,
     pub role: Role,
     pub content: String,
     pub reasoning: String,
@@ -136,6 +141,10 @@ pub struct AnswerStart<'a> {
     pub conversation_id: Option<&'a str>,
     pub request: &'a ChatRequest,
     pub mode: CallMode,
+    /// The pane of a compare session (0 in a chat).
+    pub pane: u32,
+    /// `chat` or `compare`, for a new conversation.
+    pub kind: &'a str,
 }
 
 pub struct History {
@@ -222,7 +231,7 @@ fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<ConversationSummary> {
     })
 }
 
-const MESSAGE_COLS: &str = "id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id";
+const MESSAGE_COLS: &str = "id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id, pane";
 
 fn message_row(r: &rusqlite::Row) -> rusqlite::Result<StoredMessage> {
     let role: String = r.get(2)?;
@@ -243,6 +252,7 @@ fn message_row(r: &rusqlite::Row) -> rusqlite::Result<StoredMessage> {
         stats: from_json(r.get(11)?),
         error: from_json(r.get(12)?),
         request_id: r.get(13)?,
+        pane: r.get(14)?,
     })
 }
 
@@ -397,7 +407,7 @@ impl History {
         let sql = if trash {
             format!("SELECT {SUMMARY_COLS} FROM conversations WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC")
         } else {
-            format!("SELECT {SUMMARY_COLS} FROM conversations WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC")
+            format!("SELECT {SUMMARY_COLS} FROM conversations WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, rowid DESC")
         };
         let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
         let rows = stmt
@@ -444,8 +454,8 @@ impl History {
                     .map(|m| m.content.as_str())
                     .unwrap_or("");
                 tx.execute(
-                    "INSERT INTO conversations (id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-                    params![id, title_from(first_user), now],
+                    "INSERT INTO conversations (id, title, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![id, title_from(first_user), start.kind, now],
                 )
                 .map_err(db_error)?;
                 id
@@ -488,8 +498,8 @@ impl History {
                 })
                 .map_err(db_error)?;
             tx.execute(
-                "DELETE FROM messages WHERE conversation_id = ?1 AND seq >= ?2",
-                params![conv_id, seq],
+                "DELETE FROM messages WHERE conversation_id = ?1 AND pane = ?2 AND seq >= ?3",
+                params![conv_id, start.pane, seq],
             )
             .map_err(db_error)?;
         }
@@ -503,15 +513,15 @@ impl History {
         let params_json = json(&req.params);
         for m in &req.messages[j..] {
             tx.execute(
-                "INSERT INTO messages (conversation_id, seq, role, content, status, created_at, model) VALUES (?1, ?2, ?3, ?4, 'complete', ?5, ?6)",
-                params![conv_id, seq, role_str(m.role), m.content, now, req.model],
+                "INSERT INTO messages (conversation_id, seq, role, content, status, created_at, model, pane) VALUES (?1, ?2, ?3, ?4, 'complete', ?5, ?6, ?7)",
+                params![conv_id, seq, role_str(m.role), m.content, now, req.model, start.pane],
             )
             .map_err(db_error)?;
             seq += 1;
         }
         tx.execute(
-            "INSERT INTO messages (conversation_id, seq, role, content, status, created_at, model, provider, mode, params) VALUES (?1, ?2, 'assistant', '', 'streaming', ?3, ?4, ?5, ?6, ?7)",
-            params![conv_id, seq, now, req.model, req.routing.pinned(), mode_str(start.mode), params_json],
+            "INSERT INTO messages (conversation_id, seq, role, content, status, created_at, model, provider, mode, params, pane) VALUES (?1, ?2, 'assistant', '', 'streaming', ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![conv_id, seq, now, req.model, req.routing.pinned(), mode_str(start.mode), params_json, start.pane],
         )
         .map_err(db_error)?;
         let answer_id = tx.last_insert_rowid();
@@ -692,12 +702,12 @@ impl History {
                     s => s,
                 };
                 tx.execute(
-                    "INSERT INTO messages (id, conversation_id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    "INSERT INTO messages (id, conversation_id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id, pane) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                     params![
                         free.then_some(m.id), s.id, m.seq, role_str(m.role), m.content, m.reasoning,
                         status.as_str(), m.created_at, m.model, m.provider, m.mode.map(mode_str),
                         m.params.as_ref().map(json), m.stats.as_ref().map(json),
-                        m.error.as_ref().map(json), m.request_id
+                        m.error.as_ref().map(json), m.request_id, m.pane
                     ],
                 )
                 .map_err(db_error)?;

@@ -5,9 +5,9 @@
 use rusqlite::Connection;
 
 /// (version reached, SQL).
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1)];
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2)];
 
-pub const CURRENT: u32 = 1;
+pub const CURRENT: u32 = 2;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -81,6 +81,42 @@ CREATE TRIGGER conversations_au AFTER UPDATE OF title ON conversations BEGIN
     INSERT INTO titles_fts (titles_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
     INSERT INTO titles_fts (rowid, title) VALUES (new.rowid, new.title);
 END;
+"#;
+
+/// v2: compare sessions (a pane per model) and the billing ledger.
+const V2: &str = r#"
+ALTER TABLE messages ADD COLUMN pane INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE calls (
+    id              INTEGER PRIMARY KEY,
+    at              INTEGER NOT NULL,
+    -- chat | retry | key_test | compare
+    kind            TEXT NOT NULL,
+    model           TEXT,
+    provider        TEXT,
+    -- hf_credits | org | provider | endpoint
+    billing         TEXT NOT NULL,
+    bill_to         TEXT,
+    tokens_in       INTEGER NOT NULL DEFAULT 0,
+    tokens_out      INTEGER NOT NULL DEFAULT 0,
+    usage_estimated INTEGER NOT NULL DEFAULT 0,
+    -- The price used, USD per 1M tokens: old rows never change with the catalog.
+    price_in        REAL,
+    price_out       REAL,
+    cost            REAL,
+    ttft_ms         REAL,
+    total_ms        REAL,
+    -- complete | stopped | error
+    status          TEXT NOT NULL,
+    error_code      TEXT,
+    request_id      TEXT,
+    conversation_id TEXT,
+    message_id      INTEGER,
+    -- Rate-limit headers seen (JSON), if any.
+    rate_limit      TEXT
+);
+CREATE INDEX calls_at ON calls (at);
+CREATE INDEX calls_provider_at ON calls (provider, at);
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -55,6 +55,8 @@ fn exchange(h: &History, conv: Option<&str>, sent: &[(Role, &str)], answer: &str
             conversation_id: conv,
             request: &req,
             mode: CallMode::Routed,
+            pane: 0,
+            kind: "chat",
         })
         .unwrap();
     h.save_partial(answer_id, &answer[..answer.len() / 2], "")
@@ -117,6 +119,8 @@ fn the_user_message_is_saved_before_any_answer() {
             conversation_id: None,
             request: &req,
             mode: CallMode::Routed,
+            pane: 0,
+            kind: "chat",
         })
         .unwrap();
     let c = h.get(&id).unwrap();
@@ -170,6 +174,8 @@ fn a_failed_empty_answer_stays_when_the_conversation_goes_on() {
             conversation_id: None,
             request: &req,
             mode: CallMode::Routed,
+            pane: 0,
+            kind: "chat",
         })
         .unwrap();
     let mut failed = done("");
@@ -211,6 +217,8 @@ fn an_answer_cut_by_a_crash_is_kept_and_marked_interrupted() {
                 conversation_id: None,
                 request: &req,
                 mode: CallMode::Routed,
+                pane: 0,
+                kind: "chat",
             })
             .unwrap();
         h.save_partial(a, "Once upon a time", "").unwrap();
@@ -486,6 +494,8 @@ fn a_full_disk_is_a_clear_error_and_keeps_what_was_saved() {
             conversation_id: Some(&id),
             request: &req,
             mode: CallMode::Routed,
+            pane: 0,
+            kind: "chat",
         })
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::DiskFull, "{e:?}");
@@ -514,6 +524,8 @@ fn routing_and_policy_round_trip() {
             conversation_id: None,
             request: &req,
             mode: CallMode::Routed,
+            pane: 0,
+            kind: "chat",
         })
         .unwrap();
     let c = h.get(&id).unwrap();

@@ -6,4 +6,8 @@ import type { ChatParams } from "./ChatParams";
 import type { MessageStatus } from "./MessageStatus";
 import type { Role } from "./Role";
 
-export type StoredMessage = { id: number, seq: number, role: Role, content: string, reasoning: string, status: MessageStatus, createdAt: number, model: string | null, provider: string | null, mode: CallMode | null, params: ChatParams | null, stats: CallStats | null, error: AppError | null, requestId: string | null, };
+export type StoredMessage = { id: number, seq: number, 
+/**
+ * Compare sessions: which pane (model) the message belongs to; 0 in a chat.
+ */
+pane: number, role: Role, content: string, reasoning: string, status: MessageStatus, createdAt: number, model: string | null, provider: string | null, mode: CallMode | null, params: ChatParams | null, stats: CallStats | null, error: AppError | null, requestId: string | null, };

@@ -52,10 +52,16 @@ export const api = {
   chatPreview: (request: ChatRequest) => call<ChatPreview>("chat_preview", { request }),
   /** Starts a streamed call; events arrive on `onEvent`; the call's id and the conversation it
    * is saved in come back at once. */
-  chatStart: (conversationId: string | null, request: ChatRequest, onEvent: (e: ChatEvent) => void) => {
+  chatStart: (
+    conversationId: string | null,
+    request: ChatRequest,
+    onEvent: (e: ChatEvent) => void,
+    /** A compare session's pane (the conversation is then saved as a compare session). */
+    pane: number | null = null,
+  ) => {
     const channel = new Channel<ChatEvent>();
     channel.onmessage = onEvent;
-    return call<ChatStarted>("chat_start", { conversationId, request, onEvent: channel });
+    return call<ChatStarted>("chat_start", { conversationId, pane, request, onEvent: channel });
   },
   chatStop: (id: number) => call<null>("chat_stop", { id }),
   getPlayground: () => call<PlaygroundPrefs>("get_playground"),

@@ -1,0 +1,716 @@
+//! The billing ledger: one row per call the app makes (chat, retries, key tests, compare runs),
+//! in the history database. The price used is stored with the row, so old rows never change
+//! when the catalog does.
+
+use rusqlite::{params, params_from_iter, types::Value as SqlValue};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{db_error, History};
+use crate::catalog::Pricing;
+use crate::chat::{stream::CallResult, Outcome};
+use crate::error::{AppResult, ErrorCode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CallKind {
+    Chat,
+    /// An attempt that failed and was retried automatically.
+    Retry,
+    KeyTest,
+    Compare,
+}
+
+/// Who pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Billing {
+    /// The user's monthly HF credits.
+    HfCredits,
+    /// An organisation, via `X-HF-Bill-To`.
+    Org,
+    /// The provider, with the user's own key.
+    Provider,
+    /// A custom endpoint (no known price).
+    Endpoint,
+}
+
+fn enum_str<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn enum_from<T: for<'de> Deserialize<'de>>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CallRow {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// Unix milliseconds.
+    #[ts(type = "number")]
+    pub at: i64,
+    pub kind: CallKind,
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub billing: Billing,
+    pub bill_to: Option<String>,
+    #[ts(type = "number")]
+    pub tokens_in: u64,
+    #[ts(type = "number")]
+    pub tokens_out: u64,
+    pub usage_estimated: bool,
+    pub price: Option<Pricing>,
+    pub cost: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    pub total_ms: Option<f64>,
+    /// `complete`, `stopped` or `error`.
+    pub status: String,
+    pub error_code: Option<ErrorCode>,
+    pub request_id: Option<String>,
+    pub conversation_id: Option<String>,
+    #[ts(type = "number | null")]
+    pub message_id: Option<i64>,
+    /// The allowance the answer reported, if any.
+    pub rate_limit: Option<crate::chat::RateLimit>,
+}
+
+impl CallRow {
+    /// A row for a finished call.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_result(
+        at: i64,
+        kind: CallKind,
+        model: &str,
+        billing: Billing,
+        bill_to: Option<&str>,
+        r: &CallResult,
+        conversation_id: Option<&str>,
+        message_id: Option<i64>,
+    ) -> CallRow {
+        let s = &r.stats;
+        CallRow {
+            id: 0,
+            at,
+            kind,
+            model: Some(model.to_string()),
+            provider: s.provider.clone(),
+            billing,
+            bill_to: bill_to.map(str::to_string),
+            tokens_in: s.tokens_in,
+            tokens_out: s.tokens_out,
+            usage_estimated: s.usage_estimated,
+            price: s.pricing,
+            cost: s.cost,
+            ttft_ms: s.ttft_ms,
+            total_ms: Some(s.total_ms),
+            status: match r.outcome {
+                Outcome::Complete => "complete",
+                Outcome::Stopped => "stopped",
+                Outcome::Error => "error",
+            }
+            .into(),
+            error_code: r.error.as_ref().map(|e| e.code),
+            request_id: r.request_id.clone(),
+            conversation_id: conversation_id.map(str::to_string),
+            message_id,
+            rate_limit: s.rate_limit.clone(),
+        }
+    }
+}
+
+/// Which calls to list, and in what order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct CallQuery {
+    #[ts(type = "number | null")]
+    pub from: Option<i64>,
+    #[ts(type = "number | null")]
+    pub to: Option<i64>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub billing: Option<Billing>,
+    /// `complete`, `stopped`, `error`.
+    pub status: Option<String>,
+    /// `at` (default), `cost`, `tokens_out`, `total_ms`, `ttft_ms`, `model`, `provider`.
+    pub sort: Option<String>,
+    pub descending: Option<bool>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CallPage {
+    pub rows: Vec<CallRow>,
+    pub total: u32,
+    /// Sum of the known costs of every matching row (not just this page).
+    pub total_cost: f64,
+}
+
+/// Sums over a group (a month, a day and provider, a model…).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Totals {
+    pub key: String,
+    /// The provider, for per-day rows.
+    pub provider: Option<String>,
+    pub calls: u32,
+    #[ts(type = "number")]
+    pub tokens_in: u64,
+    #[ts(type = "number")]
+    pub tokens_out: u64,
+    pub cost: f64,
+    /// Of `cost`, what went to HF credits (not an organisation, a provider or an endpoint).
+    pub hf_credits: f64,
+}
+
+const COLS: &str = "id, at, kind, model, provider, billing, bill_to, tokens_in, tokens_out, usage_estimated, price_in, price_out, cost, ttft_ms, total_ms, status, error_code, request_id, conversation_id, message_id, rate_limit";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<CallRow> {
+    let kind: String = r.get(2)?;
+    let billing: String = r.get(5)?;
+    let price_in: Option<f64> = r.get(10)?;
+    let price_out: Option<f64> = r.get(11)?;
+    let error_code: Option<String> = r.get(16)?;
+    Ok(CallRow {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        kind: enum_from(&kind).unwrap_or(CallKind::Chat),
+        model: r.get(3)?,
+        provider: r.get(4)?,
+        billing: enum_from(&billing).unwrap_or(Billing::HfCredits),
+        bill_to: r.get(6)?,
+        tokens_in: r.get::<_, i64>(7)?.max(0) as u64,
+        tokens_out: r.get::<_, i64>(8)?.max(0) as u64,
+        usage_estimated: r.get(9)?,
+        price: match (price_in, price_out) {
+            (Some(input), Some(output)) => Some(Pricing { input, output }),
+            _ => None,
+        },
+        cost: r.get(12)?,
+        ttft_ms: r.get(13)?,
+        total_ms: r.get(14)?,
+        status: r.get(15)?,
+        error_code: error_code.and_then(|c| enum_from(&c)),
+        request_id: r.get(17)?,
+        conversation_id: r.get(18)?,
+        message_id: r.get(19)?,
+        rate_limit: r
+            .get::<_, Option<String>>(20)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
+    })
+}
+
+/// WHERE clause and its values for a query.
+fn filter(q: &CallQuery) -> (String, Vec<SqlValue>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut values = Vec::new();
+    if let Some(v) = q.from {
+        clauses.push("at >= ?".into());
+        values.push(SqlValue::Integer(v));
+    }
+    if let Some(v) = q.to {
+        clauses.push("at < ?".into());
+        values.push(SqlValue::Integer(v));
+    }
+    if let Some(v) = &q.provider {
+        clauses.push("provider = ?".into());
+        values.push(SqlValue::Text(v.clone()));
+    }
+    if let Some(v) = &q.model {
+        clauses.push("model = ?".into());
+        values.push(SqlValue::Text(v.clone()));
+    }
+    if let Some(v) = &q.billing {
+        clauses.push("billing = ?".into());
+        values.push(SqlValue::Text(enum_str(v)));
+    }
+    if let Some(v) = &q.status {
+        clauses.push("status = ?".into());
+        values.push(SqlValue::Text(v.clone()));
+    }
+    (clauses.join(" AND "), values)
+}
+
+impl History {
+    /// Adds a row; returns its id.
+    pub fn record_call(&self, c: &CallRow) -> AppResult<i64> {
+        let conn = self.writable()?;
+        conn.prepare_cached(&format!(
+            "INSERT INTO calls ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            &COLS[4..]
+        ))
+        .and_then(|mut s| {
+            s.execute(params![
+                c.at,
+                enum_str(&c.kind),
+                c.model,
+                c.provider,
+                enum_str(&c.billing),
+                c.bill_to,
+                c.tokens_in as i64,
+                c.tokens_out as i64,
+                c.usage_estimated,
+                c.price.map(|p| p.input),
+                c.price.map(|p| p.output),
+                c.cost,
+                c.ttft_ms,
+                c.total_ms,
+                c.status,
+                c.error_code.as_ref().map(enum_str),
+                c.request_id,
+                c.conversation_id,
+                c.message_id,
+                c.rate_limit
+                    .as_ref()
+                    .and_then(|r| serde_json::to_string(r).ok()),
+            ])
+        })
+        .map_err(db_error)?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// A page of calls, filtered and sorted, with the count and cost of all that match.
+    pub fn calls(&self, q: &CallQuery) -> AppResult<CallPage> {
+        let conn = self.conn();
+        let (wh, values) = filter(q);
+        let sort = match q.sort.as_deref() {
+            Some("cost") => "cost",
+            Some("tokens_out") => "tokens_out",
+            Some("total_ms") => "total_ms",
+            Some("ttft_ms") => "ttft_ms",
+            Some("model") => "model",
+            Some("provider") => "provider",
+            _ => "at",
+        };
+        let dir = if q.descending.unwrap_or(true) {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        let (total, total_cost): (u32, f64) = conn
+            .query_row(
+                &format!("SELECT COUNT(*), COALESCE(SUM(cost), 0) FROM calls WHERE {wh}"),
+                params_from_iter(values.iter()),
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db_error)?;
+        let mut page_values = values.clone();
+        page_values.push(SqlValue::Integer(q.limit.unwrap_or(200).min(5000) as i64));
+        page_values.push(SqlValue::Integer(q.offset.unwrap_or(0) as i64));
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {COLS} FROM calls WHERE {wh} ORDER BY {sort} {dir}, id {dir} LIMIT ? OFFSET ?"
+            ))
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map(params_from_iter(page_values.iter()), row)
+            .map_err(db_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?;
+        Ok(CallPage {
+            rows,
+            total,
+            total_cost,
+        })
+    }
+
+    /// Sums grouped by `group` (`month`, `day`, `day_provider`, `model`, `provider`) over
+    /// `[from, to)`. Months and days are UTC.
+    pub fn totals(
+        &self,
+        group: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> AppResult<Vec<Totals>> {
+        let (key, provider) = match group {
+            "month" => ("strftime('%Y-%m', at / 1000, 'unixepoch')", "NULL"),
+            "day" => ("strftime('%Y-%m-%d', at / 1000, 'unixepoch')", "NULL"),
+            "day_provider" => ("strftime('%Y-%m-%d', at / 1000, 'unixepoch')", "provider"),
+            "model" => ("COALESCE(model, '')", "NULL"),
+            _ => ("COALESCE(provider, '')", "NULL"),
+        };
+        let q = CallQuery {
+            from,
+            to,
+            ..CallQuery::default()
+        };
+        let (wh, values) = filter(&q);
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {key} AS k, {provider} AS p, COUNT(*), SUM(tokens_in), SUM(tokens_out),
+                        COALESCE(SUM(cost), 0),
+                        COALESCE(SUM(CASE WHEN billing = 'hf_credits' THEN cost END), 0)
+                 FROM calls WHERE {wh} GROUP BY k, p ORDER BY k DESC, p"
+            ))
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map(params_from_iter(values.iter()), |r| {
+                Ok(Totals {
+                    key: r.get(0)?,
+                    provider: r.get(1)?,
+                    calls: r.get(2)?,
+                    tokens_in: r.get::<_, Option<i64>>(3)?.unwrap_or(0).max(0) as u64,
+                    tokens_out: r.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as u64,
+                    cost: r.get(5)?,
+                    hf_credits: r.get(6)?,
+                })
+            })
+            .map_err(db_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?;
+        Ok(rows)
+    }
+
+    /// What this app spent from HF credits in `[from, to)`.
+    pub fn hf_credits_spent(&self, from: i64, to: i64) -> AppResult<f64> {
+        self.conn()
+            .query_row(
+                "SELECT COALESCE(SUM(cost), 0) FROM calls WHERE billing = 'hf_credits' AND at >= ?1 AND at < ?2",
+                params![from, to],
+                |r| r.get(0),
+            )
+            .map_err(db_error)
+    }
+
+    /// Requests per provider since `since` (rate limits are counted per hour).
+    pub fn requests_since(&self, since: i64) -> AppResult<Vec<(String, u32)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT COALESCE(provider, ''), COUNT(*) FROM calls WHERE at >= ?1 AND kind != 'key_test' GROUP BY 1 ORDER BY 2 DESC",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?;
+        Ok(rows)
+    }
+
+    /// The latest allowance each provider reported.
+    pub fn latest_rate_limits(&self) -> AppResult<Vec<(String, crate::chat::RateLimit, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT provider, rate_limit, MAX(at) FROM calls
+                 WHERE rate_limit IS NOT NULL AND provider IS NOT NULL GROUP BY provider",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(db_error)?
+            .filter_map(|r| r.ok())
+            .filter_map(|(p, j, at)| Some((p, serde_json::from_str(&j).ok()?, at)))
+            .collect();
+        Ok(rows)
+    }
+
+    /// The last calls refused with 429.
+    pub fn rate_limited_calls(&self, limit: u32) -> AppResult<Vec<CallRow>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM calls WHERE error_code = 'rate_limited' ORDER BY at DESC LIMIT ?1"
+            ))
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([limit], row)
+            .map_err(db_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?;
+        Ok(rows)
+    }
+
+    /// Average tokens in and out of the last `n` complete chat calls with real usage.
+    pub fn average_tokens(&self, n: u32) -> AppResult<Option<(f64, f64)>> {
+        self.conn()
+            .query_row(
+                "SELECT AVG(tokens_in), AVG(tokens_out), COUNT(*) FROM (
+                   SELECT tokens_in, tokens_out FROM calls
+                   WHERE status = 'complete' AND kind IN ('chat', 'compare') AND usage_estimated = 0
+                   ORDER BY at DESC LIMIT ?1)",
+                [n],
+                |r| {
+                    let count: i64 = r.get(2)?;
+                    Ok((count > 0).then(|| (r.get(0).unwrap_or(0.0), r.get(1).unwrap_or(0.0))))
+                },
+            )
+            .map_err(db_error)
+    }
+}
+
+/// The table as CSV (RFC 4180 quoting), with a header row.
+pub fn to_csv(rows: &[CallRow]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+    let mut out = String::from(
+        "time_utc,kind,model,provider,billing,bill_to,tokens_in,tokens_out,usage_estimated,price_in_per_1m,price_out_per_1m,cost_usd,ttft_ms,total_ms,status,error_code,request_id,conversation_id\n",
+    );
+    for r in rows {
+        let time = chrono_like(r.at);
+        let opt = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
+        let cells = [
+            time,
+            enum_str(&r.kind),
+            r.model.clone().unwrap_or_default(),
+            r.provider.clone().unwrap_or_default(),
+            enum_str(&r.billing),
+            r.bill_to.clone().unwrap_or_default(),
+            r.tokens_in.to_string(),
+            r.tokens_out.to_string(),
+            r.usage_estimated.to_string(),
+            opt(r.price.map(|p| p.input)),
+            opt(r.price.map(|p| p.output)),
+            r.cost.map(|c| format!("{c:.8}")).unwrap_or_default(),
+            opt(r.ttft_ms),
+            opt(r.total_ms),
+            r.status.clone(),
+            r.error_code.as_ref().map(enum_str).unwrap_or_default(),
+            r.request_id.clone().unwrap_or_default(),
+            r.conversation_id.clone().unwrap_or_default(),
+        ];
+        out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` from Unix milliseconds (UTC), without a date library.
+pub fn chrono_like(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::CallStats;
+    use crate::error::AppError;
+
+    fn open() -> (tempfile::TempDir, History) {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(&dir.path().join("h.sqlite3")).unwrap();
+        (dir, h)
+    }
+
+    fn result(tokens: (u64, u64), price: Option<Pricing>, outcome: Outcome) -> CallResult {
+        CallResult {
+            outcome,
+            error: (outcome == Outcome::Error)
+                .then(|| AppError::new(ErrorCode::RateLimited, "429")),
+            request_id: Some("r".into()),
+            stats: CallStats {
+                provider: Some("groq".into()),
+                tokens_in: tokens.0,
+                tokens_out: tokens.1,
+                pricing: price,
+                cost: price.map(|p| p.cost(tokens.0, tokens.1)),
+                total_ms: 100.0,
+                ..CallStats::default()
+            },
+            content: String::new(),
+            reasoning: String::new(),
+        }
+    }
+
+    const P: Pricing = Pricing {
+        input: 0.15,
+        output: 0.75,
+    };
+
+    #[test]
+    fn rows_keep_their_price_and_sum_by_month_and_billing() {
+        let (_d, h) = open();
+        let nov = days_from_civil(2026, 11, 3) * 86_400_000;
+        let oct = days_from_civil(2026, 10, 30) * 86_400_000;
+        for (at, billing) in [
+            (nov, Billing::HfCredits),
+            (nov + 1, Billing::Org),
+            (oct, Billing::HfCredits),
+        ] {
+            let row = CallRow::from_result(
+                at,
+                CallKind::Chat,
+                "m/x",
+                billing,
+                None,
+                &result((1000, 2000), Some(P), Outcome::Complete),
+                Some("c1"),
+                Some(7),
+            );
+            h.record_call(&row).unwrap();
+        }
+        let page = h.calls(&CallQuery::default()).unwrap();
+        assert_eq!(page.total, 3);
+        let one = 0.00015 + 0.0015;
+        assert!((page.total_cost - 3.0 * one).abs() < 1e-12);
+        assert_eq!(page.rows[0].price, Some(P));
+        assert_eq!(page.rows[0].conversation_id.as_deref(), Some("c1"));
+        let months = h.totals("month", None, None).unwrap();
+        assert_eq!(
+            months.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(),
+            ["2026-11", "2026-10"]
+        );
+        assert!((months[0].cost - 2.0 * one).abs() < 1e-12);
+        assert!(
+            (months[0].hf_credits - one).abs() < 1e-12,
+            "the org's call is not HF credits"
+        );
+        let spent = h
+            .hf_credits_spent(
+                days_from_civil(2026, 11, 1) * 86_400_000,
+                days_from_civil(2026, 12, 1) * 86_400_000,
+            )
+            .unwrap();
+        assert!((spent - one).abs() < 1e-12);
+    }
+
+    #[test]
+    fn filters_sort_and_pages() {
+        let (_d, h) = open();
+        for i in 0..30 {
+            let mut r = result(
+                (10 * i, i),
+                Some(P),
+                if i % 10 == 0 {
+                    Outcome::Error
+                } else {
+                    Outcome::Complete
+                },
+            );
+            if i % 2 == 0 {
+                r.stats.provider = Some("together".into());
+            }
+            h.record_call(&CallRow::from_result(
+                i as i64,
+                CallKind::Chat,
+                "m/x",
+                Billing::HfCredits,
+                None,
+                &r,
+                None,
+                None,
+            ))
+            .unwrap();
+        }
+        let page = h
+            .calls(&CallQuery {
+                provider: Some("together".into()),
+                sort: Some("tokens_out".into()),
+                descending: Some(false),
+                limit: Some(5),
+                offset: Some(5),
+                ..CallQuery::default()
+            })
+            .unwrap();
+        assert_eq!(page.total, 15);
+        let outs: Vec<u64> = page.rows.iter().map(|r| r.tokens_out).collect();
+        assert_eq!(outs, [10, 12, 14, 16, 18]);
+        let errors = h
+            .calls(&CallQuery {
+                status: Some("error".into()),
+                ..CallQuery::default()
+            })
+            .unwrap();
+        assert_eq!(errors.total, 3);
+        assert_eq!(h.rate_limited_calls(10).unwrap().len(), 3);
+        let per = h.requests_since(20).unwrap();
+        assert_eq!(per.iter().map(|p| p.1).sum::<u32>(), 10);
+        let avg = h.average_tokens(100).unwrap().unwrap();
+        assert!(avg.0 > 0.0 && avg.1 > 0.0);
+    }
+
+    #[test]
+    fn csv_quotes_and_has_every_row() {
+        let mut r = CallRow::from_result(
+            0,
+            CallKind::Chat,
+            "org/model,with \"comma\"",
+            Billing::Provider,
+            None,
+            &result((1, 2), None, Outcome::Complete),
+            None,
+            None,
+        );
+        r.id = 1;
+        let csv = to_csv(&[r.clone(), r]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("time_utc,kind,model,provider,billing"));
+        assert!(
+            lines[1].starts_with(
+                "1970-01-01T00:00:00Z,chat,\"org/model,with \"\"comma\"\"\",groq,provider,"
+            ),
+            "{}",
+            lines[1]
+        );
+    }
+
+    #[test]
+    fn calendar_arithmetic() {
+        assert_eq!(chrono_like(0), "1970-01-01T00:00:00Z");
+        assert_eq!(chrono_like(1_795_556_225_000), "2026-11-24T21:37:05Z");
+        for (y, m, d) in [(2024, 2, 29), (2026, 12, 31), (2000, 3, 1), (1999, 12, 31)] {
+            assert_eq!(civil_from_days(days_from_civil(y, m, d)), (y, m, d));
+        }
+    }
+}

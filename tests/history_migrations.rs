@@ -1,0 +1,245 @@
+//! Every earlier schema version's history opens in this version with nothing lost.
+//!
+//! `tests/fixtures/history/vN.sqlite3` is a small database written by schema version N, and
+//! `vN.expected.json` (an export of it, made when it was written) is what it holds. Each one is
+//! copied to a temporary folder, opened with [`History::open`] (migrating it when N is older
+//! than [`schema::CURRENT`]), and compared with what it held. See the README there.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use switchboard_lib::history::{
+    export, schema, Conversation, History, MessageStatus, SearchQuery, StoredMessage,
+};
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history")
+}
+
+/// (version, database) for every `vN.sqlite3`, oldest first.
+fn fixtures() -> Vec<(u32, PathBuf)> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(fixture_dir())
+        .expect("tests/fixtures/history")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_str()?;
+            let version = name
+                .strip_prefix('v')?
+                .strip_suffix(".sqlite3")?
+                .parse()
+                .ok()?;
+            Some((version, path))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn user_version(path: &Path) -> u32 {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The longest word of `text` as FTS5 splits it (letters and digits), if any has 3 or more.
+fn a_word(text: &str) -> Option<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .max_by_key(|w| w.chars().count())
+}
+
+fn search(h: &History, text: &str) -> Vec<switchboard_lib::history::SearchHit> {
+    h.search(&SearchQuery {
+        text: text.into(),
+        limit: Some(500),
+        ..SearchQuery::default()
+    })
+    .unwrap()
+}
+
+fn check_message(what: &str, got: &StoredMessage, want: &StoredMessage) {
+    // An answer still streaming when the database was written was cut by a crash.
+    let status = match want.status {
+        MessageStatus::Streaming => MessageStatus::Interrupted,
+        s => s,
+    };
+    assert_eq!(got.id, want.id, "{what}: id");
+    assert_eq!(got.seq, want.seq, "{what}: seq");
+    assert_eq!(got.role, want.role, "{what}: role");
+    assert_eq!(got.content, want.content, "{what}: content");
+    assert_eq!(got.reasoning, want.reasoning, "{what}: reasoning");
+    assert_eq!(got.status, status, "{what}: status");
+    assert_eq!(got.created_at, want.created_at, "{what}: created_at");
+    assert_eq!(got.model, want.model, "{what}: model");
+    assert_eq!(got.provider, want.provider, "{what}: provider");
+    assert_eq!(got.mode, want.mode, "{what}: mode");
+    assert_eq!(got.params, want.params, "{what}: params");
+    assert_eq!(got.stats, want.stats, "{what}: stats");
+    assert_eq!(got.error, want.error, "{what}: error");
+    assert_eq!(got.request_id, want.request_id, "{what}: request_id");
+}
+
+fn check_conversation(got: &Conversation, want: &Conversation) {
+    let (g, w) = (&got.summary, &want.summary);
+    let what = format!("conversation {} ({:?})", w.id, w.title);
+    assert_eq!(g.title, w.title, "{what}: title");
+    assert_eq!(g.kind, w.kind, "{what}: kind");
+    assert_eq!(g.created_at, w.created_at, "{what}: created_at");
+    assert_eq!(g.updated_at, w.updated_at, "{what}: updated_at");
+    assert_eq!(g.pinned, w.pinned, "{what}: pinned");
+    // The test moves trash dates to now (see `check`): only in or out of the trash is compared.
+    assert_eq!(
+        g.deleted_at.is_some(),
+        w.deleted_at.is_some(),
+        "{what}: trash"
+    );
+    assert_eq!(g.model, w.model, "{what}: model");
+    assert_eq!(got.routing, want.routing, "{what}: routing");
+    assert_eq!(got.system, want.system, "{what}: system");
+    assert_eq!(got.params, want.params, "{what}: params");
+    assert_eq!(got.bill_to, want.bill_to, "{what}: bill_to");
+    assert_eq!(
+        got.messages.len(),
+        want.messages.len(),
+        "{what}: message count"
+    );
+    for (i, (gm, wm)) in got.messages.iter().zip(&want.messages).enumerate() {
+        check_message(&format!("{what}, message {i}"), gm, wm);
+    }
+}
+
+fn check(version: u32, fixture: &Path) {
+    let expected_path = fixture.with_extension("expected.json");
+    let expected = export::from_json(
+        &std::fs::read(&expected_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display())),
+    )
+    .unwrap()
+    .conversations;
+    assert!(!expected.is_empty());
+    assert_eq!(
+        user_version(fixture),
+        version,
+        "{} is not a schema v{version} database",
+        fixture.display()
+    );
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = fixture.as_os_str().to_owned();
+        side.push(suffix);
+        assert!(
+            !Path::new(&side).exists(),
+            "{} must be one checkpointed file (PRAGMA journal_mode = DELETE)",
+            fixture.display()
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture, &path).unwrap();
+    {
+        // Opening empties the trash of what was deleted more than 30 days ago, and fixtures
+        // age: their trashed conversations are moved to now first. (A fixture's schema never
+        // changes, so this SQL on `conversations.deleted_at` stays valid for it.)
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let has_trash: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('conversations') WHERE name = 'deleted_at')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if has_trash {
+            conn.execute(
+                "UPDATE conversations SET deleted_at = ?1 WHERE deleted_at IS NOT NULL",
+                [switchboard_lib::history::now_ms() - 3_600_000],
+            )
+            .unwrap();
+        }
+    }
+
+    let h =
+        History::open(&path).unwrap_or_else(|e| panic!("v{version} fixture does not open: {e:?}"));
+    assert!(!h.is_read_only());
+    assert_eq!(user_version(&path), schema::CURRENT);
+
+    // A backup of the old version before migrating; none when there was nothing to migrate.
+    let backups: Vec<PathBuf> = std::fs::read_dir(dir.path().join("backups"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    if version < schema::CURRENT {
+        let backup = backups
+            .iter()
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&format!("history-v{version}-")))
+            })
+            .unwrap_or_else(|| panic!("no backup of the v{version} database: {backups:?}"));
+        assert_eq!(user_version(backup), version);
+    } else {
+        assert!(backups.is_empty(), "{backups:?}");
+    }
+
+    // Every conversation and message.
+    let all = h.all().unwrap();
+    assert_eq!(all.len(), expected.len(), "conversation count");
+    for want in &expected {
+        let got = all
+            .iter()
+            .find(|c| c.summary.id == want.summary.id)
+            .unwrap_or_else(|| panic!("conversation {} is lost", want.summary.id));
+        check_conversation(got, want);
+    }
+    let ids = |trash: bool| -> BTreeSet<String> {
+        h.list(trash).unwrap().into_iter().map(|c| c.id).collect()
+    };
+    let expect_ids = |trash: bool| -> BTreeSet<String> {
+        expected
+            .iter()
+            .filter(|c| c.summary.deleted_at.is_some() == trash)
+            .map(|c| c.summary.id.clone())
+            .collect()
+    };
+    assert_eq!(ids(false), expect_ids(false), "sidebar");
+    assert_eq!(ids(true), expect_ids(true), "trash");
+    let list = h.list(false).unwrap();
+    let first_unpinned = list.iter().position(|c| !c.pinned).unwrap_or(list.len());
+    assert!(
+        list[first_unpinned..].iter().all(|c| !c.pinned),
+        "pinned first"
+    );
+
+    // Search still finds every message and title outside the trash, and nothing in it.
+    for c in &expected {
+        let trashed = c.summary.deleted_at.is_some();
+        if let Some(word) = a_word(&c.summary.title) {
+            let found = search(&h, word)
+                .iter()
+                .any(|x| x.conversation_id == c.summary.id && x.message_id.is_none());
+            assert_eq!(found, !trashed, "title word {word:?} of {}", c.summary.id);
+        }
+        for m in &c.messages {
+            let Some(word) = a_word(&m.content) else {
+                continue;
+            };
+            let found = search(&h, word).iter().any(|x| x.message_id == Some(m.id));
+            assert_eq!(found, !trashed, "word {word:?} of message {}", m.id);
+        }
+    }
+}
+
+#[test]
+fn databases_of_every_schema_version_open_with_nothing_lost() {
+    let fixtures = fixtures();
+    let versions: Vec<u32> = fixtures.iter().map(|(v, _)| *v).collect();
+    assert_eq!(
+        versions,
+        (1..=schema::CURRENT).collect::<Vec<_>>(),
+        "tests/fixtures/history needs one vN.sqlite3 for every schema version up to the current one"
+    );
+    for (version, path) in &fixtures {
+        check(*version, path);
+    }
+}
