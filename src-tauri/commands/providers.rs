@@ -81,7 +81,9 @@ fn key_info(secrets: &Secrets, entry: &str) -> Option<KeyInfo> {
     }
 }
 
-fn settings(state: &AppState) -> ProviderSettings {
+/// The settings; `with_keys` also asks the keyring which keys are set (slow: one keyring read
+/// per provider), which only the Providers screen needs.
+fn settings_with(state: &AppState, with_keys: bool) -> ProviderSettings {
     let prefs = ProviderPrefs::load(&*state.store);
     let providers = providers::table()
         .iter()
@@ -96,7 +98,9 @@ fn settings(state: &AppState) -> ProviderSettings {
                 supports_chat: p.supports_chat(),
                 own_key_possible: p.supports_own_key(),
                 routed_possible: !p.own_key_only,
-                key: key_info(&state.secrets, &provider_key_entry(&p.name)),
+                key: with_keys
+                    .then(|| key_info(&state.secrets, &provider_key_entry(&p.name)))
+                    .flatten(),
                 key_page: p.keys.clone(),
             }
         })
@@ -106,7 +110,9 @@ fn settings(state: &AppState) -> ProviderSettings {
         .iter()
         .map(|e| EndpointRow {
             endpoint: e.clone(),
-            key: key_info(&state.secrets, &endpoint_key_entry(&e.id)),
+            key: with_keys
+                .then(|| key_info(&state.secrets, &endpoint_key_entry(&e.id)))
+                .flatten(),
         })
         .collect();
     ProviderSettings {
@@ -123,9 +129,17 @@ fn storage_for(secrets: &Secrets) -> Storage {
     }
 }
 
+fn settings(state: &AppState) -> ProviderSettings {
+    settings_with(state, true)
+}
+
+/// `with_keys: false` leaves out which keys are set (the playground only needs the choices).
 #[tauri::command]
-pub async fn providers_get(state: State<'_, AppState>) -> AppResult<ProviderSettings> {
-    Ok(settings(&state))
+pub async fn providers_get(
+    state: State<'_, AppState>,
+    with_keys: Option<bool>,
+) -> AppResult<ProviderSettings> {
+    Ok(settings_with(&state, with_keys.unwrap_or(true)))
 }
 
 #[tauri::command]

@@ -466,11 +466,11 @@ impl History {
         let stored: Vec<(i64, String, String, String)> = {
             let mut stmt = tx
                 .prepare_cached(
-                    "SELECT id, role, content, status FROM messages WHERE conversation_id = ?1 ORDER BY seq",
+                    "SELECT id, role, content, status FROM messages WHERE conversation_id = ?1 AND pane = ?2 ORDER BY seq",
                 )
                 .map_err(db_error)?;
             let rows = stmt
-                .query_map([&conv_id], |r| {
+                .query_map(params![&conv_id, start.pane], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
                 .map_err(db_error)?

@@ -532,3 +532,53 @@ fn routing_and_policy_round_trip() {
     assert_eq!(c.routing, Some(req.routing.clone()));
     assert_eq!(c.bill_to.as_deref(), Some("acme"));
 }
+
+#[test]
+fn compare_panes_keep_their_own_threads() {
+    let (_d, h) = open();
+    let id = "cmp1";
+    let round = |pane: u32, sent: &[(Role, &str)], answer: &str| {
+        let req = request(sent);
+        let (_, a) = h
+            .begin_answer(&AnswerStart {
+                conversation_id: Some(id),
+                request: &req,
+                mode: CallMode::Routed,
+                pane,
+                kind: "compare",
+            })
+            .unwrap();
+        h.finish_answer(a, &done(answer)).unwrap();
+    };
+    round(0, &[(Role::User, "Q")], "A0");
+    round(1, &[(Role::User, "Q")], "A1");
+    round(
+        0,
+        &[
+            (Role::User, "Q"),
+            (Role::Assistant, "A0"),
+            (Role::User, "Q2"),
+        ],
+        "B0",
+    );
+    round(
+        1,
+        &[
+            (Role::User, "Q"),
+            (Role::Assistant, "A1"),
+            (Role::User, "Q2"),
+        ],
+        "B1",
+    );
+    let c = h.get(id).unwrap();
+    assert_eq!(c.summary.kind, "compare");
+    let pane = |p: u32| {
+        c.messages
+            .iter()
+            .filter(|m| m.pane == p)
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pane(0), ["Q", "A0", "Q2", "B0"]);
+    assert_eq!(pane(1), ["Q", "A1", "Q2", "B1"]);
+}

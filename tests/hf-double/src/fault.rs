@@ -80,6 +80,9 @@ pub struct Fault {
     /// How many matching requests it applies to; `None` = until cleared.
     #[serde(default)]
     pub times: Option<u32>,
+    /// Only chat requests served by this provider (after routing); `None` = any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// Exact 401 body of the Hub and the router for a bad or revoked token.
@@ -96,7 +99,14 @@ impl Fault {
             scope,
             kind,
             times: None,
+            provider: None,
         }
+    }
+
+    /// Same fault, only for chat requests served by `provider` (e.g. one pane of a comparison).
+    pub fn for_provider(mut self, provider: impl Into<String>) -> Fault {
+        self.provider = Some(provider.into());
+        self
     }
 
     /// A fault applying to the next `n` matching requests.

@@ -207,9 +207,17 @@ impl Shared {
 
     /// Takes the first queued fault applying to a request. With `immediate_only`, a first
     /// applicable fault that is not a `Status` or `Hang` is left queued and `None` is returned.
-    pub fn take_fault(&self, scope: Scope, chat: bool, immediate_only: bool) -> Option<FaultKind> {
+    pub fn take_fault(
+        &self,
+        scope: Scope,
+        chat: bool,
+        immediate_only: bool,
+        provider: Option<&str>,
+    ) -> Option<FaultKind> {
         let mut faults = lock(&self.faults);
-        let pos = faults.iter().position(|f| f.applies_to(scope, chat))?;
+        let pos = faults.iter().position(|f| {
+            f.applies_to(scope, chat) && f.provider.as_deref().is_none_or(|p| Some(p) == provider)
+        })?;
         let kind = faults[pos].kind.clone();
         if immediate_only && !matches!(kind, FaultKind::Status { .. } | FaultKind::Hang) {
             return None;

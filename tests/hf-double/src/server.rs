@@ -259,7 +259,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Response>,
 {
-    let Some(kind) = s.take_fault(scope, false, false) else {
+    let Some(kind) = s.take_fault(scope, false, false, None) else {
         return normal().await;
     };
     let rid = s.request_id();
@@ -723,7 +723,7 @@ async fn chat(
     let stream = req["stream"].as_bool() == Some(true);
     let include_usage = req["stream_options"]["include_usage"].as_bool() == Some(true);
     let prompt = sse::estimate_prompt_tokens(&req);
-    let fault = s.take_fault(Scope::Chat, true, false);
+    let fault = s.take_fault(Scope::Chat, true, false, Some(&provider));
     if let Some(kind) = &fault {
         if let Some(resp) = status_fault(kind, &subst, &rid) {
             return resp;
@@ -887,7 +887,7 @@ async fn immediate_fault(
     subst: &Subst,
     rid: &str,
 ) -> Option<Response> {
-    let kind = s.take_fault(scope, chat, true)?;
+    let kind = s.take_fault(scope, chat, true, subst.provider.as_deref())?;
     if let Some(resp) = status_fault(&kind, subst, rid) {
         return Some(resp);
     }

@@ -25,6 +25,7 @@ const stats: CallStats = {
   pricing: { input: 0.15, output: 0.75 },
   cost: 0.0002055,
   finishReason: "stop",
+  rateLimit: null,
 };
 
 describe("turns", () => {
@@ -87,6 +88,7 @@ describe("saved messages", () => {
     const base = {
       id: 1,
       seq: 1,
+      pane: 0,
       role: "assistant" as const,
       content: "Once upon",
       reasoning: "",

@@ -4,6 +4,12 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type { AppError } from "../bindings/AppError";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { AuthStatus } from "../bindings/AuthStatus";
+import type { CallPage } from "../bindings/CallPage";
+import type { CallQuery } from "../bindings/CallQuery";
+import type { CreditSettings } from "../bindings/CreditSettings";
+import type { CreditStatus } from "../bindings/CreditStatus";
+import type { RateInfo } from "../bindings/RateInfo";
+import type { Totals } from "../bindings/Totals";
 import type { Catalog } from "../bindings/Catalog";
 import type { ChatEvent } from "../bindings/ChatEvent";
 import type { ChatPreview } from "../bindings/ChatPreview";
@@ -80,7 +86,8 @@ export const api = {
   historyExport: (id: string, format: ExportFormat) => call<string | null>("history_export", { id, format }),
   historyExportAll: () => call<string | null>("history_export_all"),
   historyImport: () => call<ImportReport | null>("history_import"),
-  providersGet: () => call<ProviderSettings>("providers_get"),
+  /** `withKeys: false` skips the keyring reads (only the choices are needed). */
+  providersGet: (withKeys = true) => call<ProviderSettings>("providers_get", { withKeys }),
   providerSet: (name: string, enabled: boolean, mode: ProviderMode) =>
     call<ProviderSettings>("provider_set", { name, enabled, mode }),
   /** Saves a provider's own key (trimmed and checked on the Rust side); it never comes back. */
@@ -92,6 +99,21 @@ export const api = {
   endpointRemove: (id: string) => call<ProviderSettings>("endpoint_remove", { id }),
   /** Lists the endpoint's models and remembers them for the model picker. */
   endpointTest: (id: string) => call<TestResult>("endpoint_test", { id }),
+  /** The credits meter: spent this month, included, remaining, reset date, budget. */
+  billingStatus: () => call<CreditStatus>("billing_status"),
+  /** A page of the call ledger, with the count and cost of every matching call. */
+  billingCalls: (query: CallQuery) => call<CallPage>("billing_calls", { query }),
+  /** Sums over [from, to) (Unix ms, null = open), by UTC month or day, day and provider, model or provider. */
+  billingTotals: (group: "month" | "day" | "day_provider" | "model" | "provider", from: number | null, to: number | null) =>
+    call<Totals[]>("billing_totals", { group, from, to }),
+  billingRates: () => call<RateInfo>("billing_rates"),
+  /** Average tokens in and out over the last 50 answers; null without history. */
+  billingAverages: () => call<[number, number] | null>("billing_averages"),
+  creditsGet: () => call<CreditSettings>("credits_get"),
+  /** Saves the user's corrections (checked on the Rust side) and returns the meter. */
+  creditsSet: (settings: CreditSettings) => call<CreditStatus>("credits_set", { settings }),
+  /** Writes every call matching `query` as CSV through a save dialog; the path, or null if cancelled. */
+  billingExportCsv: (query: CallQuery) => call<string | null>("billing_export_csv", { query }),
 };
 
 export type { AppError };
