@@ -1,0 +1,175 @@
+//! Billing on the real app: calls appear in the ledger with the right costs, the credits meter
+//! moves, a 402 turns it to "used up" with the right message, the estimator's numbers match a
+//! hand calculation, and the CSV export holds the rows.
+
+use hf_double::{tokens, Fault, Scope};
+
+use crate::harness::{rig_with, within_time_limit, App, SERIAL};
+use crate::playground::{choose, send, sign_in, wait_answer, LAST_ANSWER, MODEL};
+
+/// The dollars in a text like "$0.000081".
+fn usd(text: &str) -> f64 {
+    let t = text.trim();
+    let start = t.find('$').unwrap_or_else(|| panic!("no amount in {t:?}")) + 1;
+    let num: String = t[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    num.parse().unwrap_or_else(|_| panic!("no amount in {t:?}"))
+}
+
+/// "26 in · 20 out" → (26, 20).
+fn tokens_of(text: &str) -> (u64, u64) {
+    let nums: Vec<u64> = text
+        .split(|c: char| !c.is_ascii_digit() && c != ',')
+        .filter_map(|w| w.replace(',', "").parse().ok())
+        .collect();
+    (nums[0], nums[1])
+}
+
+fn close(shown: f64, expected: f64) -> bool {
+    // Amounts are shown with two significant digits.
+    (shown - expected).abs() <= expected * 0.06 + 1e-9
+}
+
+async fn open_billing(app: &App) {
+    app.click("[data-testid=nav-billing]").await;
+    app.wait_for("[data-testid=credits-meter]").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_costs_meter_402_estimator_and_csv() {
+    let _serial = SERIAL.lock().await;
+    within_time_limit(async {
+        let dialog = tempfile::tempdir().unwrap();
+        let csv = dialog.path().join("calls.csv");
+        let csv_env = csv.to_string_lossy().to_string();
+        let (double, desktop, driver) =
+            rig_with(1280, 800, true, &[("SWITCHBOARD_E2E_DIALOG_FILE", &csv_env)]).await;
+        let app = driver.launch().await;
+        sign_in(&app, tokens::FREE_TOKEN).await;
+
+        // Before any call: the free plan's $0.10, all left.
+        open_billing(&app).await;
+        let before = usd(&app.text("[data-testid=credits-remaining]").await);
+        assert!(close(before, 0.10), "{before}");
+        app.wait_for_text("[data-testid=credits-meter]", "2025-08-22").await;
+
+        // Two calls through Together at its catalog price.
+        app.click("[data-testid=nav-playground]").await;
+        choose(&app, MODEL, Some("together")).await;
+        // Together's price for this model in the double's catalog, USD per 1M tokens in / out.
+        let price = (0.88, 0.88);
+        let mut expected = Vec::new();
+        for text in ["First question", "Second question"] {
+            send(&app, text).await;
+            wait_answer(&app, "complete").await;
+            let (tin, tout) =
+                tokens_of(&app.text(&format!("{LAST_ANSWER} [data-testid=stat-tokens]")).await);
+            let cost = (tin as f64 * price.0 + tout as f64 * price.1) / 1e6;
+            let shown = usd(&app.text(&format!("{LAST_ANSWER} [data-testid=stat-cost]")).await);
+            assert!(close(shown, cost), "{shown} vs {cost}");
+            expected.push(cost);
+        }
+        app.wait_for("[data-testid=credits-compact]").await;
+
+        // The ledger has both, newest first, with their costs; the meter moved.
+        open_billing(&app).await;
+        app.wait_for_text("[data-testid=calls-total]", "2 calls").await;
+        let rows = app
+            .client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=call-row] [data-testid=call-cost]')].map(e => e.innerText)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let costs: Vec<f64> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| usd(v.as_str().unwrap()))
+            .collect();
+        assert_eq!(costs.len(), 2);
+        assert!(close(costs[0], expected[1]) && close(costs[1], expected[0]), "{costs:?} vs {expected:?}");
+        let spent = usd(&app.text("[data-testid=credits-spent]").await);
+        assert!(close(spent, expected[0] + expected[1]), "{spent}");
+        let after = usd(&app.text("[data-testid=credits-remaining]").await);
+        assert!(after < before && close(after, 0.10 - spent), "{after}");
+
+        // The estimator: 1,000 tokens in, 500 out on Together.
+        app.click("[data-testid=estimator] [data-testid=model-picker]").await;
+        app.type_into("[data-testid=model-search]", "Llama-3.3-70B").await;
+        app.click(&format!("[data-testid=model-option][data-model-id=\"{MODEL}\"]"))
+            .await;
+        app.type_into("[data-testid=est-in]", "1000").await;
+        app.type_into("[data-testid=est-out]", "500").await;
+        let row = "[data-testid=estimator-row][data-provider=together]";
+        let one = (1000.0 * 0.88 + 500.0 * 0.88) / 1e6; // $0.00132
+        app.wait_for_text(&format!("{row} [data-testid=est-cost]"), "$0.0013")
+            .await;
+        let cells = app
+            .client
+            .execute(
+                &format!("return [...document.querySelectorAll('{row} td')].map(e => e.innerText.trim())"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let cells: Vec<String> = cells
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        // Whole calls, grouped as the app shows them ("1,515").
+        let n = |budget: f64| {
+            let digits = ((budget / one).floor() as u64).to_string();
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            out
+        };
+        assert!(cells.contains(&n(0.10)), "$0.10 buys {} calls: {cells:?}", n(0.10));
+        assert!(cells.contains(&n(2.00)), "$2.00 buys {} calls: {cells:?}", n(2.00));
+        assert!(cells.contains(&n(after)), "the remaining credits buy {}: {cells:?}", n(after));
+        desktop.screenshot("billing-light");
+        app.click("[data-testid=theme-dark]").await;
+        app.wait_for("html[data-theme=dark]").await;
+        app.settle().await;
+        desktop.screenshot("billing-dark");
+        app.click("[data-testid=theme-light]").await;
+
+        // CSV export of the table.
+        app.click("[data-testid=calls-export]").await;
+        app.wait_for_text("[data-testid=billing-status]", "Saved to").await;
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("time_utc,"));
+        assert!(lines[1..].iter().all(|l| l.contains("together") && l.contains(MODEL)));
+
+        // A 402: the meter says "used up", with the free plan's options.
+        app.click("[data-testid=nav-playground]").await;
+        double.push_fault(Fault::credits_depleted().scope(Scope::Chat).once());
+        send(&app, "One more").await;
+        wait_answer(&app, "error").await;
+        app.wait_for_text(
+            &format!("{LAST_ANSWER} [data-testid=error][data-code=payment_required]"),
+            "$0.10",
+        )
+        .await;
+        open_billing(&app).await;
+        let used_up = app.text("[data-testid=credits-used-up]").await;
+        assert!(used_up.contains("PRO"), "{used_up}");
+        assert!(used_up.to_lowercase().contains("own key"), "{used_up}");
+        assert_eq!(usd(&app.text("[data-testid=credits-remaining]").await), 0.0);
+        desktop.screenshot("billing-used-up");
+        app.quit().await;
+    })
+    .await;
+}
