@@ -47,7 +47,15 @@ pub fn fts_query(text: &str) -> Option<String> {
     let terms: Vec<String> = text
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\"*"))
+        // A single character as a prefix matches most of the index (slow, and useless while
+        // typing): it is searched as a whole word.
+        .map(|w| {
+            if w.chars().count() == 1 {
+                format!("\"{w}\"")
+            } else {
+                format!("\"{w}\"*")
+            }
+        })
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
@@ -98,8 +106,8 @@ pub fn search(conn: &Connection, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
              JOIN conversations c ON c.id = m.conversation_id
              WHERE messages_fts MATCH ?1 AND c.deleted_at IS NULL
                AND (?4 IS NULL OR m.model = ?4)
-               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM messages a
-                                          WHERE a.conversation_id = m.conversation_id AND a.provider = ?5))
+               AND (?5 IS NULL OR m.conversation_id IN
+                    (SELECT conversation_id FROM messages WHERE provider = ?5))
              ORDER BY messages_fts.rowid DESC LIMIT ?6",
         )
         .map_err(db_error)?;
@@ -137,12 +145,13 @@ mod tests {
         assert_eq!(fts_query("deep learn"), Some("\"deep\"* \"learn\"*".into()));
         assert_eq!(
             fts_query("\"a\" OR (b*) NEAR"),
-            Some("\"a\"* \"OR\"* \"b\"* \"NEAR\"*".into())
+            Some("\"a\" \"OR\"* \"b\" \"NEAR\"*".into())
         );
         assert_eq!(
             fts_query("café-au-lait"),
             Some("\"café\"* \"au\"* \"lait\"*".into())
         );
         assert_eq!(fts_query("***"), None);
+        assert_eq!(fts_query("a bc"), Some("\"a\" \"bc\"*".into()));
     }
 }
