@@ -127,7 +127,7 @@ async fn calls_costs_meter_402_estimator_and_csv() {
             let digits = ((budget / one).floor() as u64).to_string();
             let mut out = String::new();
             for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i) % 3 == 0 {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
                     out.push(',');
                 }
                 out.push(c);
