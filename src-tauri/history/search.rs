@@ -106,8 +106,8 @@ pub fn search(conn: &Connection, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
              JOIN conversations c ON c.id = m.conversation_id
              WHERE messages_fts MATCH ?1 AND c.deleted_at IS NULL
                AND (?4 IS NULL OR m.model = ?4)
-               AND (?5 IS NULL OR m.conversation_id IN
-                    (SELECT conversation_id FROM messages WHERE provider = ?5))
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM messages a
+                    WHERE a.conversation_id = m.conversation_id AND +a.provider = ?5))
              ORDER BY messages_fts.rowid DESC LIMIT ?6",
         )
         .map_err(db_error)?;
