@@ -187,7 +187,7 @@ pub async fn billing_export_csv<R: Runtime>(
     state: State<'_, AppState>,
     query: CallQuery,
 ) -> AppResult<Option<String>> {
-    let h = state.history.get()?.clone();
+    let h = state.history.get()?;
     let mut q = query;
     q.limit = Some(u32::MAX);
     q.offset = None;

@@ -134,7 +134,7 @@ pub struct ChatStarted {
 /// Starts a streamed call and returns its id at once; the answer comes over `on_event`. The
 /// user's message is saved before the request goes out, the answer while it streams.
 #[tauri::command]
-pub fn chat_start(
+pub async fn chat_start(
     state: State<'_, AppState>,
     conversation_id: Option<String>,
     pane: Option<u32>,
@@ -180,7 +180,7 @@ pub fn chat_start(
     state.chat.calls().insert(id, cancel.clone());
 
     let ledger_ctx = LedgerContext {
-        history: state.history.history.clone(),
+        history: state.history.history(),
         store: state.store.clone(),
         period_end: state.auth.cached_account().and_then(|a| a.period_end),
         billing: match mode {

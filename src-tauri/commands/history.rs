@@ -2,7 +2,7 @@
 //! Files are chosen with the system's dialogs, from Rust: the web view never names a path.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
@@ -46,52 +46,62 @@ pub enum ExportFormat {
 }
 
 /// The history, or why it is missing (damaged, newer version…): the app runs on without it.
+/// It is opened on a thread of its own at start-up, so a large database never delays the
+/// window; commands that need it wait for the opening to finish.
 pub struct HistoryState {
-    pub history: Option<Arc<History>>,
-    pub error: Option<AppError>,
+    slot: Arc<(Mutex<Option<Opened>>, Condvar)>,
     pub path: PathBuf,
 }
 
+type Opened = Result<Arc<History>, AppError>;
+
 impl HistoryState {
     pub fn open(path: PathBuf) -> Self {
-        match History::open(&path) {
-            Ok(h) => Self {
-                history: Some(Arc::new(h)),
-                error: None,
-                path,
-            },
-            Err(e) => {
-                log::error!("history unavailable: {e}");
-                Self {
-                    history: None,
-                    error: Some(e),
-                    path,
-                }
+        let slot: Arc<(Mutex<Option<Opened>>, Condvar)> = Arc::default();
+        let (s, p) = (slot.clone(), path.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let opened = History::open(&p).map(Arc::new);
+            match &opened {
+                Ok(_) => log::info!("history opened in {:?}", started.elapsed()),
+                Err(e) => log::error!("history unavailable: {e}"),
             }
-        }
+            let (lock, ready) = &*s;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(opened);
+            ready.notify_all();
+        });
+        Self { slot, path }
     }
 
-    pub fn get(&self) -> AppResult<&Arc<History>> {
-        self.history.as_ref().ok_or_else(|| {
-            self.error.clone().unwrap_or_else(|| {
-                AppError::new(
-                    ErrorCode::HistoryUnavailable,
-                    "The history is not available.",
-                )
-            })
-        })
+    fn opened(&self) -> Opened {
+        let (lock, ready) = &*self.slot;
+        let mut g = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while g.is_none() {
+            g = ready.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g.clone().expect("set above")
+    }
+
+    /// The history, waiting for it to be opened; the reason when it could not be.
+    pub fn get(&self) -> AppResult<Arc<History>> {
+        self.opened()
+    }
+
+    pub fn history(&self) -> Option<Arc<History>> {
+        self.opened().ok()
     }
 }
 
+/// Async: it may wait for the history to finish opening, which must not block the UI thread.
 #[tauri::command]
-pub fn history_status(state: State<'_, AppState>) -> HistoryStatus {
-    let h = &state.history;
-    HistoryStatus {
-        available: h.history.is_some(),
-        read_only: h.history.as_ref().is_some_and(|x| x.is_read_only()),
-        error: h.error.clone(),
-        path: h.path.display().to_string(),
-    }
+pub async fn history_status(state: State<'_, AppState>) -> Result<HistoryStatus, AppError> {
+    let opened = state.history.get();
+    Ok(HistoryStatus {
+        available: opened.is_ok(),
+        read_only: opened.as_ref().is_ok_and(|x| x.is_read_only()),
+        error: opened.err(),
+        path: state.history.path.display().to_string(),
+    })
 }
 
 #[tauri::command]
@@ -211,7 +221,7 @@ pub async fn history_export<R: Runtime>(
     id: String,
     format: ExportFormat,
 ) -> AppResult<Option<String>> {
-    let history = state.history.get()?.clone();
+    let history = state.history.get()?;
     let c = history.get(&id)?;
     let (text, name, filter) = match format {
         ExportFormat::Markdown => (
@@ -238,7 +248,7 @@ pub async fn history_export_all<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> AppResult<Option<String>> {
-    let history = state.history.get()?.clone();
+    let history = state.history.get()?;
     let text = export::to_json(history.all()?, now_ms());
     let Some(path) = save_path(&app, "switchboard-history.json".into(), ("JSON", "json")).await
     else {
@@ -254,7 +264,7 @@ pub async fn history_import<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> AppResult<Option<ImportReport>> {
-    let history = state.history.get()?.clone();
+    let history = state.history.get()?;
     let Some(path) = open_path(&app).await else {
         return Ok(None);
     };

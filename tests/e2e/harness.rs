@@ -375,10 +375,15 @@ impl Driver {
 
     /// Launches the app and returns a WebDriver session on its window.
     pub async fn launch(&self) -> App {
+        self.launch_bin(env!("CARGO_BIN_EXE_switchboard")).await
+    }
+
+    /// [`Driver::launch`] with another build of the app (benches/app.rs: the release binary).
+    pub async fn launch_bin(&self, application: &str) -> App {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": env!("CARGO_BIN_EXE_switchboard") }),
+            json!({ "application": application }),
         );
         caps.insert("browserName".into(), json!("wry"));
         // Only plain HTTP to tauri-driver on loopback, but the builder wants a TLS backend.
@@ -484,10 +489,23 @@ impl App {
         el.click().await.unwrap();
     }
 
+    /// Replaces the field's text. The UI may re-render the field between finding and typing
+    /// (a stale element): then it is found again, a bounded number of times.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let el = self.wait_for(css).await;
-        el.clear().await.unwrap();
-        el.send_keys(text).await.unwrap();
+        let mut attempts = 0;
+        loop {
+            let el = self.wait_for(css).await;
+            match el.clear().await {
+                Ok(()) => match el.send_keys(text).await {
+                    Ok(()) => return,
+                    Err(e) if attempts < 3 => log_retry(css, &e),
+                    Err(e) => panic!("typing into {css}: {e}"),
+                },
+                Err(e) if attempts < 3 => log_retry(css, &e),
+                Err(e) => panic!("clearing {css}: {e}"),
+            }
+            attempts += 1;
+        }
     }
 
     pub async fn exists(&self, css: &str) -> bool {
@@ -498,6 +516,10 @@ impl App {
     pub async fn quit(self) {
         self.client.close().await.expect("close session");
     }
+}
+
+fn log_retry(css: &str, e: &fantoccini::error::CmdError) {
+    eprintln!("{css} changed while typing ({e}); finding it again");
 }
 
 /// A whole test may take this long; past it, it fails (and its processes are stopped) rather
