@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug/switchboard
 
-.PHONY: run build ui deps test-deps test lint test-rust test-ui bindings-check bundle clean bench bench-history
+.PHONY: run build ui deps test-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
 
 deps:
 	@scripts/deps.sh
@@ -56,15 +56,41 @@ bundle: deps
 	ui/node_modules/.bin/tauri build --bundles deb
 	@ls -1 $(CARGO_TARGET_DIR)/release/bundle/deb/*.deb
 
+# What the .deb declares and holds: control fields, binary, desktop entry, icons
+# (scripts/check-deb.sh; SWITCHBOARD_DEB=path checks another one). Not part of `make test`:
+# the release build is too slow for CI.
+check-deb: bundle
+	scripts/check-deb.sh
+
 # Benchmarks, with release settings; each prints a table and writes JSON to
 # $(CARGO_TARGET_DIR)/bench/. Add new ones as bench-* prerequisites of `bench`.
-bench: bench-history
+bench: bench-history bench-streaming bench-app
 
 # The history at 10,000 conversations / 200,000 messages: sidebar, search, open time, file size
 # (benches/history.rs). The database is generated once and cached in $(CARGO_TARGET_DIR);
 # SWITCHBOARD_BENCH_KEEP_DB=path/history.sqlite3 keeps a copy to try the app on.
 bench-history: ui
 	cargo bench --locked --bench history
+
+# A 10,000-chunk answer from the HF test double: a bare reqwest client against the app's path to
+# the UI (chat::run, coalescing, JSON for the Channel); chunks/s, ratio, latency per chunk
+# (benches/streaming.rs).
+bench-streaming: ui
+	cargo bench --locked --bench streaming
+
+# The release binary and its .deb (packaged from that binary, no second build), then the app
+# under Xvfb: start-up to first paint, memory of the app and its WebKit processes idle with
+# 10,000 conversations and after a 5,000-token answer, sizes (benches/app.rs). It measures the
+# binary the .deb installs, unpacked to bench/deb/ (`cargo bench` relinks release/switchboard
+# with the dev-dependencies' features).
+bench-app: test-deps ui
+	cargo build --release --locked --bin switchboard
+	ui/node_modules/.bin/tauri bundle --bundles deb
+	rm -rf $(CARGO_TARGET_DIR)/bench/deb
+	deb=$$(ls -1t $(CARGO_TARGET_DIR)/release/bundle/deb/*.deb | head -1); \
+	dpkg-deb -x "$$deb" $(CARGO_TARGET_DIR)/bench/deb; \
+	SWITCHBOARD_DEB="$$deb" SWITCHBOARD_BENCH_BIN=$(CARGO_TARGET_DIR)/bench/deb/usr/bin/switchboard \
+	  cargo bench --locked --bench app
 
 clean:
 	cargo clean

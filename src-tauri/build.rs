@@ -48,6 +48,7 @@ const COMMANDS: &[&str] = &[
     "credits_get",
     "credits_set",
     "billing_export_csv",
+    "report_first_paint",
 ];
 
 fn main() {

@@ -70,6 +70,7 @@ fn fit_to_screen<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    commands::perf::mark_start();
     tauri::Builder::default()
         .plugin(log_plugin())
         .plugin(tauri_plugin_store::Builder::new().build())
@@ -130,6 +131,7 @@ pub fn run() {
             commands::billing::credits_get,
             commands::billing::credits_set,
             commands::billing::billing_export_csv,
+            commands::perf::report_first_paint,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Switchboard");

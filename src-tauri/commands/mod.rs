@@ -21,6 +21,7 @@ use crate::settings::{set_typed, Settings, Store, Theme, KEY_THEME};
 pub mod billing;
 pub mod chat;
 pub mod history;
+pub mod perf;
 pub mod providers;
 mod store;
 

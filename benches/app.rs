@@ -1,0 +1,829 @@
+//! The release app as users get it, measured under Xvfb: start-up, memory, sizes (issue 8).
+//!
+//! `make bench-app` builds the release binary and its `.deb` first, unpacks the `.deb` and runs
+//! this (`cargo bench --bench app`) on the binary it installs. Every process is started here (Xvfb, a private D-Bus, an unlocked
+//! gnome-keyring, tauri-driver, the app) and stopped by its PID, as in the end-to-end tests
+//! (`tests/e2e/harness.rs`, reused); the app's endpoints point at the HF test double on loopback.
+//!
+//! - Sizes: the release binary (`$SWITCHBOARD_BENCH_BIN`, which `make bench-app` sets to the one
+//!   the `.deb` installs; else the one `cargo bench` built) and the `.deb` (`$SWITCHBOARD_DEB`,
+//!   else the newest under `release/bundle/deb/`), checking that it holds that binary.
+//! - Start-up: the binary launched directly with `SWITCHBOARD_REPORT_FIRST_PAINT=1`; the page
+//!   reports its first paint (two animation frames after mounting) and the app prints
+//!   `SWITCHBOARD_FIRST_PAINT <ms since run()>`. Measured from spawn to that line, median of
+//!   runs after one warm-up: a first launch (empty data folder), and a signed-in launch with
+//!   10,000 saved conversations (it opens on the playground with its history sidebar).
+//! - Memory: the proportional set size (PSS, `/proc/PID/smaps_rollup`; RSS too) of the app and
+//!   all its descendants (WebKitWebProcess, WebKitNetworkProcess), found by walking the
+//!   `/proc/*/stat` parent links from the app's PID: idle 3 s after the first paint of each
+//!   signed-in launch above (median), and after a 5,000-token answer streamed through the UI
+//!   (driven over WebDriver: pick a model, type, Enter, wait for the answer to complete).
+//!
+//! Prints a table and writes `$CARGO_TARGET_DIR/bench/app.json`. A missed target is reported,
+//! never a failure. Run by `cargo test --benches` (no `--bench` argument) it only reports sizes.
+
+#[path = "../tests/e2e/harness.rs"]
+mod harness;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use harness::{App, Desktop, Driver};
+use hf_double::{tokens, Fault, HfDouble, Scope};
+use serde::{Deserialize, Serialize};
+use switchboard_lib::history::sample::{self, SampleStats};
+use switchboard_lib::history::{schema, History};
+
+/// The binary to measure: `$SWITCHBOARD_BENCH_BIN` (`make bench-app`: the release build, as the
+/// `.deb` installs it), else the one `cargo bench` built for this bench (the release profile,
+/// but with the dev-dependencies' features unified in).
+fn app_bin() -> String {
+    std::env::var("SWITCHBOARD_BENCH_BIN")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_switchboard").to_string())
+}
+const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
+/// Timed launches of each kind (after one warm-up launch).
+const RUNS: usize = 7;
+const IDLE_AFTER_PAINT: Duration = Duration::from_secs(3);
+const ANSWER_TOKENS: usize = 5_000;
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+// The history of benches/history.rs (same cache file and sidecar).
+const CONVERSATIONS: usize = 10_000;
+const MESSAGES_PER_CONVERSATION: usize = 20;
+const SEED: u64 = 5;
+
+const START_TARGET_MS: f64 = 500.0;
+const IDLE_TARGET_MB: f64 = 150.0;
+const BINARY_TARGET_MB: f64 = 15.0;
+const DEB_TARGET_MB: f64 = 10.0;
+
+/// What a cached history database holds (the sidecar benches/history.rs writes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CacheInfo {
+    schema: u32,
+    generator: u32,
+    conversations: usize,
+    messages_per_conversation: usize,
+    seed: u64,
+    stats: SampleStats,
+    generation_s: f64,
+}
+
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    // target/<profile>/deps/app-<hash>
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+/// The `.deb` to report: `$SWITCHBOARD_DEB`, else the newest one `make bundle` made.
+fn find_deb(target: &Path) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SWITCHBOARD_DEB").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    std::fs::read_dir(target.join("release/bundle/deb"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        .max_by_key(|p| mtime(p))
+}
+
+/// Copies the history at the size of issue 5 to `dest`: benches/history.rs's cached database
+/// when it is current, else a new one (cached the same way).
+fn prepare_history(dest: &Path, target: &Path) -> CacheInfo {
+    let cache = target.join(format!("bench-history-v{}.sqlite3", schema::CURRENT));
+    let info_path = cache.with_extension("json");
+    let want = |stats, generation_s| CacheInfo {
+        schema: schema::CURRENT,
+        generator: sample::VERSION,
+        conversations: CONVERSATIONS,
+        messages_per_conversation: MESSAGES_PER_CONVERSATION,
+        seed: SEED,
+        stats,
+        generation_s,
+    };
+    let cached: Option<CacheInfo> = std::fs::read(&info_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    if let Some(info) = cached {
+        let mut wal = cache.clone().into_os_string();
+        wal.push("-wal");
+        if info == want(info.stats, info.generation_s)
+            && file_len(Path::new(&wal)) == 0
+            && std::fs::copy(&cache, dest).is_ok()
+        {
+            return info;
+        }
+    }
+    eprintln!(
+        "Generating {CONVERSATIONS} conversations x {MESSAGES_PER_CONVERSATION} messages (cached at {})…",
+        cache.display()
+    );
+    let started = Instant::now();
+    let history = History::open(dest).expect("open a new history");
+    let stats = sample::generate(&history, CONVERSATIONS, MESSAGES_PER_CONVERSATION, SEED)
+        .expect("generate the sample history");
+    drop(history);
+    let info = want(stats, started.elapsed().as_secs_f64());
+    let mut tmp = cache.clone().into_os_string();
+    tmp.push(".tmp");
+    std::fs::copy(dest, &tmp).expect("copy the database to the cache");
+    std::fs::rename(&tmp, &cache).expect("move the database into the cache");
+    std::fs::write(&info_path, serde_json::to_vec_pretty(&info).unwrap())
+        .expect("write the cache sidecar");
+    info
+}
+
+// ------------------------------------------------------------------ processes and memory
+
+/// Parent of every process, from `/proc/*/stat`.
+fn parents() -> HashMap<u32, u32> {
+    let mut map = HashMap::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|s| s.parse().ok()) {
+            map.insert(pid, ppid);
+        }
+    }
+    map
+}
+
+/// `root` and all its descendants.
+fn tree(root: u32) -> Vec<u32> {
+    let parents = parents();
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        let mut children: Vec<u32> = parents
+            .iter()
+            .filter(|(_, &pp)| pp == p)
+            .map(|(&c, _)| c)
+            .collect();
+        children.sort_unstable();
+        out.extend(children);
+        i += 1;
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn kill(signal: &str, pid: u32) {
+    let _ = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .stderr(Stdio::null())
+        .status();
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ProcMem {
+    pid: u32,
+    /// `/proc/PID/comm`, for the report only (processes are found by parent links).
+    comm: String,
+    pss_kb: u64,
+    rss_kb: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Memory {
+    pss_mb: f64,
+    rss_mb: f64,
+    processes: Vec<ProcMem>,
+}
+
+fn memory(root: u32) -> Memory {
+    let mut processes = Vec::new();
+    for pid in tree(root) {
+        let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            rollup
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        processes.push(ProcMem {
+            pid,
+            comm,
+            pss_kb: field("Pss:"),
+            rss_kb: field("Rss:"),
+        });
+    }
+    let kb = |f: fn(&ProcMem) -> u64| processes.iter().map(f).sum::<u64>() as f64 / 1024.0;
+    Memory {
+        pss_mb: kb(|p| p.pss_kb),
+        rss_mb: kb(|p| p.rss_kb),
+        processes,
+    }
+}
+
+/// The app launched directly; stopped (with its descendants) by PID when dropped.
+struct Launched {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Launched {
+    fn start(desktop: &Desktop, double: &HfDouble, data_dir: &Path) -> (Launched, Instant) {
+        let mut cmd = Command::new(app_bin());
+        desktop.env(&mut cmd);
+        cmd.env("SWITCHBOARD_HUB_URL", double.hub_url())
+            .env("SWITCHBOARD_ROUTER_URL", double.router_url())
+            .env(
+                "SWITCHBOARD_PROVIDER_BASE_URL",
+                double.provider_base_template(),
+            )
+            .env("SWITCHBOARD_DATA_DIR", data_dir)
+            .env("SWITCHBOARD_REPORT_FIRST_PAINT", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let started = Instant::now();
+        let mut child = cmd.spawn().expect("start the release binary");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        (Launched { child, lines }, started)
+    }
+
+    /// Waits for `SWITCHBOARD_FIRST_PAINT <ms> …`: when it was read, and the app's own figure.
+    fn first_paint(&mut self) -> (Instant, f64) {
+        let deadline = Instant::now() + LAUNCH_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("SWITCHBOARD_FIRST_PAINT ") {
+                        let at = Instant::now();
+                        let ms = rest
+                            .split_whitespace()
+                            .next()
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(f64::NAN);
+                        return (at, ms);
+                    }
+                }
+                Err(_) => {
+                    let status = self.child.try_wait().ok().flatten();
+                    panic!("the app reported no first paint (exit status: {status:?})");
+                }
+            }
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Launched {
+    fn drop(&mut self) {
+        let pids = tree(self.pid());
+        kill("-TERM", self.pid());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // WebKit's processes end with the app; any left over are stopped by their PID.
+        std::thread::sleep(Duration::from_millis(200));
+        for pid in pids.into_iter().skip(1).filter(|p| alive(*p)) {
+            kill("-KILL", pid);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ figures
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Stat {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn stat(samples: &[f64]) -> Stat {
+    let mut s = samples.to_vec();
+    s.sort_by(f64::total_cmp);
+    Stat {
+        median: s[(s.len() - 1) / 2],
+        min: s[0],
+        max: s[s.len() - 1],
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct StartUp {
+    /// Spawn to the first-paint line, as seen by this bench.
+    spawn_to_paint_ms: Stat,
+    /// The app's own figure: from the start of `run()` to the page's report.
+    app_reported_ms: Stat,
+    runs: usize,
+}
+
+fn start_ups(
+    desktop: &Desktop,
+    double: &HfDouble,
+    data_dir: impl Fn(usize) -> PathBuf,
+    mut after_paint: impl FnMut(&Launched),
+) -> StartUp {
+    let mut spawn_ms = Vec::new();
+    let mut app_ms = Vec::new();
+    // Run 0 warms the page cache and is not counted.
+    for run in 0..=RUNS {
+        let dir = data_dir(run);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (mut app, started) = Launched::start(desktop, double, &dir);
+        let (at, reported) = app.first_paint();
+        if run > 0 {
+            spawn_ms.push((at - started).as_secs_f64() * 1000.0);
+            app_ms.push(reported);
+            after_paint(&app);
+        }
+        drop(app);
+    }
+    StartUp {
+        spawn_to_paint_ms: stat(&spawn_ms),
+        app_reported_ms: stat(&app_ms),
+        runs: RUNS,
+    }
+}
+
+/// The app's PID, as it reports it (`app_info`).
+async fn pid_of(app: &App) -> u32 {
+    let info = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             window.__TAURI_INTERNALS__.invoke('app_info').then(done, e => done(null));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    info["pid"].as_u64().expect("app_info answers its pid") as u32
+}
+
+/// The assistant answers on screen: how many, the last one's status and its words.
+async fn answers(app: &App) -> (u64, String, u64) {
+    let v = app
+        .client
+        .execute(
+            "const a = [...document.querySelectorAll('article[data-testid=turn-assistant]')];\
+             const last = a[a.length - 1];\
+             const text = last ? (last.querySelector('[data-testid=answer]') || last).textContent : '';\
+             return [a.length, last ? last.dataset.status : '', text.split(/\\s+/).filter(Boolean).length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        v[0].as_u64().unwrap_or(0),
+        v[1].as_str().unwrap_or("").to_string(),
+        v[2].as_u64().unwrap_or(0),
+    )
+}
+
+/// Signs in through the UI (the token goes to the desktop's keyring), then quits.
+async fn sign_in(driver: &Driver) {
+    let app = driver.launch_bin(&app_bin()).await;
+    app.type_into(
+        "[data-testid=token-input]",
+        &format!("{}\u{E007}", tokens::FREE_TOKEN),
+    )
+    .await;
+    app.wait_for("[data-testid=account-name]").await;
+    app.quit().await;
+}
+
+/// Streams a long answer through the UI and measures the app's memory before and after.
+async fn stream_answer(driver: &Driver, double: &HfDouble) -> (Memory, Memory, f64, u64) {
+    let app = driver.launch_bin(&app_bin()).await;
+    app.wait_for("[data-testid=composer]").await;
+    let pid = pid_of(&app).await;
+    app.click("[data-testid=model-picker]").await;
+    app.type_into("[data-testid=model-search]", "Llama-3.3-70B-Instruct")
+        .await;
+    app.click(&format!(
+        "[data-testid=model-option][data-model-id=\"{MODEL}\"]"
+    ))
+    .await;
+    app.wait_for_text("[data-testid=model-picker]", "Llama-3.3-70B-Instruct")
+        .await;
+    app.settle().await;
+    tokio::time::sleep(IDLE_AFTER_PAINT).await;
+    let before = memory(pid);
+    double.push_fault(
+        Fault::long_stream(ANSWER_TOKENS, 0)
+            .scope(Scope::Chat)
+            .once(),
+    );
+    let (shown, _, _) = answers(&app).await;
+    let sent = Instant::now();
+    app.type_into("[data-testid=composer]", "Write a lot\u{E007}")
+        .await;
+    let deadline = sent + Duration::from_secs(120);
+    let words = loop {
+        let (n, status, words) = answers(&app).await;
+        if n > shown && status != "streaming" && !status.is_empty() {
+            assert_eq!(status, "complete", "the answer ended as {status}");
+            break words;
+        }
+        assert!(Instant::now() < deadline, "the answer did not complete");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let stream_s = sent.elapsed().as_secs_f64();
+    app.settle().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = memory(pid);
+    app.quit().await;
+    (before, after, stream_s, words)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn ram_gb() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1_048_576.0)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "MISSED"
+    }
+}
+
+fn row(name: &str, figure: String, target: &str, ok: Option<bool>) {
+    println!(
+        "| {:<46} | {:>16} | {:>10} | {:<7} |",
+        name,
+        figure,
+        target,
+        ok.map_or("", verdict)
+    );
+}
+
+/// Whether the `.deb` holds exactly `bin` (its md5sums against the binary's).
+fn deb_holds(deb: &Path, bin: &Path) -> Option<bool> {
+    let sums = Command::new("dpkg-deb")
+        .arg("-I")
+        .arg(deb)
+        .arg("md5sums")
+        .output()
+        .ok()?;
+    let sums = String::from_utf8_lossy(&sums.stdout);
+    let packaged = sums
+        .lines()
+        .find(|l| l.trim_end().ends_with("usr/bin/switchboard"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let ours = Command::new("md5sum").arg(bin).output().ok()?;
+    let ours = String::from_utf8_lossy(&ours.stdout);
+    Some(ours.split_whitespace().next() == Some(packaged.as_str()))
+}
+
+fn median_of(runs: &[Memory], f: fn(&Memory) -> f64) -> Option<Stat> {
+    (!runs.is_empty()).then(|| stat(&runs.iter().map(f).collect::<Vec<_>>()))
+}
+
+/// "app 85 + WebKitWebProces 134 + …" (MB of PSS), for the report.
+fn breakdown(m: &Memory) -> String {
+    m.processes
+        .iter()
+        .map(|p| format!("{} {:.0}", p.comm, p.pss_kb as f64 / 1024.0))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not.
+    let full = std::env::args().any(|a| a == "--bench");
+    let target = target_dir();
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = cpu_model();
+
+    // Sizes.
+    let bin = PathBuf::from(app_bin());
+    let bin_bytes = file_len(&bin);
+    let deb = find_deb(&target);
+    let deb_bytes = deb.as_deref().map(file_len);
+    let deb_matches = deb.as_deref().and_then(|d| deb_holds(d, &bin));
+    let bin_ok = mb(bin_bytes) < BINARY_TARGET_MB;
+    let deb_ok = deb_bytes.map(|b| mb(b) < DEB_TARGET_MB);
+
+    let mut fresh = None;
+    let mut fresh_idle = Vec::new();
+    let mut signed_in = None;
+    let mut idle = Vec::new();
+    let mut streamed = None;
+    let mut history_info = None;
+    if full {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let double = HfDouble::start_blocking(&hf_double::default_fixtures_dir())
+            .expect("start the HF test double");
+        let desktop = Desktop::start(1280, 800, true);
+        let runs = desktop.dir.path().join("runs");
+
+        eprintln!("Start-up: first launch, {RUNS} runs, memory 3 s after each first paint…");
+        fresh = Some(start_ups(
+            &desktop,
+            &double,
+            |i| runs.join(format!("first-{i}")),
+            |app| {
+                std::thread::sleep(IDLE_AFTER_PAINT);
+                fresh_idle.push(memory(app.pid()));
+            },
+        ));
+
+        // The main data folder (the one tauri-driver's app uses): 10,000 conversations, and
+        // signed in through the UI.
+        history_info = Some(prepare_history(
+            &desktop.data_dir().join("history.sqlite3"),
+            &target,
+        ));
+        let driver = Driver::start(&desktop, &double);
+        eprintln!("Signing in through the UI…");
+        rt.block_on(sign_in(&driver));
+
+        eprintln!("Start-up: signed in with {CONVERSATIONS} conversations, {RUNS} runs, memory 3 s after each first paint…");
+        signed_in = Some(start_ups(
+            &desktop,
+            &double,
+            |_| desktop.data_dir(),
+            |app| {
+                std::thread::sleep(IDLE_AFTER_PAINT);
+                idle.push(memory(app.pid()));
+            },
+        ));
+
+        eprintln!("Memory: streaming a {ANSWER_TOKENS}-token answer through the UI…");
+        streamed = Some(rt.block_on(stream_answer(&driver, &double)));
+        drop(driver);
+        drop(desktop);
+    }
+
+    println!();
+    println!(
+        "App benchmark: the release binary under Xvfb (1280x800), endpoints on the HF test double"
+    );
+    println!("Binary: {}", bin.display());
+    println!(
+        "Machine: {cpu}, {nproc} CPU(s), {:.1} GB RAM, {} {}",
+        ram_gb(),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
+    println!();
+    println!(
+        "| {:<46} | {:>16} | {:>10} | {:<7} |",
+        "measure", "figure", "target", "verdict"
+    );
+    println!("|{:-<48}|{:->18}|{:->12}|{:-<9}|", "", "", "", "");
+    let mut missed = Vec::new();
+    let ms = |s: &Stat| format!("{:.0} ms", s.median);
+    let mbs = |s: &Stat| format!("{:.0} MB", s.median);
+    for (name, s) in [
+        ("start-up to first paint, first launch", &fresh),
+        ("start-up to first paint, signed in, 10k convs", &signed_in),
+    ] {
+        let Some(s) = s else { continue };
+        let ok = s.spawn_to_paint_ms.median < START_TARGET_MS;
+        row(name, ms(&s.spawn_to_paint_ms), "< 500 ms", Some(ok));
+        row(
+            "  (app's own figure, from run())",
+            ms(&s.app_reported_ms),
+            "",
+            None,
+        );
+        if !ok {
+            missed.push(name);
+        }
+    }
+    let fresh_pss = median_of(&fresh_idle, |m| m.pss_mb);
+    let idle_pss = median_of(&idle, |m| m.pss_mb);
+    let idle_rss = median_of(&idle, |m| m.rss_mb);
+    if let Some(pss) = &fresh_pss {
+        row(
+            "memory idle, first launch: PSS app + WebKit",
+            mbs(pss),
+            "",
+            None,
+        );
+    }
+    if let (Some(pss), Some(rss)) = (&idle_pss, &idle_rss) {
+        let ok = pss.median < IDLE_TARGET_MB;
+        row(
+            "memory idle, 10k convs: PSS app + WebKit",
+            mbs(pss),
+            "< 150 MB",
+            Some(ok),
+        );
+        row(
+            "  (sum of RSS, shared pages counted twice)",
+            mbs(rss),
+            "",
+            None,
+        );
+        if !ok {
+            missed.push("idle memory");
+        }
+    }
+    if let Some((before, after, secs, words)) = &streamed {
+        row(
+            "memory before the answer (under WebDriver)",
+            format!("{:.0} MB", before.pss_mb),
+            "",
+            None,
+        );
+        row(
+            &format!("memory after a {ANSWER_TOKENS}-token answer: PSS"),
+            format!("{:.0} MB", after.pss_mb),
+            "",
+            None,
+        );
+        row(
+            "  (sum of RSS)",
+            format!("{:.0} MB", after.rss_mb),
+            "",
+            None,
+        );
+        row(
+            &format!("  (streamed and rendered, {words} words, in)"),
+            format!("{secs:.1} s"),
+            "",
+            None,
+        );
+    }
+    row(
+        "release binary",
+        format!("{:.1} MB", mb(bin_bytes)),
+        "< 15 MB",
+        Some(bin_ok),
+    );
+    if !bin_ok {
+        missed.push("binary size");
+    }
+    match (deb_bytes, deb_ok) {
+        (Some(b), Some(ok)) => {
+            row(
+                match deb_matches {
+                    Some(true) => ".deb (holds this binary)",
+                    Some(false) => ".deb (holds ANOTHER binary)",
+                    None => ".deb",
+                },
+                format!("{:.1} MB", mb(b)),
+                "< 10 MB",
+                Some(ok),
+            );
+            if !ok {
+                missed.push(".deb size");
+            }
+        }
+        _ => row(
+            ".deb (none: run `make bundle`)",
+            "-".into(),
+            "< 10 MB",
+            None,
+        ),
+    }
+    if full {
+        println!("(start-up: median of {RUNS} launches after a warm-up; memory: PSS from /proc/PID/smaps_rollup of the app and its descendants)");
+        if let Some(m) = idle.first() {
+            println!("(idle, 10k convs, MB of PSS: {})", breakdown(m));
+        }
+        if let Some((_, after, _, _)) = &streamed {
+            println!("(after the answer, MB of PSS: {})", breakdown(after));
+        }
+    }
+    if missed.is_empty() {
+        println!("All targets met.");
+    } else {
+        println!("TARGETS MISSED: {}", missed.join(", "));
+    }
+
+    if !full {
+        return;
+    }
+    let report = serde_json::json!({
+        "binary": { "path": bin, "bytes": bin_bytes },
+        "deb": deb.as_ref().map(|d| serde_json::json!({
+            "path": d,
+            "bytes": deb_bytes,
+            "holds_this_binary": deb_matches,
+        })),
+        "start_up_first_launch": fresh,
+        "start_up_signed_in_10k": signed_in,
+        "history": history_info,
+        "idle_memory_first_launch": {
+            "pss_mb": fresh_pss,
+            "runs": fresh_idle,
+        },
+        "idle_memory": {
+            "pss_mb": idle_pss,
+            "rss_mb": idle_rss,
+            "runs": idle,
+            "after_first_paint_s": IDLE_AFTER_PAINT.as_secs(),
+        },
+        "streamed_memory": streamed.as_ref().map(|(before, after, secs, words)| serde_json::json!({
+            "tokens": ANSWER_TOKENS,
+            "words_shown": words,
+            "before": before,
+            "after": after,
+            "stream_s": secs,
+        })),
+        "targets": {
+            "start_up_ms": START_TARGET_MS,
+            "idle_pss_mb": IDLE_TARGET_MB,
+            "binary_mb": BINARY_TARGET_MB,
+            "deb_mb": DEB_TARGET_MB,
+            "missed": missed,
+        },
+        "machine": {
+            "nproc": nproc,
+            "cpu": cpu,
+            "ram_gb": ram_gb(),
+            "os": std::env::consts::OS,
+            "arch": std::env::consts::ARCH,
+        },
+    });
+    let out = target.join("bench").join("app.json");
+    std::fs::create_dir_all(out.parent().unwrap()).expect("create the bench folder");
+    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap() + "\n")
+        .expect("write bench/app.json");
+    println!("Written: {}", out.display());
+}

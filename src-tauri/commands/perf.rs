@@ -1,0 +1,33 @@
+//! Start-up measurement for `make bench` (benches/app.rs): the page reports its first paint
+//! once, and with `SWITCHBOARD_REPORT_FIRST_PAINT=1` the app prints how long after its start
+//! that was. Otherwise the report is ignored.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Set to `1` to print `SWITCHBOARD_FIRST_PAINT <ms since start> navigation_ms=<ms>` on stdout.
+pub const ENV_REPORT_FIRST_PAINT: &str = "SWITCHBOARD_REPORT_FIRST_PAINT";
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+static REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Notes when the app started; called first thing in [`crate::run`].
+pub fn mark_start() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// The page has painted for the first time, `ms_since_navigation_start` after its navigation
+/// began (`performance.now()`).
+#[tauri::command]
+pub fn report_first_paint(ms_since_navigation_start: f64) {
+    if std::env::var(ENV_REPORT_FIRST_PAINT).as_deref() != Ok("1")
+        || REPORTED.swap(true, Ordering::Relaxed)
+    {
+        return;
+    }
+    let ms = STARTED
+        .get()
+        .map_or(f64::NAN, |t| t.elapsed().as_secs_f64() * 1000.0);
+    println!("SWITCHBOARD_FIRST_PAINT {ms:.1} navigation_ms={ms_since_navigation_start:.1}");
+}
