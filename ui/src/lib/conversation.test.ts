@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CallStats } from "../bindings/CallStats";
 import {
   applyEvent,
@@ -10,6 +10,7 @@ import {
   formatTokens,
   parseExtra,
   requestMessages,
+  streamIntoTurn,
   turnFromStored,
   userTurn,
 } from "./conversation";
@@ -134,5 +135,43 @@ describe("extra parameters", () => {
     expect(bad.ok).toBe(false);
     expect(parseExtra("[1]")).toMatchObject({ ok: false });
     expect(parseExtra('{"model": "x"}')).toMatchObject({ ok: false, error: "“model” is set by the app" });
+  });
+});
+
+describe("streaming into a turn", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it("applies events once a frame and finishes once", () => {
+    vi.useFakeTimers();
+    const frames: FrameRequestCallback[] = [];
+    vi.stubGlobal("requestAnimationFrame", (cb: FrameRequestCallback) => frames.push(cb));
+    const t = assistantTurn("m/x");
+    let finishedCalls = 0;
+    let applied = 0;
+    const s = streamIntoTurn(
+      () => t,
+      () => finishedCalls++,
+      (apply) => {
+        applied++;
+        apply();
+      },
+    );
+    s.onEvent({ event: "delta", content: "a", reasoning: "" });
+    s.onEvent({ event: "delta", content: "b", reasoning: "" });
+    expect(t.content).toBe("");
+    expect(frames.length).toBe(1);
+    frames[0]!(0);
+    expect(t.content).toBe("ab");
+    vi.advanceTimersByTime(100);
+    expect(applied).toBe(1);
+    s.onEvent({ event: "finished", outcome: "complete", error: null, requestId: null, stats });
+    // A hidden window gets no frames: the timer applies it.
+    vi.advanceTimersByTime(100);
+    expect(t.status).toBe("complete");
+    expect(s.finished).toBe(true);
+    expect(finishedCalls).toBe(1);
   });
 });

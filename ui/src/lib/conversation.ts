@@ -136,6 +136,61 @@ export class EventBuffer {
   }
 }
 
+/** A streamed answer being applied to its turn. */
+export interface TurnStream {
+  /** Give this to `api.chatStart`. */
+  onEvent: (e: ChatEvent) => void;
+  /** Whether the turn has stopped streaming (or `finish` was called). */
+  readonly finished: boolean;
+  /** Marks it finished without an event (a start that failed). */
+  finish(): void;
+}
+
+/**
+ * Streams events into the turn `turnOf()` returns, once per animation frame however fast they
+ * arrive (a 100 ms timer covers a hidden window, where frames stop). `around` wraps each
+ * application (e.g. to keep the view scrolled to the bottom); `onFinished` runs once, when the
+ * turn stops streaming.
+ */
+export function streamIntoTurn(
+  turnOf: () => Turn | undefined,
+  onFinished: (turn: Turn) => void,
+  around: (apply: () => void) => void = (apply) => apply(),
+): TurnStream {
+  const buffer = new EventBuffer();
+  let scheduled = false;
+  let finished = false;
+  const flush = () => {
+    if (!scheduled) return;
+    scheduled = false;
+    const turn = turnOf();
+    if (!turn) return;
+    around(() => {
+      buffer.applyTo(turn);
+      if (turn.status !== "streaming" && !finished) {
+        finished = true;
+        onFinished(turn);
+      }
+    });
+  };
+  return {
+    onEvent(e: ChatEvent) {
+      buffer.push(e);
+      if (!scheduled) {
+        scheduled = true;
+        requestAnimationFrame(flush);
+        setTimeout(flush, 100);
+      }
+    },
+    get finished() {
+      return finished;
+    },
+    finish() {
+      finished = true;
+    },
+  };
+}
+
 /** Applies one non-text event to an assistant turn. */
 export function applyEvent(turn: Turn, e: ChatEvent, now = Date.now()): void {
   switch (e.event) {
