@@ -25,6 +25,9 @@
 #[path = "../tests/e2e/harness.rs"]
 mod harness;
 
+mod common;
+
+use common::{cpu_model, file_len, target_dir, verdict, CacheInfo};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -34,8 +37,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use harness::{App, Desktop, Driver};
 use hf_double::{tokens, Fault, HfDouble, Scope};
-use serde::{Deserialize, Serialize};
-use switchboard_lib::history::sample::{self, SampleStats};
+use serde::Serialize;
+use switchboard_lib::history::sample;
 use switchboard_lib::history::{schema, History};
 
 /// The binary to measure: `$SWITCHBOARD_BENCH_BIN` (`make bench-app`: the release build, as the
@@ -63,33 +66,6 @@ const START_TARGET_MS: f64 = 500.0;
 const IDLE_TARGET_MB: f64 = 150.0;
 const BINARY_TARGET_MB: f64 = 15.0;
 const DEB_TARGET_MB: f64 = 10.0;
-
-/// What a cached history database holds (the sidecar benches/history.rs writes).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct CacheInfo {
-    schema: u32,
-    generator: u32,
-    conversations: usize,
-    messages_per_conversation: usize,
-    seed: u64,
-    stats: SampleStats,
-    generation_s: f64,
-}
-
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    // target/<profile>/deps/app-<hash>
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("target"))
-}
-
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-}
 
 fn mtime(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
@@ -491,18 +467,6 @@ async fn stream_answer(driver: &Driver, double: &HfDouble) -> (Memory, Memory, f
     (before, after, stream_s, words)
 }
 
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
 fn ram_gb() -> f64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -513,14 +477,6 @@ fn ram_gb() -> f64 {
                 .and_then(|v| v.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1_048_576.0)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "ok"
-    } else {
-        "MISSED"
-    }
 }
 
 fn row(name: &str, figure: String, target: &str, ok: Option<bool>) {

@@ -20,12 +20,14 @@
 //! Run by `cargo test --benches` (no `--bench` argument) it is a smoke test: a small database,
 //! a few runs, nothing cached or written.
 
+mod common;
+
+use common::{cpu_model, file_len, target_dir, verdict, CacheInfo};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode};
-use serde::{Deserialize, Serialize};
 use switchboard_lib::history::sample::{self, SampleStats};
 use switchboard_lib::history::{schema, History, SearchQuery};
 
@@ -42,18 +44,6 @@ const SIDEBAR_TARGET_MS: f64 = 100.0;
 const SEARCH_TARGET_MS: f64 = 50.0;
 /// "Within a few times the size of the text it holds."
 const RATIO_TARGET: f64 = 3.0;
-
-/// What a cached database holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct CacheInfo {
-    schema: u32,
-    generator: u32,
-    conversations: usize,
-    messages_per_conversation: usize,
-    seed: u64,
-    stats: SampleStats,
-    generation_s: f64,
-}
 
 struct Query {
     name: &'static str,
@@ -121,21 +111,6 @@ fn time_runs<T>(runs: usize, mut f: impl FnMut() -> T) -> Vec<f64> {
     samples
 }
 
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    // target/<profile>/deps/history-<hash>
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("target"))
-}
-
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-}
-
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
@@ -198,26 +173,6 @@ fn prepare(work: &Path, conversations: usize, cache: Option<&Path>) -> (CacheInf
     } else {
         let (stats, secs) = generate(work, conversations);
         (want(stats, secs), false)
-    }
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "ok"
-    } else {
-        "MISSED"
     }
 }
 
