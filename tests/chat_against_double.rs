@@ -366,6 +366,31 @@ async fn a_silent_server_times_out() {
 }
 
 #[tokio::test]
+async fn a_stream_that_goes_quiet_times_out_but_a_long_steady_one_does_not() {
+    let f = fixture().await;
+    let idle = CallOptions {
+        idle_timeout: Duration::from_millis(200),
+        ..fast()
+    };
+    // 8 pieces 60 ms apart: longer than the idle timeout in all, never quiet that long.
+    f.double
+        .push_fault(Fault::long_stream(8, 60_000).scope(Scope::Chat).once());
+    let (r, events) = f.call(&request(pinned("together")), &idle).await;
+    assert_eq!(r.outcome, Outcome::Complete, "{:?}", r.error);
+    assert!(r.stats.total_ms > 400.0, "{} ms", r.stats.total_ms);
+    assert_eq!(deltas(&events), r.content);
+    // Pieces 500 ms apart: the first gap is too long.
+    f.double
+        .push_fault(Fault::long_stream(4, 500_000).scope(Scope::Chat).once());
+    let (r, events) = f.call(&request(pinned("together")), &idle).await;
+    let e = r.error.expect("a timeout");
+    assert_eq!(e.code, ErrorCode::Timeout);
+    assert!(e.message.contains("stopped sending"), "{}", e.message);
+    assert!(r.stats.total_ms < 1_000.0, "{} ms", r.stats.total_ms);
+    assert_finished_once(&events);
+}
+
+#[tokio::test]
 async fn no_server_is_a_network_error() {
     let f = fixture().await;
     let endpoints = Endpoints {

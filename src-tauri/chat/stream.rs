@@ -14,7 +14,10 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::StatusCode;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use tokio_util::sync::CancellationToken;
 
 use super::think::ThinkSplitter;
@@ -231,35 +234,57 @@ pub async fn run(
     }
 
     let mut events = response.bytes_stream().eventsource();
+    // The stop signal and both timers are set up once and moved only when needed, instead of
+    // a new waiter and two new timers for every event: at thousands of events a second,
+    // registering them costs more than reading the events.
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
+    let idle = tokio::time::sleep(opts.idle_timeout);
+    tokio::pin!(idle);
+    let flush_timer = tokio::time::sleep(opts.flush_every);
+    tokio::pin!(flush_timer);
+    let mut flush_armed = false;
+    let mut last_event = Instant::now();
     loop {
-        let deadline = call
-            .has_pending()
-            .then(|| tokio::time::Instant::from_std(call.last_flush + opts.flush_every));
+        if !flush_armed && call.has_pending() {
+            let at = call.last_flush + opts.flush_every;
+            flush_timer
+                .as_mut()
+                .reset(tokio::time::Instant::from_std(at));
+            flush_armed = true;
+        }
         let next = tokio::select! {
             biased;
             // Dropping `events` here drops the response: the connection is closed at once.
-            _ = cancel.cancelled() => {
+            _ = &mut cancelled => {
                 call.flush(emit);
                 return call.finish(Outcome::Stopped, None, emit);
             }
-            _ = sleep_until(deadline) => {
+            _ = &mut flush_timer, if flush_armed => {
+                flush_armed = false;
                 call.flush(emit);
                 continue;
             }
-            n = tokio::time::timeout(opts.idle_timeout, events.next()) => n,
-        };
-        let event = match next {
-            Err(_) => {
-                call.flush(emit);
-                return call.timeout(emit);
+            _ = &mut idle => {
+                let quiet_until = last_event + opts.idle_timeout;
+                if Instant::now() >= quiet_until {
+                    call.flush(emit);
+                    return call.timeout(emit);
+                }
+                idle.as_mut().reset(tokio::time::Instant::from_std(quiet_until));
+                continue;
             }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
+            n = events.next() => n,
+        };
+        last_event = Instant::now();
+        let event = match next {
+            None => break,
+            Some(Err(e)) => {
                 call.flush(emit);
                 log::warn!("stream broke: {e}");
                 return call.interrupted(emit);
             }
-            Ok(Some(Ok(event))) => event,
+            Some(Ok(event)) => event,
         };
         let data = event.data.trim();
         if data.is_empty() {
@@ -269,25 +294,98 @@ pub async fn run(
             call.done = true;
             break;
         }
-        let Ok(v) = serde_json::from_str::<Value>(data) else {
-            call.flush(emit);
-            return call.garbled(emit);
-        };
-        if let Some(e) = call.take_chunk(&v, false) {
-            call.flush(emit);
-            return call.finish(Outcome::Error, Some(e), emit);
+        match call.take_event(data) {
+            Err(()) => {
+                call.flush(emit);
+                return call.garbled(emit);
+            }
+            Ok(Some(e)) => {
+                call.flush(emit);
+                return call.finish(Outcome::Error, Some(e), emit);
+            }
+            Ok(None) => {}
         }
-        if call.last_flush.elapsed() >= opts.flush_every {
+        if last_event.saturating_duration_since(call.last_flush) >= opts.flush_every {
             call.flush(emit);
+            flush_armed = false;
         }
     }
     call.end(emit)
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
+/// What one chunk adds, whichever way it was read.
+struct Piece<'s> {
+    usage: Option<(u64, u64)>,
+    content: &'s str,
+    reasoning: &'s str,
+    finish_reason: Option<&'s str>,
+}
+
+/// The usual shape of a streamed chunk. Unknown fields are skipped without being built, and
+/// text without escapes is borrowed from the event rather than copied.
+#[derive(Deserialize)]
+struct FastChunk<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<FastChoice<'a>>,
+    #[serde(default)]
+    usage: Option<FastUsage>,
+    /// Present (and not null): the chunk is an error, read by the lenient path.
+    #[serde(default)]
+    error: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct FastChoice<'a> {
+    #[serde(default, borrow)]
+    delta: Option<FastDelta<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastDelta<'a> {
+    #[serde(default, borrow)]
+    content: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    reasoning_content: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    reasoning: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+}
+
+/// A JSON string, borrowed when it has no escapes. (`Option<Cow<str>>` would always copy.)
+struct Text<'a>(Cow<'a, str>);
+
+fn text<'s>(t: &'s Option<Text<'_>>) -> &'s str {
+    t.as_ref().map_or("", |t| &t.0)
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(s))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(s.to_owned()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(s))
+            }
+        }
+        d.deserialize_str(V).map(Text)
     }
 }
 
@@ -336,6 +434,33 @@ impl<'a> Call<'a> {
         !self.pending_content.is_empty() || !self.pending_reasoning.is_empty()
     }
 
+    /// Takes one streamed event's data. `Err` when it is not JSON; an error inside the stream
+    /// is returned.
+    fn take_event(&mut self, data: &str) -> Result<Option<AppError>, ()> {
+        // The usual chunk is read straight into typed fields; anything else (an error, an
+        // unexpected type somewhere) goes through the lenient `Value` reading below.
+        if let Ok(chunk) = serde_json::from_str::<FastChunk>(data) {
+            if chunk.error.is_none() {
+                let choice = chunk.choices.first();
+                let delta = choice.and_then(|c| c.delta.as_ref());
+                self.apply(Piece {
+                    usage: chunk
+                        .usage
+                        .and_then(|u| Some((u.prompt_tokens.unwrap_or(0), u.completion_tokens?))),
+                    content: delta.map_or("", |d| text(&d.content)),
+                    reasoning: delta.map_or("", |d| match text(&d.reasoning_content) {
+                        "" => text(&d.reasoning),
+                        r => r,
+                    }),
+                    finish_reason: choice.and_then(|c| c.finish_reason.as_ref()).map(|t| &*t.0),
+                });
+                return Ok(None);
+            }
+        }
+        let v = serde_json::from_str::<Value>(data).map_err(|_| ())?;
+        Ok(self.take_chunk(&v, false))
+    }
+
     /// Takes one chunk (or a whole completion): text, usage, finish reason. An error inside
     /// the stream is returned.
     fn take_chunk(&mut self, v: &Value, whole: bool) -> Option<AppError> {
@@ -347,40 +472,49 @@ impl<'a> Call<'a> {
                 format!("The provider stopped with an error: “{detail}”"),
             ));
         }
-        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+        let usage = v.get("usage").filter(|u| u.is_object()).and_then(|u| {
             let n = |k: &str| u.get(k).and_then(Value::as_u64);
-            if let Some(out) = n("completion_tokens") {
-                self.usage = Some((n("prompt_tokens").unwrap_or(0), out));
-            }
-        }
-        if let Some(choice) = v.get("choices").and_then(|c| c.get(0)) {
-            let part = if whole {
-                choice.get("message")
-            } else {
-                choice.get("delta")
-            };
-            if let Some(d) = part {
-                let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
-                let content = text("content");
-                let reasoning = match text("reasoning_content") {
-                    "" => text("reasoning"),
-                    r => r,
-                };
-                if !content.is_empty() || !reasoning.is_empty() {
-                    self.first_token.get_or_insert_with(Instant::now);
-                }
-                self.pending_reasoning.push_str(reasoning);
-                if !content.is_empty() {
-                    let split = self.splitter.push(content);
-                    self.pending_content.push_str(&split.content);
-                    self.pending_reasoning.push_str(&split.reasoning);
-                }
-            }
-            if let Some(r) = choice.get("finish_reason").and_then(Value::as_str) {
-                self.finish_reason = Some(r.to_string());
-            }
-        }
+            Some((n("prompt_tokens").unwrap_or(0), n("completion_tokens")?))
+        });
+        let choice = v.get("choices").and_then(|c| c.get(0));
+        let part = choice.and_then(|c| c.get(if whole { "message" } else { "delta" }));
+        let text = |k: &str| {
+            part.and_then(|d| d.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        self.apply(Piece {
+            usage,
+            content: text("content"),
+            reasoning: match text("reasoning_content") {
+                "" => text("reasoning"),
+                r => r,
+            },
+            finish_reason: choice
+                .and_then(|c| c.get("finish_reason"))
+                .and_then(Value::as_str),
+        });
         None
+    }
+
+    fn apply(&mut self, piece: Piece<'_>) {
+        if let Some(usage) = piece.usage {
+            self.usage = Some(usage);
+        }
+        if !piece.content.is_empty() || !piece.reasoning.is_empty() {
+            self.first_token.get_or_insert_with(Instant::now);
+        }
+        self.pending_reasoning.push_str(piece.reasoning);
+        if !piece.content.is_empty() {
+            self.splitter.push_into(
+                piece.content,
+                &mut self.pending_content,
+                &mut self.pending_reasoning,
+            );
+        }
+        if let Some(r) = piece.finish_reason {
+            self.finish_reason = Some(r.to_string());
+        }
     }
 
     fn flush(&mut self, emit: &mut (dyn FnMut(ChatEvent) + Send)) {
@@ -771,7 +905,6 @@ mod tests {
             prompt_chars: 0,
             message_count: 1,
         };
-        let mut c = Call::new(&ctx);
         let chunks = [
             r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
             r#"{"choices":[{"delta":{"reasoning_content":"think "}}],"usage":null}"#,
@@ -779,27 +912,83 @@ mod tests {
             r#"{"choices":[{"delta":{"content":"lo"},"finish_reason":"eos_token"}],"usage":{"prompt_tokens":9,"completion_tokens":3}}"#,
             r#"{"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":4,"total_tokens":14}}"#,
         ];
+        // Both readings (typed, and the lenient `Value` one) agree chunk by chunk.
+        let mut fast = Call::new(&ctx);
+        let mut lenient = Call::new(&ctx);
         for ch in chunks {
-            assert!(c
+            assert_eq!(fast.take_event(ch), Ok(None));
+            assert!(lenient
                 .take_chunk(&serde_json::from_str(ch).unwrap(), false)
                 .is_none());
         }
-        assert_eq!(c.pending_content, "Hello");
-        assert_eq!(c.pending_reasoning, "think ");
-        assert_eq!(c.usage, Some((10, 4)));
-        assert_eq!(c.finish_reason.as_deref(), Some("eos_token"));
+        for c in [&fast, &lenient] {
+            assert_eq!(c.pending_content, "Hello");
+            assert_eq!(c.pending_reasoning, "think ");
+            assert_eq!(c.usage, Some((10, 4)));
+            assert_eq!(c.finish_reason.as_deref(), Some("eos_token"));
+        }
         for err in [
             r#"{"error":"Model overloaded","error_type":"overloaded"}"#,
             r#"{"error":{"message":"Internal failure"}}"#,
         ] {
-            let e = c
-                .take_chunk(&serde_json::from_str(err).unwrap(), false)
-                .unwrap();
+            let e = fast.take_event(err).unwrap().unwrap();
             assert_eq!(e.code, ErrorCode::ProviderError);
             assert!(
                 e.message.contains("Model overloaded") || e.message.contains("Internal failure")
             );
         }
+        assert_eq!(fast.take_event("{\"choices\":[{\"delta\""), Err(()));
+    }
+
+    #[test]
+    fn odd_chunks_read_the_same_by_both_paths() {
+        let price = |_: &str| (None, false);
+        let ctx = CallContext {
+            who: "Hugging Face",
+            pinned: None,
+            price: &price,
+            prompt_chars: 0,
+            message_count: 1,
+        };
+        let odd = [
+            // Escapes: the text is unescaped, not borrowed raw.
+            r#"{"choices":[{"delta":{"content":"a\n\"b\" \u00e9 \ud83d\ude00"}}]}"#,
+            r#"{"choices":[{"delta":{"content":null,"reasoning":"why"}}],"error":null}"#,
+            r#"{"choices":[{"delta":{"content":"x","reasoning_content":"","reasoning":"r"}}]}"#,
+            // Unexpected types: the typed reading gives up, the lenient one skips them.
+            r#"{"choices":[{"delta":{"content":["part"]},"finish_reason":7}]}"#,
+            r#"{"choices":{"0":{"delta":{"content":"no"}}}}"#,
+            r#"{"choices":[{"delta":{"content":"y"}}],"usage":{"prompt_tokens":1.5,"completion_tokens":2}}"#,
+            r#"{"choices":[{"delta":{"content":"z"}}],"usage":{"prompt_tokens":3,"completion_tokens":"4"}}"#,
+            r#"{"choices":[{"delta":{"content":"w"},"finish_reason":"stop"}],"usage":{"completion_tokens":6}}"#,
+            r#"[1,2,3]"#,
+            r#""just a string""#,
+            r#"{}"#,
+        ];
+        let mut fast = Call::new(&ctx);
+        let mut lenient = Call::new(&ctx);
+        for ch in odd {
+            assert_eq!(fast.take_event(ch), Ok(None), "{ch}");
+            assert!(lenient
+                .take_chunk(&serde_json::from_str(ch).unwrap(), false)
+                .is_none());
+            assert_eq!(fast.pending_content, lenient.pending_content, "{ch}");
+            assert_eq!(fast.pending_reasoning, lenient.pending_reasoning, "{ch}");
+            assert_eq!(fast.usage, lenient.usage, "{ch}");
+            assert_eq!(fast.finish_reason, lenient.finish_reason, "{ch}");
+        }
+        assert_eq!(fast.pending_content, "a\n\"b\" é 😀xyzw");
+        // The usual chunk takes the typed path, its text borrowed from the event.
+        let usual = r#"{"id":"1","object":"chat.completion.chunk","created":1,"choices":[{"index":0,"text":"Deep","logprobs":null,"finish_reason":null,"seed":null,"delta":{"token_id":3,"role":"assistant","content":"Deep","tool_calls":null}}],"model":"m","usage":null}"#;
+        let chunk = serde_json::from_str::<FastChunk>(usual).expect("typed");
+        let delta = chunk.choices[0].delta.as_ref().unwrap();
+        assert!(matches!(
+            delta.content.as_ref().unwrap().0,
+            Cow::Borrowed("Deep")
+        ));
+        assert_eq!(fast.pending_reasoning, "whyr");
+        assert_eq!(fast.usage, Some((0, 6)));
+        assert_eq!(fast.finish_reason.as_deref(), Some("stop"));
     }
 
     #[test]

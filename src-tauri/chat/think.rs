@@ -23,9 +23,21 @@ pub struct Split {
 
 impl ThinkSplitter {
     pub fn push(&mut self, piece: &str) -> Split {
+        let mut out = Split::default();
+        self.push_into(piece, &mut out.content, &mut out.reasoning);
+        out
+    }
+
+    /// [`push`](Self::push) appending to the caller's buffers, with no allocation once the
+    /// answer has begun outside a think section (the common case, thousands of times a second).
+    pub fn push_into(&mut self, piece: &str, content: &mut String, reasoning: &mut String) {
+        if !self.thinking && self.answered && self.held.is_empty() {
+            content.push_str(piece);
+            return;
+        }
         let mut text = std::mem::take(&mut self.held);
         text.push_str(piece);
-        let mut out = Split::default();
+        let mut out = Out { content, reasoning };
         let mut rest = text.as_str();
         loop {
             let tag = if self.thinking { CLOSE } else { OPEN };
@@ -50,7 +62,7 @@ impl ThinkSplitter {
                     let (now, later) = rest.split_at(rest.len() - keep);
                     self.emit(now, &mut out);
                     self.held = later.to_string();
-                    return out;
+                    return;
                 }
             }
         }
@@ -58,13 +70,17 @@ impl ThinkSplitter {
 
     /// Whatever was held back at the end of the stream.
     pub fn finish(&mut self) -> Split {
-        let mut out = Split::default();
+        let mut split = Split::default();
         let held = std::mem::take(&mut self.held);
+        let mut out = Out {
+            content: &mut split.content,
+            reasoning: &mut split.reasoning,
+        };
         self.emit(&held, &mut out);
-        out
+        split
     }
 
-    fn emit(&mut self, s: &str, out: &mut Split) {
+    fn emit(&mut self, s: &str, out: &mut Out<'_>) {
         if s.is_empty() {
             return;
         }
@@ -81,6 +97,12 @@ impl ThinkSplitter {
             }
         }
     }
+}
+
+/// Where [`ThinkSplitter::emit`] appends.
+struct Out<'a> {
+    content: &'a mut String,
+    reasoning: &'a mut String,
 }
 
 /// Length of the longest suffix of `s` that is a proper prefix of `tag`.
