@@ -7,7 +7,8 @@
 //!   JSON as the Tauri `Channel` of `chat_start` does, and keeps the text as `chat_start` does.
 //!
 //! Both use the app's own HTTP client (`HfClient`), so (b) − (a) is what the app adds. The
-//! double runs on its own runtime; the clients on a multi-thread runtime like Tauri's.
+//! double runs on its own runtime; the clients on a multi-thread runtime like Tauri's, each call
+//! as a task on its workers, as Tauri runs the async `chat_start` command.
 //!
 //! `make bench` (or `cargo bench --bench streaming`) reports:
 //!
@@ -336,6 +337,15 @@ impl Rig {
     }
 }
 
+/// Runs a call as a task on the runtime's workers, the way Tauri runs an async command (not on
+/// the thread that waits for it).
+fn on_worker<T: Send + 'static>(
+    rt: &tokio::runtime::Runtime,
+    call: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    rt.block_on(async { tokio::spawn(call).await.expect("the call's task") })
+}
+
 fn opts() -> CallOptions {
     CallOptions {
         first_byte_timeout: Duration::from_secs(30),
@@ -391,14 +401,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let rig = Rig::start(&rt);
-    let opts = opts();
+    // Leaked: the calls run as spawned tasks, which need 'static borrows.
+    let rig: &'static Rig = Box::leak(Box::new(Rig::start(&rt)));
+    let opts: &'static CallOptions = Box::leak(Box::new(opts()));
 
     // Warm up: connections, page cache, allocator.
     rig.queue(chunks, 0);
-    rt.block_on(rig.bare(&rig.direct, false));
+    on_worker(&rt, rig.bare(&rig.direct, false));
     rig.queue(chunks, 0);
-    rt.block_on(rig.app(&rig.direct, &opts));
+    on_worker(&rt, rig.app(&rig.direct, opts));
 
     // Criterion.
     let mut criterion = Criterion::default()
@@ -414,13 +425,13 @@ fn main() {
         group.bench_function("bare_reqwest", |b| {
             b.iter(|| {
                 rig.queue(chunks, 0);
-                black_box(rt.block_on(rig.bare(&rig.direct, false)))
+                black_box(on_worker(&rt, rig.bare(&rig.direct, false)))
             })
         });
         group.bench_function("app_path", |b| {
             b.iter(|| {
                 rig.queue(chunks, 0);
-                black_box(rt.block_on(rig.app(&rig.direct, &opts)))
+                black_box(on_worker(&rt, rig.app(&rig.direct, opts)))
             })
         });
         group.finish();
@@ -438,19 +449,19 @@ fn main() {
     for _ in 0..runs {
         rig.queue(chunks, 0);
         let t = Instant::now();
-        let (_, bytes, pieces) = rt.block_on(rig.bare(&rig.direct, false));
+        let (_, bytes, pieces) = on_worker(&rt, rig.bare(&rig.direct, false));
         bare_ms.push(ms(t.elapsed()));
         (stream_bytes, pieces_read) = (bytes, pieces);
         for (json, out) in [(false, &mut sse_ms), (true, &mut sse_json_ms)] {
             rig.queue(chunks, 0);
             let t = Instant::now();
-            let events = rt.block_on(rig.sse(&rig.direct, json));
+            let events = on_worker(&rt, rig.sse(&rig.direct, json));
             out.push(ms(t.elapsed()));
             assert_eq!(events, chunks + 2, "chunks, usage, [DONE]");
         }
         rig.queue(chunks, 0);
         let t = Instant::now();
-        let (deltas, sent) = rt.block_on(rig.app(&rig.direct, &opts));
+        let (deltas, sent) = on_worker(&rt, rig.app(&rig.direct, opts));
         app_ms.push(ms(t.elapsed()));
         deltas_full = deltas.len();
         json_bytes = sent;
@@ -468,23 +479,23 @@ fn main() {
     let mut lat_app = Vec::new();
     let mut lat_bare = Vec::new();
     let mut lat_coalesced = Vec::new();
-    let each_chunk = CallOptions {
+    let each_chunk: &'static CallOptions = Box::leak(Box::new(CallOptions {
         flush_every: Duration::ZERO,
         ..opts.clone()
-    };
+    }));
     let pieces: Vec<usize> = (0..lat_chunks)
         .map(|i| sse::filler_piece(i).len())
         .collect();
     for _ in 0..lat_runs {
         rig.relay.take();
         rig.queue(lat_chunks, PACE_US);
-        let (seen, _, _) = rt.block_on(rig.bare(&rig.relayed, true));
+        let (seen, _, _) = on_worker(&rt, rig.bare(&rig.relayed, true));
         let sent = rig.relay.take();
         assert!(seen.len() > lat_chunks && sent.len() > lat_chunks);
         lat_bare.extend(latencies(&sent[..lat_chunks], &seen[..lat_chunks]));
 
         rig.queue(lat_chunks, PACE_US);
-        let (deltas, _) = rt.block_on(rig.app(&rig.relayed, &each_chunk));
+        let (deltas, _) = on_worker(&rt, rig.app(&rig.relayed, each_chunk));
         let sent = rig.relay.take();
         assert_eq!(deltas.len(), lat_chunks, "one Delta per chunk");
         assert!(deltas.iter().zip(&pieces).all(|((_, n), p)| n == p));
@@ -494,7 +505,7 @@ fn main() {
         // With the real coalescing: each chunk reaches the UI in the first Delta that holds
         // all of its text.
         rig.queue(lat_chunks, PACE_US);
-        let (deltas, _) = rt.block_on(rig.app(&rig.relayed, &opts));
+        let (deltas, _) = on_worker(&rt, rig.app(&rig.relayed, opts));
         let sent = rig.relay.take();
         let mut k = 0;
         let (mut have, mut need) = (0usize, 0usize);
