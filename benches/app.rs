@@ -194,12 +194,16 @@ struct ProcMem {
     comm: String,
     pss_kb: u64,
     rss_kb: u64,
+    /// Anonymous pages (heaps, the JS heap, buffers): what the process allocated, as opposed
+    /// to the libraries' code and data mapped from files.
+    anon_kb: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 struct Memory {
     pss_mb: f64,
     rss_mb: f64,
+    anon_mb: f64,
     processes: Vec<ProcMem>,
 }
 
@@ -225,14 +229,81 @@ fn memory(root: u32) -> Memory {
             comm,
             pss_kb: field("Pss:"),
             rss_kb: field("Rss:"),
+            anon_kb: field("Anonymous:"),
         });
     }
     let kb = |f: fn(&ProcMem) -> u64| processes.iter().map(f).sum::<u64>() as f64 / 1024.0;
     Memory {
         pss_mb: kb(|p| p.pss_kb),
         rss_mb: kb(|p| p.rss_kb),
+        anon_mb: kb(|p| p.anon_kb),
         processes,
     }
+}
+
+/// With this argument the bench is the reference instead: see [`bare_webkit`].
+const BARE_WEBKIT_ARG: &str = "--bare-webkit-page";
+
+/// The reference for start-up and memory: a GTK window holding a WebKitGTK view that shows a
+/// two-line page: the engine and libraries the app is built on, without the app. Prints the
+/// app's `SWITCHBOARD_FIRST_PAINT` line once the page has loaded, then runs until stopped.
+fn bare_webkit() {
+    use gtk::prelude::*;
+    use webkit2gtk::{LoadEvent, WebViewExt};
+    let started = Instant::now();
+    gtk::init().expect("GTK");
+    let window = gtk::Window::new(gtk::WindowType::Toplevel);
+    window.set_default_size(1280, 800);
+    let view = webkit2gtk::WebView::new();
+    window.add(&view);
+    view.connect_load_changed(move |_, event| {
+        if event == LoadEvent::Finished {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            println!("SWITCHBOARD_FIRST_PAINT {ms:.1}");
+        }
+    });
+    view.load_html(
+        "<!doctype html><html><body><h1>Hello</h1><p>A bare WebKitGTK page.</p></body></html>",
+        None,
+    );
+    window.connect_destroy(|_| gtk::main_quit());
+    window.show_all();
+    gtk::main();
+}
+
+/// PSS in MB by mapping (a library's file name, or `[anon]`, `[heap]`…) over `root` and its
+/// descendants, largest first: where the memory is.
+fn by_mapping(root: u32) -> Vec<(String, f64)> {
+    let mut kb: HashMap<String, u64> = HashMap::new();
+    for pid in tree(root) {
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+            continue;
+        };
+        let mut name = String::new();
+        for line in smaps.lines() {
+            let mut parts = line.split_whitespace();
+            let first = parts.next().unwrap_or("");
+            if first == "Pss:" {
+                let v = parts
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                *kb.entry(name.clone()).or_default() += v;
+            } else if first.contains('-') && !first.ends_with(':') {
+                // "start-end perms offset dev inode [path]"
+                name = parts
+                    .nth(4)
+                    .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+                    .unwrap_or_else(|| "[anon]".into());
+            }
+        }
+    }
+    let mut out: Vec<(String, f64)> = kb
+        .into_iter()
+        .map(|(n, v)| (n, v as f64 / 1024.0))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
 }
 
 /// The app launched directly; stopped (with its descendants) by PID when dropped.
@@ -252,12 +323,24 @@ impl Launched {
                 double.provider_base_template(),
             )
             .env("SWITCHBOARD_DATA_DIR", data_dir)
-            .env("SWITCHBOARD_REPORT_FIRST_PAINT", "1")
-            .stdin(Stdio::null())
+            .env("SWITCHBOARD_REPORT_FIRST_PAINT", "1");
+        Launched::spawn(cmd)
+    }
+
+    /// The reference: this bench run as [`bare_webkit`], on the same desktop.
+    fn bare_webkit(desktop: &Desktop) -> (Launched, Instant) {
+        let mut cmd = Command::new(std::env::current_exe().expect("the bench's own path"));
+        desktop.env(&mut cmd);
+        cmd.arg(BARE_WEBKIT_ARG);
+        Launched::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> (Launched, Instant) {
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let started = Instant::now();
-        let mut child = cmd.spawn().expect("start the release binary");
+        let mut child = cmd.spawn().expect("start the process to measure");
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -349,19 +432,28 @@ struct StartUp {
     runs: usize,
 }
 
+/// The app launched with a data folder (per run).
+fn app_in<'a>(
+    desktop: &'a Desktop,
+    double: &'a HfDouble,
+    data_dir: impl Fn(usize) -> PathBuf + 'a,
+) -> impl Fn(usize) -> (Launched, Instant) + 'a {
+    move |run| {
+        let dir = data_dir(run);
+        std::fs::create_dir_all(&dir).unwrap();
+        Launched::start(desktop, double, &dir)
+    }
+}
+
 fn start_ups(
-    desktop: &Desktop,
-    double: &HfDouble,
-    data_dir: impl Fn(usize) -> PathBuf,
+    launch: impl Fn(usize) -> (Launched, Instant),
     mut after_paint: impl FnMut(&Launched),
 ) -> StartUp {
     let mut spawn_ms = Vec::new();
     let mut app_ms = Vec::new();
     // Run 0 warms the page cache and is not counted.
     for run in 0..=RUNS {
-        let dir = data_dir(run);
-        std::fs::create_dir_all(&dir).unwrap();
-        let (mut app, started) = Launched::start(desktop, double, &dir);
+        let (mut app, started) = launch(run);
         let (at, reported) = app.first_paint();
         if run > 0 {
             spawn_ms.push((at - started).as_secs_f64() * 1000.0);
@@ -523,6 +615,9 @@ fn breakdown(m: &Memory) -> String {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == BARE_WEBKIT_ARG) {
+        return bare_webkit();
+    }
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
     let full = std::env::args().any(|a| a == "--bench");
     let target = target_dir();
@@ -540,8 +635,11 @@ fn main() {
 
     let mut fresh = None;
     let mut fresh_idle = Vec::new();
+    let mut bare = None;
+    let mut bare_idle = Vec::new();
     let mut signed_in = None;
     let mut idle = Vec::new();
+    let mut idle_mappings = Vec::new();
     let mut streamed = None;
     let mut history_info = None;
     if full {
@@ -557,12 +655,19 @@ fn main() {
 
         eprintln!("Start-up: first launch, {RUNS} runs, memory 3 s after each first paint…");
         fresh = Some(start_ups(
-            &desktop,
-            &double,
-            |i| runs.join(format!("first-{i}")),
+            app_in(&desktop, &double, |i| runs.join(format!("first-{i}"))),
             |app| {
                 std::thread::sleep(IDLE_AFTER_PAINT);
                 fresh_idle.push(memory(app.pid()));
+            },
+        ));
+
+        eprintln!("Reference: a bare WebKitGTK page, {RUNS} runs, memory 3 s after each load…");
+        bare = Some(start_ups(
+            |_| Launched::bare_webkit(&desktop),
+            |page| {
+                std::thread::sleep(IDLE_AFTER_PAINT);
+                bare_idle.push(memory(page.pid()));
             },
         ));
 
@@ -578,12 +683,13 @@ fn main() {
 
         eprintln!("Start-up: signed in with {CONVERSATIONS} conversations, {RUNS} runs, memory 3 s after each first paint…");
         signed_in = Some(start_ups(
-            &desktop,
-            &double,
-            |_| desktop.data_dir(),
+            app_in(&desktop, &double, |_| desktop.data_dir()),
             |app| {
                 std::thread::sleep(IDLE_AFTER_PAINT);
                 idle.push(memory(app.pid()));
+                if idle_mappings.is_empty() {
+                    idle_mappings = by_mapping(app.pid());
+                }
             },
         ));
 
@@ -630,9 +736,20 @@ fn main() {
             missed.push(name);
         }
     }
+    if let Some(b) = &bare {
+        row(
+            "  reference: a bare WebKitGTK page, to loaded",
+            ms(&b.spawn_to_paint_ms),
+            "",
+            None,
+        );
+    }
     let fresh_pss = median_of(&fresh_idle, |m| m.pss_mb);
+    let bare_pss = median_of(&bare_idle, |m| m.pss_mb);
+    let bare_anon = median_of(&bare_idle, |m| m.anon_mb);
     let idle_pss = median_of(&idle, |m| m.pss_mb);
     let idle_rss = median_of(&idle, |m| m.rss_mb);
+    let idle_anon = median_of(&idle, |m| m.anon_mb);
     if let Some(pss) = &fresh_pss {
         row(
             "memory idle, first launch: PSS app + WebKit",
@@ -655,6 +772,18 @@ fn main() {
             "",
             None,
         );
+        if let Some(anon) = &idle_anon {
+            row(
+                "  (of which anonymous: heaps, JS, buffers)",
+                mbs(anon),
+                "",
+                None,
+            );
+        }
+        if let (Some(b), Some(ba)) = (&bare_pss, &bare_anon) {
+            row("  reference: a bare WebKitGTK page, PSS", mbs(b), "", None);
+            row("  (of which anonymous)", mbs(ba), "", None);
+        }
         if !ok {
             missed.push("idle memory");
         }
@@ -725,6 +854,17 @@ fn main() {
         if let Some((_, after, _, _)) = &streamed {
             println!("(after the answer, MB of PSS: {})", breakdown(after));
         }
+        if !idle_mappings.is_empty() {
+            let top: Vec<String> = idle_mappings
+                .iter()
+                .take(10)
+                .map(|(n, mb)| format!("{n} {mb:.1}"))
+                .collect();
+            println!(
+                "(idle, 10k convs, largest mappings, MB of PSS: {})",
+                top.join(", ")
+            );
+        }
     }
     if missed.is_empty() {
         println!("All targets met.");
@@ -744,6 +884,13 @@ fn main() {
         })),
         "start_up_first_launch": fresh,
         "start_up_signed_in_10k": signed_in,
+        "reference_bare_webkit_page": {
+            "start_up": bare,
+            "idle_pss_mb": bare_pss,
+            "idle_anonymous_mb": bare_anon,
+            "processes": bare_idle.first().map(breakdown),
+        },
+        "idle_by_mapping_mb": idle_mappings.iter().take(25).collect::<Vec<_>>(),
         "history": history_info,
         "idle_memory_first_launch": {
             "pss_mb": fresh_pss,
@@ -752,6 +899,7 @@ fn main() {
         "idle_memory": {
             "pss_mb": idle_pss,
             "rss_mb": idle_rss,
+            "anonymous_mb": idle_anon,
             "runs": idle,
             "after_first_paint_s": IDLE_AFTER_PAINT.as_secs(),
         },
