@@ -77,11 +77,14 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
+            commands::perf::mark("setup");
             let state = commands::init(app.handle())?;
             app.manage(state);
+            commands::perf::mark("state");
             if let Some(window) = app.get_webview_window("main") {
                 fit_to_screen(&window);
             }
+            commands::perf::mark("window");
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

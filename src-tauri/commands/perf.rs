@@ -3,14 +3,27 @@
 //! that was. Otherwise the report is ignored.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-/// Set to `1` to print `SWITCHBOARD_FIRST_PAINT <ms since start> navigation_ms=<ms>` on stdout.
+/// Set to `1` to print `SWITCHBOARD_FIRST_PAINT <ms since start> navigation_ms=<ms> <phases>` on
+/// stdout.
 pub const ENV_REPORT_FIRST_PAINT: &str = "SWITCHBOARD_REPORT_FIRST_PAINT";
 
 static STARTED: OnceLock<Instant> = OnceLock::new();
 static REPORTED: AtomicBool = AtomicBool::new(false);
+/// Named moments of the start-up, in ms since [`mark_start`].
+static MARKS: Mutex<Vec<(&'static str, f64)>> = Mutex::new(Vec::new());
+
+/// Notes that the start-up reached `name` (reported with the first paint).
+pub fn mark(name: &'static str) {
+    if let Some(t) = STARTED.get() {
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if let Ok(mut marks) = MARKS.lock() {
+            marks.push((name, ms));
+        }
+    }
+}
 
 /// Notes when the app started; called first thing in [`crate::run`].
 pub fn mark_start() {
@@ -18,9 +31,9 @@ pub fn mark_start() {
 }
 
 /// The page has painted for the first time, `ms_since_navigation_start` after its navigation
-/// began (`performance.now()`).
+/// began (`performance.now()`); `phases` says when the page's parts arrived and ran.
 #[tauri::command]
-pub fn report_first_paint(ms_since_navigation_start: f64) {
+pub fn report_first_paint(ms_since_navigation_start: f64, phases: Option<String>) {
     if std::env::var(ENV_REPORT_FIRST_PAINT).as_deref() != Ok("1")
         || REPORTED.swap(true, Ordering::Relaxed)
     {
@@ -29,5 +42,18 @@ pub fn report_first_paint(ms_since_navigation_start: f64) {
     let ms = STARTED
         .get()
         .map_or(f64::NAN, |t| t.elapsed().as_secs_f64() * 1000.0);
-    println!("SWITCHBOARD_FIRST_PAINT {ms:.1} navigation_ms={ms_since_navigation_start:.1}");
+    // The page's own words, kept to what a figure list can hold.
+    let phases: String = phases
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | '_' | ' ' | '?'))
+        .take(200)
+        .collect();
+    let marks: String = MARKS
+        .lock()
+        .map(|m| m.iter().map(|(n, t)| format!(" {n}={t:.0}")).collect())
+        .unwrap_or_default();
+    println!(
+        "SWITCHBOARD_FIRST_PAINT {ms:.1} navigation_ms={ms_since_navigation_start:.1} {phases}{marks}"
+    );
 }
