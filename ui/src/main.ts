@@ -13,11 +13,9 @@ requestAnimationFrame(() =>
   requestAnimationFrame(() => {
     const at = (t: number | undefined) => (t === undefined ? "?" : t.toFixed(0));
     const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
-    const script = performance.getEntriesByType("resource").find((e) => e.name.includes("/assets/index-"));
     // Where the page's time went, in ms since navigation start.
     const phases =
-      `html=${at(nav?.responseEnd)} script_loaded=${at(script?.responseEnd)} ` +
-      `script_start=${at(scriptStart)} mounted=${at(mounted)}`;
+      `html=${at(nav?.responseEnd)} script_start=${at(scriptStart)} mounted=${at(mounted)}`;
     invoke("report_first_paint", { msSinceNavigationStart: performance.now(), phases }).catch(() => {});
   }),
 );
