@@ -895,16 +895,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chunk_parsing_handles_provider_quirks() {
-        let price = |_: &str| (None, false);
-        let ctx = CallContext {
+    /// A call context for reading chunks: no price, nothing pinned.
+    fn unpriced_context() -> CallContext<'static> {
+        fn no_price(_: &str) -> (Option<Pricing>, bool) {
+            (None, false)
+        }
+        CallContext {
             who: "Hugging Face",
             pinned: None,
-            price: &price,
+            price: &no_price,
             prompt_chars: 0,
             message_count: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn chunk_parsing_handles_provider_quirks() {
+        let ctx = unpriced_context();
         let chunks = [
             r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
             r#"{"choices":[{"delta":{"reasoning_content":"think "}}],"usage":null}"#,
@@ -942,14 +949,7 @@ mod tests {
 
     #[test]
     fn odd_chunks_read_the_same_by_both_paths() {
-        let price = |_: &str| (None, false);
-        let ctx = CallContext {
-            who: "Hugging Face",
-            pinned: None,
-            price: &price,
-            prompt_chars: 0,
-            message_count: 1,
-        };
+        let ctx = unpriced_context();
         let odd = [
             // Escapes: the text is unescaped, not borrowed raw.
             r#"{"choices":[{"delta":{"content":"a\n\"b\" \u00e9 \ud83d\ude00"}}]}"#,
