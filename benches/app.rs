@@ -249,25 +249,47 @@ const BARE_WEBKIT_ARG: &str = "--bare-webkit-page";
 /// app's `SWITCHBOARD_FIRST_PAINT` line once the page has loaded, then runs until stopped.
 fn bare_webkit() {
     use gtk::prelude::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
     use webkit2gtk::{LoadEvent, WebViewExt};
     let started = Instant::now();
+    let ms = move || started.elapsed().as_secs_f64() * 1000.0;
+    let marks = Rc::new(RefCell::new(String::new()));
+    let mark = {
+        let marks = marks.clone();
+        move |name: &str| marks.borrow_mut().push_str(&format!(" {name}={:.0}", ms()))
+    };
     gtk::init().expect("GTK");
+    mark("gtk_init");
     let window = gtk::Window::new(gtk::WindowType::Toplevel);
     window.set_default_size(1280, 800);
     let view = webkit2gtk::WebView::new();
     window.add(&view);
-    view.connect_load_changed(move |_, event| {
-        if event == LoadEvent::Finished {
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            println!("SWITCHBOARD_FIRST_PAINT {ms:.1}");
+    mark("webview");
+    {
+        let mark = mark.clone();
+        view.connect_load_changed(move |_, event| match event {
+            LoadEvent::Started => mark("page_started"),
+            LoadEvent::Finished => mark("page_loaded"),
+            _ => {}
+        });
+    }
+    // Like the app's page, report after the first paint: the second frame callback sets the title.
+    view.connect_title_notify(move |view| {
+        if view.title().as_deref() == Some("painted") {
+            let painted = ms();
+            println!("SWITCHBOARD_FIRST_PAINT {painted:.1}{}", marks.borrow());
         }
     });
     view.load_html(
-        "<!doctype html><html><body><h1>Hello</h1><p>A bare WebKitGTK page.</p></body></html>",
+        "<!doctype html><html><body><h1>Hello</h1><p>A bare WebKitGTK page.</p>\
+         <script>requestAnimationFrame(() => requestAnimationFrame(() => \
+         { document.title = 'painted'; }));</script></body></html>",
         None,
     );
     window.connect_destroy(|_| gtk::main_quit());
     window.show_all();
+    mark("shown");
     gtk::main();
 }
 

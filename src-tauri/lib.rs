@@ -71,12 +71,13 @@ fn fit_to_screen<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     commands::perf::mark_start();
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         .plugin(log_plugin())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
+            // Tauri has created the window and its webview from the config by now.
             commands::perf::mark("setup");
             let state = commands::init(app.handle())?;
             app.manage(state);
@@ -86,6 +87,12 @@ pub fn run() {
             }
             commands::perf::mark("window");
             Ok(())
+        })
+        .on_page_load(|_, payload| {
+            commands::perf::mark(match payload.event() {
+                tauri::webview::PageLoadEvent::Started => "page_started",
+                tauri::webview::PageLoadEvent::Finished => "page_loaded",
+            })
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -136,6 +143,8 @@ pub fn run() {
             commands::billing::billing_export_csv,
             commands::perf::report_first_paint,
         ])
-        .run(tauri::generate_context!())
-        .expect("error while running Switchboard");
+        .build(tauri::generate_context!())
+        .expect("error while starting Switchboard");
+    commands::perf::mark("built");
+    app.run(|_, _| {});
 }
