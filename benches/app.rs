@@ -375,8 +375,9 @@ impl Launched {
         (Launched { child, lines }, started)
     }
 
-    /// Waits for `SWITCHBOARD_FIRST_PAINT <ms> …`: when it was read, and the app's own figure.
-    fn first_paint(&mut self) -> (Instant, f64) {
+    /// Waits for `SWITCHBOARD_FIRST_PAINT <ms> <phases>`: when it was read, the app's own figure
+    /// and the phases.
+    fn first_paint(&mut self) -> (Instant, f64, String) {
         let deadline = Instant::now() + LAUNCH_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -384,12 +385,9 @@ impl Launched {
                 Ok(line) => {
                     if let Some(rest) = line.strip_prefix("SWITCHBOARD_FIRST_PAINT ") {
                         let at = Instant::now();
-                        let ms = rest
-                            .split_whitespace()
-                            .next()
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(f64::NAN);
-                        return (at, ms);
+                        let (figure, phases) = rest.split_once(' ').unwrap_or((rest, ""));
+                        let ms = figure.parse().unwrap_or(f64::NAN);
+                        return (at, ms, phases.trim().to_string());
                     }
                 }
                 Err(_) => {
@@ -452,6 +450,9 @@ struct StartUp {
     /// The app's own figure: from the start of `run()` to the page's report.
     app_reported_ms: Stat,
     runs: usize,
+    /// Where the time went in the median run (by the spawn figure): the report's phases, in ms
+    /// since `run()` (Rust side) or since navigation start (page side).
+    median_phases: String,
 }
 
 /// The app launched with a data folder (per run).
@@ -473,21 +474,30 @@ fn start_ups(
 ) -> StartUp {
     let mut spawn_ms = Vec::new();
     let mut app_ms = Vec::new();
+    let mut phases = Vec::new();
     // Run 0 warms the page cache and is not counted.
     for run in 0..=RUNS {
         let (mut app, started) = launch(run);
-        let (at, reported) = app.first_paint();
+        let (at, reported, said) = app.first_paint();
         if run > 0 {
             spawn_ms.push((at - started).as_secs_f64() * 1000.0);
             app_ms.push(reported);
+            phases.push(said);
             after_paint(&app);
         }
         drop(app);
     }
+    let spawn_to_paint_ms = stat(&spawn_ms);
+    let median_phases = spawn_ms
+        .iter()
+        .position(|&ms| ms == spawn_to_paint_ms.median)
+        .map(|i| phases[i].clone())
+        .unwrap_or_default();
     StartUp {
-        spawn_to_paint_ms: stat(&spawn_ms),
+        spawn_to_paint_ms,
         app_reported_ms: stat(&app_ms),
         runs: RUNS,
+        median_phases,
     }
 }
 
@@ -760,7 +770,7 @@ fn main() {
     }
     if let Some(b) = &bare {
         row(
-            "  reference: a bare WebKitGTK page, to loaded",
+            "  reference: a bare WebKitGTK page, to paint",
             ms(&b.spawn_to_paint_ms),
             "",
             None,
@@ -870,6 +880,15 @@ fn main() {
     }
     if full {
         println!("(start-up: median of {RUNS} launches after a warm-up; memory: PSS from /proc/PID/smaps_rollup of the app and its descendants)");
+        for (name, s) in [
+            ("first launch", &fresh),
+            ("signed in", &signed_in),
+            ("bare page", &bare),
+        ] {
+            if let Some(s) = s {
+                println!("(start-up phases, {name}, median run: {})", s.median_phases);
+            }
+        }
         if let Some(m) = idle.first() {
             println!("(idle, 10k convs, MB of PSS: {})", breakdown(m));
         }
