@@ -27,7 +27,7 @@ mod harness;
 
 mod common;
 
-use common::{cpu_model, file_len, target_dir, verdict, CacheInfo};
+use common::{cpu_model, file_len, print_missed, target_dir, verdict, write_report, CacheInfo};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -907,11 +907,7 @@ fn main() {
             );
         }
     }
-    if missed.is_empty() {
-        println!("All targets met.");
-    } else {
-        println!("TARGETS MISSED: {}", missed.join(", "));
-    }
+    print_missed(&missed);
 
     if !full {
         return;
@@ -966,9 +962,5 @@ fn main() {
             "arch": std::env::consts::ARCH,
         },
     });
-    let out = target.join("bench").join("app.json");
-    std::fs::create_dir_all(out.parent().unwrap()).expect("create the bench folder");
-    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap() + "\n")
-        .expect("write bench/app.json");
-    println!("Written: {}", out.display());
+    write_report(&target, "app", &report);
 }

@@ -22,7 +22,7 @@
 
 mod common;
 
-use common::{cpu_model, file_len, target_dir, verdict, CacheInfo};
+use common::{cpu_model, file_len, print_missed, target_dir, verdict, write_report, CacheInfo};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -329,11 +329,7 @@ fn main() {
     .into_iter()
     .flatten()
     .collect();
-    if missed.is_empty() {
-        println!("All targets met.");
-    } else {
-        println!("TARGETS MISSED: {}", missed.join(", "));
-    }
+    print_missed(&missed);
 
     if !full {
         return;
@@ -379,9 +375,5 @@ fn main() {
             "sqlite": rusqlite::version(),
         },
     });
-    let out = target.join("bench").join("history.json");
-    std::fs::create_dir_all(out.parent().unwrap()).expect("create the bench folder");
-    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap() + "\n")
-        .expect("write bench/history.json");
-    println!("Written: {}", out.display());
+    write_report(&target, "history", &report);
 }

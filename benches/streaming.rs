@@ -31,7 +31,7 @@
 
 mod common;
 
-use common::{cpu_model, target_dir, verdict};
+use common::{cpu_model, print_missed, target_dir, verdict, write_report};
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -612,11 +612,7 @@ fn main() {
     .into_iter()
     .flatten()
     .collect();
-    if missed.is_empty() {
-        println!("All targets met.");
-    } else {
-        println!("TARGETS MISSED: {}", missed.join(", "));
-    }
+    print_missed(&missed);
 
     if !full {
         return;
@@ -663,9 +659,5 @@ fn main() {
             "arch": std::env::consts::ARCH,
         },
     });
-    let out = target_dir().join("bench").join("streaming.json");
-    std::fs::create_dir_all(out.parent().unwrap()).expect("create the bench folder");
-    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap() + "\n")
-        .expect("write bench/streaming.json");
-    println!("Written: {}", out.display());
+    write_report(&target_dir(), "streaming", &report);
 }

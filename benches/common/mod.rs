@@ -46,6 +46,24 @@ pub fn verdict(ok: bool) -> &'static str {
     }
 }
 
+/// The last line of the table: which targets were missed, if any.
+pub fn print_missed(missed: &[&str]) {
+    if missed.is_empty() {
+        println!("All targets met.");
+    } else {
+        println!("TARGETS MISSED: {}", missed.join(", "));
+    }
+}
+
+/// Writes a benchmark's figures to `<target>/bench/<name>.json`, to compare runs over time.
+pub fn write_report(target: &Path, name: &str, report: &serde_json::Value) {
+    let out = target.join("bench").join(format!("{name}.json"));
+    std::fs::create_dir_all(out.parent().unwrap()).expect("create the bench folder");
+    std::fs::write(&out, serde_json::to_string_pretty(report).unwrap() + "\n")
+        .unwrap_or_else(|e| panic!("write bench/{name}.json: {e}"));
+    println!("Written: {}", out.display());
+}
+
 /// What a cached history database holds (the sidecar next to it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheInfo {
