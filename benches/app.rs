@@ -246,7 +246,8 @@ const BARE_WEBKIT_ARG: &str = "--bare-webkit-page";
 
 /// The reference for start-up and memory: a GTK window holding a WebKitGTK view that shows a
 /// two-line page: the engine and libraries the app is built on, without the app. Prints the
-/// app's `SWITCHBOARD_FIRST_PAINT` line once the page has loaded, then runs until stopped.
+/// app's `SWITCHBOARD_FIRST_PAINT` line, with its own phases, two animation frames after the
+/// page's script runs (as the app's page does), then runs until stopped.
 fn bare_webkit() {
     use gtk::prelude::*;
     use std::cell::RefCell;

@@ -15,15 +15,14 @@ const mounted = performance.now();
 requestAnimationFrame((frame) =>
   requestAnimationFrame(() => {
     const at = (t: number | undefined) => (t === undefined ? "?" : t.toFixed(0));
-    const markAt = (name: string) => performance.getEntriesByName(name)[0]?.startTime;
+    const entryAt = (name: string) => performance.getEntriesByName(name)[0]?.startTime;
     const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
-    // WebKit's first contentful paint: when the first frame with content was put together.
-    const fcp = performance.getEntriesByName("first-contentful-paint")[0];
-    // Where the page's time went, in ms since navigation start.
+    // Where the page's time went, in ms since navigation start (fcp: WebKit's first contentful
+    // paint, when the first frame with content was put together).
     const phases =
       `html=${at(nav?.responseEnd)} script_start=${at(scriptStart)} mounted=${at(mounted)}` +
-      ` first_frame=${at(frame)} load=${at(loaded)} fcp=${at(fcp?.startTime)}` +
-      ` auth_status=${at(markAt("auth_status"))}`;
+      ` first_frame=${at(frame)} load=${at(loaded)} fcp=${at(entryAt("first-contentful-paint"))}` +
+      ` auth_status=${at(entryAt("auth_status"))}`;
     invoke("report_first_paint", { msSinceNavigationStart: performance.now(), phases }).catch(() => {});
     // Once the first screen is up, fetch the Markdown renderer so answers render at once.
     void loadMarkdown();
