@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::AppState;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::hf::{error_from_response, looks_like_html, transport_error};
+use crate::hf::{looks_like_html, send_for_text};
 use crate::providers::{
     self, endpoint_key_entry, normalize_base_url, normalize_key, parse_model_list,
     provider_key_entry, CustomEndpoint, ProviderMode, ProviderPrefs,
@@ -204,13 +204,7 @@ async fn list_models(
     if let Some(a) = authorization {
         req = req.header(reqwest::header::AUTHORIZATION, a);
     }
-    let resp = req.send().await.map_err(|e| transport_error(&e, who))?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.text().await.map_err(|e| transport_error(&e, who))?;
-    if !status.is_success() {
-        return Err(error_from_response(status, &headers, &body, who));
-    }
+    let (_, headers, body) = send_for_text(req, who).await?;
     if looks_like_html(&headers, &body) {
         return Err(AppError::new(
             ErrorCode::BadResponse,

@@ -51,23 +51,12 @@ impl HfClient {
     /// `GET /api/whoami-v2`: who owns `token`, their plan, organisations and the token's rights.
     pub async fn whoami(&self, token: &Secret) -> AppResult<whoami::WhoAmI> {
         let url = self.endpoints.hub_url("api/whoami-v2");
-        let response = self
+        let request = self
             .http
             .get(&url)
             .bearer_auth(token.expose())
-            .timeout(SHORT_CALL_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, "Hugging Face"))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| transport_error(&e, "Hugging Face"))?;
-        if !status.is_success() {
-            return Err(error_from_response(status, &headers, &body, "Hugging Face"));
-        }
+            .timeout(SHORT_CALL_TIMEOUT);
+        let (status, headers, body) = send_for_text(request, "Hugging Face").await?;
         if looks_like_html(&headers, &body) {
             return Err(html_error(status, "Hugging Face"));
         }
@@ -88,22 +77,8 @@ impl HfClient {
             .map_err(|e| AppError::internal(format!("bad model URL: {e}")))?;
         url.query_pairs_mut()
             .append_pair("expand[]", "inferenceProviderMapping");
-        let response = self
-            .http
-            .get(url)
-            .timeout(SHORT_CALL_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, "Hugging Face"))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| transport_error(&e, "Hugging Face"))?;
-        if !status.is_success() {
-            return Err(error_from_response(status, &headers, &body, "Hugging Face"));
-        }
+        let request = self.http.get(url).timeout(SHORT_CALL_TIMEOUT);
+        let (_, _, body) = send_for_text(request, "Hugging Face").await?;
         parse_mapping(&body).ok_or_else(|| {
             AppError::new(
                 ErrorCode::BadResponse,
@@ -192,6 +167,26 @@ pub fn parse_mapping(body: &str) -> Option<Vec<MappingEntry>> {
         ),
         _ => None,
     }
+}
+
+/// Sends `request` and reads the whole answer as text. A failure to connect or read, or a status
+/// other than success, becomes the app's error about `who`; a successful answer comes back as
+/// its status, headers and body, for the caller to check and parse.
+pub async fn send_for_text(
+    request: reqwest::RequestBuilder,
+    who: &str,
+) -> AppResult<(StatusCode, HeaderMap, String)> {
+    let response = request.send().await.map_err(|e| transport_error(&e, who))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| transport_error(&e, who))?;
+    if !status.is_success() {
+        return Err(error_from_response(status, &headers, &body, who));
+    }
+    Ok((status, headers, body))
 }
 
 /// An error from the connection itself: nothing came back.
