@@ -38,8 +38,8 @@ use std::time::{Duration, Instant, SystemTime};
 use harness::{App, Desktop, Driver};
 use hf_double::{tokens, Fault, HfDouble, Scope};
 use serde::Serialize;
-use switchboard_lib::history::sample;
-use switchboard_lib::history::{schema, History};
+use switchboard_core::history::sample;
+use switchboard_core::history::{schema, History};
 
 /// The binary to measure: `$SWITCHBOARD_BENCH_BIN` (`make bench-app`: the release build, as the
 /// `.deb` installs it), else the one `cargo bench` built for this bench (the release profile,

@@ -43,15 +43,15 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use hf_double::{sse, tokens, Fault, HfDouble, Scope};
 use serde::Serialize;
-use switchboard_lib::catalog::{Catalog, Pricing};
-use switchboard_lib::chat::stream::CallContext;
-use switchboard_lib::chat::{
+use switchboard_core::catalog::{Catalog, Pricing};
+use switchboard_core::chat::stream::CallContext;
+use switchboard_core::chat::{
     self, CallOptions, ChatEvent, ChatMessage, ChatParams, ChatPreview, ChatRequest, Outcome, Role,
     Routing,
 };
-use switchboard_lib::config::Endpoints;
-use switchboard_lib::hf::HfClient;
-use switchboard_lib::secrets::Secret;
+use switchboard_core::config::Endpoints;
+use switchboard_core::hf::HfClient;
+use switchboard_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
 
 const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";

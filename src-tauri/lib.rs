@@ -1,23 +1,11 @@
 //! Switchboard: a desktop playground for Hugging Face Inference Providers.
 //!
-//! Two layers. Domain modules know nothing of Tauri and are unit-tested directly:
-//! [`config`], [`error`], [`secrets`], [`settings`], [`hf`], [`auth`], [`links`].
-//! [`commands`] is the thin IPC layer over them.
+//! This crate is the Tauri glue only: the window, the plugins, and [`commands`], each a forward
+//! of a few lines to `switchboard_core`, where the whole domain lives (tested without Tauri).
 
-pub mod auth;
-pub mod billing;
-pub mod catalog;
-pub mod chat;
 pub mod commands;
-pub mod config;
-pub mod error;
-pub mod hf;
-pub mod history;
-pub mod links;
-pub mod providers;
-pub mod routing;
-pub mod secrets;
-pub mod settings;
+
+use switchboard_core::config;
 
 use tauri::Manager;
 use tauri_plugin_log::{Target, TargetKind};
@@ -94,55 +82,7 @@ pub fn run() {
                 tauri::webview::PageLoadEvent::Finished => "page_loaded",
             })
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::auth_status,
-            commands::sign_in,
-            commands::sign_out,
-            commands::refresh_account,
-            commands::cli_token_source,
-            commands::import_cli_token,
-            commands::get_settings,
-            commands::set_theme,
-            commands::open_external,
-            commands::chat::catalog_get,
-            commands::chat::catalog_refresh,
-            commands::chat::chat_preview,
-            commands::chat::chat_start,
-            commands::chat::chat_stop,
-            commands::chat::get_playground,
-            commands::chat::set_playground,
-            commands::history::history_status,
-            commands::history::history_list,
-            commands::history::history_get,
-            commands::history::history_search,
-            commands::history::history_facets,
-            commands::history::history_rename,
-            commands::history::history_pin,
-            commands::history::history_trash,
-            commands::history::history_restore,
-            commands::history::history_delete,
-            commands::history::history_export,
-            commands::history::history_export_all,
-            commands::history::history_import,
-            commands::providers::providers_get,
-            commands::providers::provider_set,
-            commands::providers::provider_key_set,
-            commands::providers::provider_key_remove,
-            commands::providers::provider_key_test,
-            commands::providers::endpoint_add,
-            commands::providers::endpoint_remove,
-            commands::providers::endpoint_test,
-            commands::billing::billing_status,
-            commands::billing::billing_calls,
-            commands::billing::billing_totals,
-            commands::billing::billing_rates,
-            commands::billing::billing_averages,
-            commands::billing::credits_get,
-            commands::billing::credits_set,
-            commands::billing::billing_export_csv,
-            commands::perf::report_first_paint,
-        ])
+        .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .expect("error while starting Switchboard");
     commands::perf::mark("built");

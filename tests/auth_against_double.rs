@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use hf_double::{tokens, Fault, HfDouble, Scope};
-use switchboard_lib::auth::Auth;
-use switchboard_lib::config::Endpoints;
-use switchboard_lib::error::ErrorCode;
-use switchboard_lib::hf::{HfClient, Plan};
-use switchboard_lib::secrets::{MemoryBackend, Secrets, Storage, HF_TOKEN_ENTRY};
-use switchboard_lib::settings::{MemoryStore, Store, KEY_ACCOUNT};
+use switchboard_core::auth::Auth;
+use switchboard_core::config::Endpoints;
+use switchboard_core::error::ErrorCode;
+use switchboard_core::hf::{HfClient, Plan};
+use switchboard_core::secrets::{MemoryBackend, Secrets, Storage, HF_TOKEN_ENTRY};
+use switchboard_core::settings::{MemoryStore, Store, KEY_ACCOUNT};
 
 struct Fixture {
     double: HfDouble,

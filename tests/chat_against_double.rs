@@ -5,16 +5,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hf_double::{tokens, Fault, HfDouble, Scope, Target};
-use switchboard_lib::catalog::{Catalog, Pricing};
-use switchboard_lib::chat::stream::{CallContext, CallResult};
-use switchboard_lib::chat::{
+use switchboard_core::call::CallResult;
+use switchboard_core::catalog::{Catalog, Pricing};
+use switchboard_core::chat::stream::CallContext;
+use switchboard_core::chat::{
     self, CallOptions, ChatEvent, ChatMessage, ChatParams, ChatRequest, Outcome, Policy, Role,
     Routing,
 };
-use switchboard_lib::config::Endpoints;
-use switchboard_lib::error::ErrorCode;
-use switchboard_lib::hf::HfClient;
-use switchboard_lib::secrets::Secret;
+use switchboard_core::config::Endpoints;
+use switchboard_core::error::ErrorCode;
+use switchboard_core::hf::HfClient;
+use switchboard_core::secrets::Secret;
 use tokio_util::sync::CancellationToken;
 
 const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";

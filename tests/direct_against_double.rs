@@ -4,21 +4,22 @@
 use std::sync::Arc;
 
 use hf_double::{tokens, HfDouble, Target};
-use switchboard_lib::chat::stream::{CallContext, CallResult};
-use switchboard_lib::chat::{
+use switchboard_core::call::CallMode;
+use switchboard_core::call::CallResult;
+use switchboard_core::chat::stream::CallContext;
+use switchboard_core::chat::{
     self, CallOptions, ChatMessage, ChatParams, ChatRequest, Outcome, Role, Routing,
 };
-use switchboard_lib::config::Endpoints;
-use switchboard_lib::error::ErrorCode;
-use switchboard_lib::hf::HfClient;
-use switchboard_lib::history::CallMode;
-use switchboard_lib::providers::{
+use switchboard_core::config::Endpoints;
+use switchboard_core::error::ErrorCode;
+use switchboard_core::hf::HfClient;
+use switchboard_core::providers::{
     endpoint_key_entry, provider_key_entry, CustomEndpoint, ProviderMode, ProviderPref,
     ProviderPrefs,
 };
-use switchboard_lib::routing::{MappingCache, Resolver};
-use switchboard_lib::secrets::{MemoryBackend, Secret, Secrets, Storage};
-use switchboard_lib::settings::MemoryStore;
+use switchboard_core::routing::{MappingCache, Resolver};
+use switchboard_core::secrets::{MemoryBackend, Secret, Secrets, Storage};
+use switchboard_core::settings::MemoryStore;
 use tokio_util::sync::CancellationToken;
 
 const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";

@@ -8,12 +8,12 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use switchboard_lib::history::{
+use switchboard_core::history::{
     export, schema, Conversation, History, MessageStatus, SearchQuery, StoredMessage,
 };
 
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/history")
 }
 
 /// (version, database) for every `vN.sqlite3`, oldest first.
@@ -50,7 +50,7 @@ fn a_word(text: &str) -> Option<&str> {
         .max_by_key(|w| w.chars().count())
 }
 
-fn search(h: &History, text: &str) -> Vec<switchboard_lib::history::SearchHit> {
+fn search(h: &History, text: &str) -> Vec<switchboard_core::history::SearchHit> {
     h.search(&SearchQuery {
         text: text.into(),
         limit: Some(500),
@@ -153,7 +153,7 @@ fn check(version: u32, fixture: &Path) {
         if has_trash {
             conn.execute(
                 "UPDATE conversations SET deleted_at = ?1 WHERE deleted_at IS NOT NULL",
-                [switchboard_lib::history::now_ms() - 3_600_000],
+                [switchboard_core::history::now_ms() - 3_600_000],
             )
             .unwrap();
         }

@@ -1,212 +1,74 @@
-//! IPC for billing: the credits meter, the ledger table and its totals, rate-limit counts, the
-//! user's corrections, and CSV export through the save dialog.
+//! Billing commands: the credits meter, the ledger table and its totals, rate limits, the
+//! user's corrections, CSV export through the save dialog.
 
-use serde::Serialize;
+use serde::Deserialize;
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
-use super::history::save_path;
-use super::AppState;
-use crate::billing::{self, CreditSettings, CreditStatus, Payer};
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::hf::Plan;
-use crate::history::ledger::{self, CallPage, CallQuery, CallRow, Totals};
-use crate::history::now_ms;
+use super::dialog::save_path;
+use switchboard_core::billing::{CreditSettings, CreditStatus};
+use switchboard_core::error::{AppError, AppResult};
+use switchboard_core::history::ledger::{CallPage, CallQuery, Totals};
+use switchboard_core::service::billing::RateInfo;
+use switchboard_core::service::Services;
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct ProviderCount {
-    pub provider: String,
-    pub requests: u32,
-    /// The allowance the provider last reported, if it did.
-    pub rate_limit: Option<crate::chat::RateLimit>,
-    /// When it reported it (Unix ms).
+pub struct TotalsArgs {
+    /// By UTC month or day, day and provider, model or provider.
+    #[ts(type = "\"month\" | \"day\" | \"day_provider\" | \"model\" | \"provider\"")]
+    pub group: String,
+    /// Unix ms; `null` is open.
     #[ts(type = "number | null")]
-    pub reported_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct RateInfo {
-    /// Requests in the last hour, per provider.
-    pub last_hour: Vec<ProviderCount>,
-    /// The latest calls refused with 429.
-    pub recent_429: Vec<CallRow>,
-}
-
-/// Who pays for routed calls now: the organisation chosen in the playground, else the user.
-fn payer(state: &AppState) -> (Payer, Option<i64>) {
-    let account = state.auth.cached_account();
-    let bill_to = crate::settings::PlaygroundPrefs::load(&*state.store).bill_to;
-    let period_end = account.as_ref().and_then(|a| a.period_end);
-    if let (Some(org), Some(a)) = (bill_to, &account) {
-        if let Some(o) = a.orgs.iter().find(|o| o.name == org && o.can_bill) {
-            return (
-                Payer::Org {
-                    name: o.name.clone(),
-                    plan: o.plan.clone(),
-                    seats: 1,
-                },
-                None,
-            );
-        }
-    }
-    match account.map(|a| a.plan) {
-        Some(Plan::Pro) => (Payer::Pro, period_end),
-        _ => (Payer::Free, period_end),
-    }
-}
-
-pub fn credit_status(state: &AppState) -> AppResult<CreditStatus> {
-    let (payer, period_end) = payer(state);
-    let now = now_ms();
-    let month = billing::billing_month(now, period_end);
-    let reset_from_hf = period_end.is_some_and(|e| e * 1000 == month.end);
-    let spent = match (&payer, state.history.get()) {
-        // An organisation's own spend is not in the user's credits.
-        (Payer::Org { .. }, Ok(h)) => {
-            h.calls(&CallQuery {
-                from: Some(month.start),
-                to: Some(month.end),
-                billing: Some(ledger::Billing::Org),
-                limit: Some(1),
-                ..CallQuery::default()
-            })?
-            .total_cost
-        }
-        (_, Ok(h)) => h.hf_credits_spent(month.start, month.end)?,
-        (_, Err(_)) => 0.0,
-    };
-    Ok(billing::status(
-        billing::shipped_plans(),
-        &CreditSettings::load(&*state.store),
-        payer,
-        month,
-        reset_from_hf,
-        spent,
-    ))
+    pub from: Option<i64>,
+    #[ts(type = "number | null")]
+    pub to: Option<i64>,
 }
 
 #[tauri::command]
-pub async fn billing_status(state: State<'_, AppState>) -> AppResult<CreditStatus> {
-    credit_status(&state)
+pub async fn billing_status(s: State<'_, Services>) -> AppResult<CreditStatus> {
+    s.credit_status()
 }
 
 #[tauri::command]
-pub async fn billing_calls(state: State<'_, AppState>, query: CallQuery) -> AppResult<CallPage> {
-    state.history.get()?.calls(&query)
-}
-
-/// Sums by `month`, `day`, `day_provider`, `model` or `provider` over `[from, to)`.
-#[tauri::command]
-pub async fn billing_totals(
-    state: State<'_, AppState>,
-    group: String,
-    from: Option<i64>,
-    to: Option<i64>,
-) -> AppResult<Vec<Totals>> {
-    state.history.get()?.totals(&group, from, to)
+pub async fn billing_calls(s: State<'_, Services>, args: CallQuery) -> AppResult<CallPage> {
+    s.billing_calls(&args)
 }
 
 #[tauri::command]
-pub async fn billing_rates(state: State<'_, AppState>) -> AppResult<RateInfo> {
-    let h = state.history.get()?;
-    let limits = h.latest_rate_limits()?;
-    let last_hour = h
-        .requests_since(now_ms() - 3_600_000)?
-        .into_iter()
-        .map(|(provider, requests)| {
-            let l = limits.iter().find(|(p, _, _)| *p == provider);
-            ProviderCount {
-                rate_limit: l.map(|(_, r, _)| r.clone()),
-                reported_at: l.map(|(_, _, at)| *at),
-                provider,
-                requests,
-            }
-        })
-        .collect();
-    Ok(RateInfo {
-        last_hour,
-        recent_429: h.rate_limited_calls(20)?,
-    })
-}
-
-/// The user's average tokens in and out per answer (for the estimator), if there is history.
-#[tauri::command]
-pub async fn billing_averages(state: State<'_, AppState>) -> AppResult<Option<(f64, f64)>> {
-    state.history.get()?.average_tokens(50)
+pub async fn billing_totals(s: State<'_, Services>, args: TotalsArgs) -> AppResult<Vec<Totals>> {
+    s.billing_totals(&args.group, args.from, args.to)
 }
 
 #[tauri::command]
-pub fn credits_get(state: State<'_, AppState>) -> CreditSettings {
-    CreditSettings::load(&*state.store)
+pub async fn billing_rates(s: State<'_, Services>) -> AppResult<RateInfo> {
+    s.billing_rates()
 }
 
-/// Saves the user's corrections (included credits, outside usage, budget) and returns the meter.
 #[tauri::command]
-pub async fn credits_set(
-    state: State<'_, AppState>,
-    settings: CreditSettings,
-) -> AppResult<CreditStatus> {
-    let bad = |what: &str| {
-        AppError::new(
-            ErrorCode::InvalidRequest,
-            format!("{what} must be a positive amount in US dollars."),
-        )
-    };
-    if settings
-        .included_override
-        .is_some_and(|v| !(v.is_finite() && v >= 0.0))
-    {
-        return Err(bad("Included credits"));
-    }
-    if !(settings.outside_usage.is_finite() && settings.outside_usage >= 0.0) {
-        return Err(bad("Usage elsewhere"));
-    }
-    if settings
-        .monthly_budget
-        .is_some_and(|v| !(v.is_finite() && v > 0.0))
-    {
-        return Err(bad("The budget"));
-    }
-    let mut s = settings;
-    if s.outside_usage > 0.0 && s.outside_usage_month.is_none() {
-        let (_, period_end) = payer(&state);
-        s.outside_usage_month = Some(billing::billing_month(now_ms(), period_end).label());
-    }
-    s.save(&*state.store)?;
-    credit_status(&state)
+pub async fn billing_averages(s: State<'_, Services>) -> AppResult<Option<(f64, f64)>> {
+    s.billing_averages()
 }
 
-/// Writes the calls matching `query` (all of them, not one page) as CSV.
+#[tauri::command]
+pub fn credits_get(s: State<'_, Services>) -> CreditSettings {
+    s.credits()
+}
+
+#[tauri::command]
+pub async fn credits_set(s: State<'_, Services>, args: CreditSettings) -> AppResult<CreditStatus> {
+    s.credits_set(args)
+}
+
+/// Writes the calls matching the query (all of them, not one page) as CSV.
 #[tauri::command]
 pub async fn billing_export_csv<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
-    query: CallQuery,
+    s: State<'_, Services>,
+    args: CallQuery,
 ) -> AppResult<Option<String>> {
-    let h = state.history.get()?;
-    let mut q = query;
-    q.limit = Some(u32::MAX);
-    q.offset = None;
-    let mut rows = Vec::new();
-    let mut offset = 0u32;
-    loop {
-        let page = h.calls(&CallQuery {
-            limit: Some(5000),
-            offset: Some(offset),
-            ..q.clone()
-        })?;
-        let n = page.rows.len() as u32;
-        rows.extend(page.rows);
-        offset += n;
-        if n == 0 || offset >= page.total {
-            break;
-        }
-    }
-    let text = ledger::to_csv(&rows);
+    let text = s.billing_csv(args)?;
     let Some(path) = save_path(&app, "switchboard-calls.csv".into(), ("CSV", "csv")).await else {
         return Ok(None);
     };

@@ -1,44 +1,58 @@
-//! The IPC layer: each command translates between Tauri and the domain modules, nothing more.
-//! Errors cross as [`AppError`] (`{code, message}`).
+//! The IPC layer: each command forwards to [`Services`] in a few lines, nothing more. The
+//! surface (names, argument and result types) is declared once, in `src-tauri/surface.rs`;
+//! errors cross as [`AppError`](switchboard_core::error::AppError) (`{code, message}`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Manager, Runtime, State};
-use tauri_plugin_opener::OpenerExt;
-use ts_rs::TS;
-use zeroize::Zeroizing;
+use tauri::{AppHandle, Manager, Runtime};
 
-use crate::auth::{find_cli_token, Auth, AuthStatus, CliTokenSource};
-use crate::config::Config;
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::hf::HfClient;
-use crate::links::Link;
-use crate::secrets::{Secrets, Storage};
-use crate::settings::{set_typed, Settings, Store, Theme, KEY_THEME};
+use switchboard_core::config::Config;
+use switchboard_core::error::{AppError, AppResult};
+use switchboard_core::secrets::Secrets;
+use switchboard_core::service::Services;
 
+pub mod account;
 pub mod billing;
 pub mod chat;
+mod dialog;
 pub mod history;
 pub mod perf;
 pub mod providers;
 mod store;
+#[cfg(test)]
+mod surface_tests;
 
-pub struct AppState {
-    config: Config,
-    auth: Auth,
-    hf: HfClient,
-    store: Arc<dyn Store>,
-    home: PathBuf,
-    chat: Arc<chat::ChatState>,
-    history: history::HistoryState,
-    secrets: Arc<Secrets>,
-}
+// Every type named in `surface.rs`.
+#[allow(unused_imports)]
+use self::{
+    account::{SessionOnlyArgs, SignInArgs},
+    billing::TotalsArgs,
+    chat::{CallIdArgs, ChatStartArgs, RefreshArgs},
+    history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},
+    perf::FirstPaintArgs,
+    providers::{EndpointAddArgs, NameArgs, ProviderKeyArgs, ProviderSetArgs, ProvidersGetArgs},
+};
+#[allow(unused_imports)]
+use switchboard_core::{
+    auth::{AuthStatus, CliTokenSource},
+    billing::{CreditSettings, CreditStatus},
+    call::{ChatEvent, ChatRequest},
+    catalog::Catalog,
+    chat::{ChatPreview, PlaygroundPrefs},
+    history::ledger::{CallPage, CallQuery, Totals},
+    history::{Conversation, ConversationSummary, ImportReport, SearchHit, SearchQuery},
+    links::Link,
+    service::account::AppInfo,
+    service::billing::RateInfo,
+    service::chat::ChatStarted,
+    service::history::{HistoryFacets, HistoryStatus},
+    service::providers::{ProviderSettings, TestResult},
+    settings::{Settings, Theme},
+};
 
-/// Builds the app's state at start-up: configuration from the environment, the HTTP client,
-/// the keyring and the settings store.
-pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<AppState> {
+/// Builds the services at start-up: configuration from the environment, the settings store
+/// (tauri-plugin-store), the OS keyring, the user's home folder.
+pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<Services> {
     let default_data_dir = app
         .path()
         .app_data_dir()
@@ -47,125 +61,37 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| AppError::io("create the data folder", &e))?;
     let store = store::open(app, &config.data_dir.join("settings.json"));
-    let hf = HfClient::new(config.endpoints.clone())?;
-    let secrets = Arc::new(Secrets::os_keyring());
-    let auth = Auth::new(hf.clone(), secrets.clone(), store.clone());
     let home = app.path().home_dir().unwrap_or_default();
     log::info!("data folder: {}", config.data_dir.display());
-    let chat = Arc::new(chat::ChatState::new(
-        &config.data_dir,
-        config.chat_timeout_secs,
-    ));
-    let history = history::HistoryState::open(config.data_dir.join("history.sqlite3"));
-    Ok(AppState {
-        config,
-        auth,
-        hf,
-        store,
-        home,
-        chat,
-        history,
-        secrets,
-    })
+    Services::new(config, store, Arc::new(Secrets::os_keyring()), home)
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+/// The declaration in `surface.rs` becomes: [`COMMANDS`], [`handler`] and, for the tests,
+/// the TypeScript call map.
+macro_rules! surface {
+    ($( $area:ident :: $name:ident ( $( $args:ty $(, channel $event:ty)? )? ) -> $ret:ty ; )*) => {
+        /// Every command's name, in the order of the declaration.
+        #[allow(dead_code)]
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// What Tauri dispatches the window's calls to.
+        pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($area::$name),*]
+        }
+
+        /// One entry per command for the TypeScript call map.
+        #[cfg(test)]
+        #[allow(unused_parens)]
+        pub(crate) fn typescript_entries() -> Vec<surface_tests::Entry> {
+            vec![$(
+                surface_tests::Entry::new::<$ret>(
+                    stringify!($name),
+                    surface_tests::ts_of::<($($args)?)>(),
+                    surface_tests::ts_of::<($($($event)?)?)>(),
+                )
+            ),*]
+        }
+    };
 }
 
-fn storage_for(session_only: bool) -> Storage {
-    if session_only {
-        Storage::Session
-    } else {
-        Storage::Keyring
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct AppInfo {
-    pub version: String,
-    pub data_dir: String,
-    /// The app's process id (diagnostics; the crash-recovery test kills it by this id).
-    pub pid: u32,
-}
-
-#[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    AppInfo {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        data_dir: state.config.data_dir.display().to_string(),
-        pid: std::process::id(),
-    }
-}
-
-#[tauri::command]
-pub async fn auth_status(state: State<'_, AppState>) -> AppResult<AuthStatus> {
-    Ok(state.auth.status().await)
-}
-
-#[tauri::command]
-pub async fn sign_in(
-    state: State<'_, AppState>,
-    token: String,
-    session_only: bool,
-) -> AppResult<AuthStatus> {
-    let token = Zeroizing::new(token);
-    state.auth.sign_in(&token, storage_for(session_only)).await
-}
-
-#[tauri::command]
-pub async fn sign_out(state: State<'_, AppState>) -> AppResult<AuthStatus> {
-    state.auth.sign_out()?;
-    Ok(state.auth.status().await)
-}
-
-#[tauri::command]
-pub async fn refresh_account(state: State<'_, AppState>) -> AppResult<AuthStatus> {
-    state.auth.refresh().await
-}
-
-#[tauri::command]
-pub fn cli_token_source(state: State<'_, AppState>) -> Option<CliTokenSource> {
-    find_cli_token(&env_var, &state.home).map(|(_, source)| source)
-}
-
-#[tauri::command]
-pub async fn import_cli_token(
-    state: State<'_, AppState>,
-    session_only: bool,
-) -> AppResult<AuthStatus> {
-    state
-        .auth
-        .import_cli_token(&env_var, &state.home, storage_for(session_only))
-        .await
-}
-
-#[tauri::command]
-pub fn get_settings(state: State<'_, AppState>) -> Settings {
-    Settings::load(&*state.store)
-}
-
-#[tauri::command]
-pub fn set_theme(state: State<'_, AppState>, theme: Theme) -> AppResult<Settings> {
-    set_typed(&*state.store, KEY_THEME, &theme)?;
-    Ok(Settings::load(&*state.store))
-}
-
-/// Opens one of the app's known pages in the system browser. The web view cannot name an
-/// arbitrary URL: it names a [`Link`], resolved here against the configured Hub.
-#[tauri::command]
-pub fn open_external<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-    link: Link,
-) -> AppResult<()> {
-    let url = link.url(&state.config.endpoints);
-    app.opener().open_url(url, None::<&str>).map_err(|e| {
-        AppError::new(
-            ErrorCode::ForbiddenUrl,
-            format!("Could not open the browser: {e}"),
-        )
-    })
-}
+include!("../surface.rs");

@@ -32,8 +32,22 @@ pub fn mark_start() {
 
 /// The page has painted for the first time, `ms_since_navigation_start` after its navigation
 /// began (`performance.now()`); `phases` says when the page's parts arrived and ran.
+#[derive(Debug, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FirstPaintArgs {
+    /// `performance.now()` at the first paint.
+    pub ms_since_navigation_start: f64,
+    /// When the page's parts arrived and ran, as `name=ms` words.
+    pub phases: Option<String>,
+}
+
 #[tauri::command]
-pub fn report_first_paint(ms_since_navigation_start: f64, phases: Option<String>) {
+pub fn report_first_paint(args: FirstPaintArgs) {
+    let FirstPaintArgs {
+        ms_since_navigation_start,
+        phases,
+    } = args;
     if std::env::var(ENV_REPORT_FIRST_PAINT).as_deref() != Ok("1")
         || REPORTED.swap(true, Ordering::Relaxed)
     {

@@ -1,339 +1,109 @@
-//! IPC for provider settings: routed or own key per provider, keys in the keyring (the UI only
-//! ever learns "set, ends in abcd"), key tests, and custom OpenAI-compatible endpoints. Also the
-//! resolution of where a chat call goes.
+//! Provider commands: routed or own key per provider, keys (the UI only ever learns "set, ends
+//! in abcd"), key tests, custom OpenAI-compatible endpoints.
 
-use std::time::Duration;
-
-use serde::Serialize;
+use serde::Deserialize;
 use tauri::State;
 use ts_rs::TS;
-use zeroize::Zeroizing;
 
-use super::AppState;
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::hf::{looks_like_html, send_for_text};
-use crate::providers::{
-    self, endpoint_key_entry, normalize_base_url, normalize_key, parse_model_list,
-    provider_key_entry, CustomEndpoint, ProviderMode, ProviderPrefs,
-};
-use crate::secrets::{Secrets, Storage};
+use switchboard_core::error::AppResult;
+use switchboard_core::providers::ProviderMode;
+use switchboard_core::service::providers::{ProviderSettings, TestResult};
+use switchboard_core::service::Services;
 
-const TEST_TIMEOUT: Duration = Duration::from_secs(20);
+use super::history::IdArgs;
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct KeyInfo {
-    pub last4: String,
-    pub storage: Storage,
+pub struct NameArgs {
+    pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct ProviderRow {
+pub struct ProvidersGetArgs {
+    /// `false` leaves out which keys are set (the playground only needs the choices).
+    pub with_keys: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProviderSetArgs {
     pub name: String,
-    pub display: String,
     pub enabled: bool,
     pub mode: ProviderMode,
-    pub supports_chat: bool,
-    /// A direct call with the user's key is possible.
-    pub own_key_possible: bool,
-    /// The router serves it (false for OpenAI).
-    pub routed_possible: bool,
-    pub key: Option<KeyInfo>,
-    pub key_page: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct EndpointRow {
-    #[serde(flatten)]
-    pub endpoint: CustomEndpoint,
-    pub key: Option<KeyInfo>,
+pub struct ProviderKeyArgs {
+    pub name: String,
+    pub key: String,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct ProviderSettings {
-    pub providers: Vec<ProviderRow>,
-    pub endpoints: Vec<EndpointRow>,
+pub struct EndpointAddArgs {
+    pub name: String,
+    pub base_url: String,
+    pub key: Option<String>,
 }
 
-/// The result of a key or endpoint test, in words.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct TestResult {
-    pub models: u32,
-    pub message: String,
-}
-
-fn key_info(secrets: &Secrets, entry: &str) -> Option<KeyInfo> {
-    match secrets.get(entry) {
-        Ok(Some((s, storage))) => Some(KeyInfo {
-            last4: s.last4(),
-            storage,
-        }),
-        _ => None,
-    }
-}
-
-/// The settings; `with_keys` also asks the keyring which keys are set (slow: one keyring read
-/// per provider), which only the Providers screen needs.
-fn settings_with(state: &AppState, with_keys: bool) -> ProviderSettings {
-    let prefs = ProviderPrefs::load(&*state.store);
-    let providers = providers::table()
-        .iter()
-        .filter(|p| p.supports_chat())
-        .map(|p| {
-            let pref = prefs.pref(&p.name);
-            ProviderRow {
-                name: p.name.clone(),
-                display: p.display.clone(),
-                enabled: pref.enabled,
-                mode: pref.mode,
-                supports_chat: p.supports_chat(),
-                own_key_possible: p.supports_own_key(),
-                routed_possible: !p.own_key_only,
-                key: with_keys
-                    .then(|| key_info(&state.secrets, &provider_key_entry(&p.name)))
-                    .flatten(),
-                key_page: p.keys.clone(),
-            }
-        })
-        .collect();
-    let endpoints = prefs
-        .endpoints
-        .iter()
-        .map(|e| EndpointRow {
-            endpoint: e.clone(),
-            key: with_keys
-                .then(|| key_info(&state.secrets, &endpoint_key_entry(&e.id)))
-                .flatten(),
-        })
-        .collect();
-    ProviderSettings {
-        providers,
-        endpoints,
-    }
-}
-
-fn storage_for(secrets: &Secrets) -> Storage {
-    if secrets.keyring_available() {
-        Storage::Keyring
-    } else {
-        Storage::Session
-    }
-}
-
-fn settings(state: &AppState) -> ProviderSettings {
-    settings_with(state, true)
-}
-
-/// `with_keys: false` leaves out which keys are set (the playground only needs the choices).
 #[tauri::command]
 pub async fn providers_get(
-    state: State<'_, AppState>,
-    with_keys: Option<bool>,
+    s: State<'_, Services>,
+    args: ProvidersGetArgs,
 ) -> AppResult<ProviderSettings> {
-    Ok(settings_with(&state, with_keys.unwrap_or(true)))
+    s.providers_get(Some(args.with_keys)).await
 }
 
 #[tauri::command]
 pub async fn provider_set(
-    state: State<'_, AppState>,
-    name: String,
-    enabled: bool,
-    mode: ProviderMode,
+    s: State<'_, Services>,
+    args: ProviderSetArgs,
 ) -> AppResult<ProviderSettings> {
-    let def = providers::get(&name)
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("Unknown provider {name}.")))?;
-    if mode == ProviderMode::OwnKey && !def.supports_own_key() {
-        return Err(AppError::new(
-            ErrorCode::InvalidRequest,
-            format!("{} can only be used through Hugging Face.", def.display),
-        ));
-    }
-    let mut prefs = ProviderPrefs::load(&*state.store);
-    prefs
-        .providers
-        .insert(name, providers::ProviderPref { enabled, mode });
-    prefs.save(&*state.store)?;
-    Ok(settings(&state))
+    s.provider_set(args.name, args.enabled, args.mode).await
 }
 
 #[tauri::command]
 pub async fn provider_key_set(
-    state: State<'_, AppState>,
-    name: String,
-    key: String,
+    s: State<'_, Services>,
+    args: ProviderKeyArgs,
 ) -> AppResult<ProviderSettings> {
-    let key = Zeroizing::new(key);
-    providers::get(&name)
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("Unknown provider {name}.")))?;
-    let secret = normalize_key(&key)?;
-    state.secrets.set(
-        &provider_key_entry(&name),
-        &secret,
-        storage_for(&state.secrets),
-    )?;
-    log::info!("a key was saved for provider {name}");
-    Ok(settings(&state))
+    s.provider_key_set(args.name, args.key).await
 }
 
 #[tauri::command]
 pub async fn provider_key_remove(
-    state: State<'_, AppState>,
-    name: String,
+    s: State<'_, Services>,
+    args: NameArgs,
 ) -> AppResult<ProviderSettings> {
-    state.secrets.delete(&provider_key_entry(&name))?;
-    Ok(settings(&state))
-}
-
-/// Lists models with `key` at `url`: a free call that proves the key (or endpoint) works.
-async fn list_models(
-    http: &reqwest::Client,
-    url: &str,
-    authorization: Option<String>,
-    who: &str,
-) -> AppResult<Vec<String>> {
-    let mut req = http.get(url).timeout(TEST_TIMEOUT);
-    if let Some(a) = authorization {
-        req = req.header(reqwest::header::AUTHORIZATION, a);
-    }
-    let (_, headers, body) = send_for_text(req, who).await?;
-    if looks_like_html(&headers, &body) {
-        return Err(AppError::new(
-            ErrorCode::BadResponse,
-            format!("{who} answered with a web page, not a model list. Is the address right?"),
-        ));
-    }
-    parse_model_list(&body).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::BadResponse,
-            format!("{who} did not answer with an OpenAI-style model list."),
-        )
-    })
+    s.provider_key_remove(args.name).await
 }
 
 #[tauri::command]
-pub async fn provider_key_test(state: State<'_, AppState>, name: String) -> AppResult<TestResult> {
-    let def = providers::get(&name)
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("Unknown provider {name}.")))?;
-    let Some((key, _)) = state.secrets.get(&provider_key_entry(&name))? else {
-        return Err(AppError::new(
-            ErrorCode::ProviderKeyMissing,
-            format!("No {} key is saved yet.", def.display),
-        ));
-    };
-    let url = def.models_url(&state.config.endpoints).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::InvalidRequest,
-            format!("{} cannot be called directly.", def.display),
-        )
-    })?;
-    let models = list_models(
-        state.hf.http(),
-        &url,
-        Some(def.authorization(&key)),
-        &def.display,
-    )
-    .await?;
-    Ok(TestResult {
-        models: models.len() as u32,
-        message: format!(
-            "The key works: {} lists {} models.",
-            def.display,
-            models.len()
-        ),
-    })
+pub async fn provider_key_test(s: State<'_, Services>, args: NameArgs) -> AppResult<TestResult> {
+    s.provider_key_test(args.name).await
 }
 
 #[tauri::command]
 pub async fn endpoint_add(
-    state: State<'_, AppState>,
-    name: String,
-    base_url: String,
-    key: Option<String>,
+    s: State<'_, Services>,
+    args: EndpointAddArgs,
 ) -> AppResult<ProviderSettings> {
-    let key = key.map(Zeroizing::new);
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
-        return Err(AppError::new(
-            ErrorCode::InvalidRequest,
-            "Give the endpoint a name.",
-        ));
-    }
-    let base_url = normalize_base_url(&base_url)?;
-    let secret = match key.as_deref().map(|k| k.trim()) {
-        Some(k) if !k.is_empty() => Some(normalize_key(k)?),
-        _ => None,
-    };
-    let mut prefs = ProviderPrefs::load(&*state.store);
-    if prefs
-        .endpoints
-        .iter()
-        .any(|e| e.name.eq_ignore_ascii_case(&name))
-    {
-        return Err(AppError::new(
-            ErrorCode::InvalidRequest,
-            format!("There is already an endpoint called “{name}”."),
-        ));
-    }
-    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-    if let Some(s) = &secret {
-        state
-            .secrets
-            .set(&endpoint_key_entry(&id), s, storage_for(&state.secrets))?;
-    }
-    prefs.endpoints.push(CustomEndpoint {
-        id,
-        name,
-        base_url,
-        models: Vec::new(),
-    });
-    prefs.save(&*state.store)?;
-    Ok(settings(&state))
+    s.endpoint_add(args.name, args.base_url, args.key).await
 }
 
 #[tauri::command]
-pub async fn endpoint_remove(
-    state: State<'_, AppState>,
-    id: String,
-) -> AppResult<ProviderSettings> {
-    let mut prefs = ProviderPrefs::load(&*state.store);
-    prefs.endpoints.retain(|e| e.id != id);
-    state.secrets.delete(&endpoint_key_entry(&id))?;
-    prefs.save(&*state.store)?;
-    Ok(settings(&state))
+pub async fn endpoint_remove(s: State<'_, Services>, args: IdArgs) -> AppResult<ProviderSettings> {
+    s.endpoint_remove(args.id).await
 }
 
-/// Lists the endpoint's models and keeps them, so they appear in the model picker.
 #[tauri::command]
-pub async fn endpoint_test(state: State<'_, AppState>, id: String) -> AppResult<TestResult> {
-    let mut prefs = ProviderPrefs::load(&*state.store);
-    let ep = prefs
-        .endpoint(&id)
-        .cloned()
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, "That endpoint no longer exists."))?;
-    let key = state.secrets.get(&endpoint_key_entry(&id))?.map(|(k, _)| k);
-    let models = list_models(
-        state.hf.http(),
-        &format!("{}/v1/models", ep.base_url),
-        key.map(|k| format!("Bearer {}", k.expose())),
-        &ep.name,
-    )
-    .await?;
-    let n = models.len() as u32;
-    if let Some(e) = prefs.endpoints.iter_mut().find(|e| e.id == id) {
-        e.models = models;
-    }
-    prefs.save(&*state.store)?;
-    Ok(TestResult {
-        models: n,
-        message: format!("{} answers and lists {n} models.", ep.name),
-    })
+pub async fn endpoint_test(s: State<'_, Services>, args: IdArgs) -> AppResult<TestResult> {
+    s.endpoint_test(args.id).await
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
 
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::settings::{MemoryStore, Store};
+use switchboard_core::error::{AppError, AppResult, ErrorCode};
+use switchboard_core::settings::{MemoryStore, Store};
 
 struct PluginStore<R: Runtime>(Arc<tauri_plugin_store::Store<R>>);
 
@@ -43,7 +43,10 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Arc<dyn Store> {
         Ok(s) => return Arc::new(PluginStore(s)),
         Err(e) => log::warn!("settings file unreadable, starting a new one: {e}"),
     }
-    let aside = path.with_extension(format!("json.unreadable-{}", crate::auth::now_unix()));
+    let aside = path.with_extension(format!(
+        "json.unreadable-{}",
+        switchboard_core::auth::now_unix()
+    ));
     if let Err(e) = std::fs::rename(path, &aside) {
         log::warn!("could not move the unreadable settings aside: {e}");
     }

@@ -1,4 +1,5 @@
 import { invoke } from "@tauri-apps/api/core";
+import type { Commands } from "./bindings/commands";
 import { mount } from "svelte";
 import App from "./App.svelte";
 import { loadMarkdown } from "./lib/markdown-loader.svelte";
@@ -23,7 +24,8 @@ requestAnimationFrame((frame) =>
       `html=${at(nav?.responseEnd)} script_start=${at(scriptStart)} mounted=${at(mounted)}` +
       ` first_frame=${at(frame)} load=${at(loaded)} fcp=${at(entryAt("first-contentful-paint"))}` +
       ` auth_status=${at(entryAt("auth_status"))}`;
-    invoke("report_first_paint", { msSinceNavigationStart: performance.now(), phases }).catch(() => {});
+    const args: Commands["report_first_paint"]["args"] = { msSinceNavigationStart: performance.now(), phases };
+    invoke("report_first_paint", { args }).catch(() => {});
     // Once the first screen is up, fetch the Markdown renderer so answers render at once.
     void loadMarkdown();
   }),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::db_error;
-use crate::chat::Role;
+use crate::call::Role;
 use crate::error::AppResult;
 
 pub const MARK_START: char = '\u{E000}';

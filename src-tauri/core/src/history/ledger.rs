@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{db_error, History};
+use crate::call::{Billing, CallResult, Outcome};
 use crate::catalog::Pricing;
-use crate::chat::{stream::CallResult, Outcome};
 use crate::error::{AppResult, ErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -20,21 +20,6 @@ pub enum CallKind {
     Retry,
     KeyTest,
     Compare,
-}
-
-/// Who pays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Billing {
-    /// The user's monthly HF credits.
-    HfCredits,
-    /// An organisation, via `X-HF-Bill-To`.
-    Org,
-    /// The provider, with the user's own key.
-    Provider,
-    /// A custom endpoint (no known price).
-    Endpoint,
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {
@@ -80,7 +65,7 @@ pub struct CallRow {
     #[ts(type = "number | null")]
     pub message_id: Option<i64>,
     /// The allowance the answer reported, if any.
-    pub rate_limit: Option<crate::chat::RateLimit>,
+    pub rate_limit: Option<crate::call::RateLimit>,
 }
 
 impl CallRow {
@@ -403,7 +388,7 @@ impl History {
     }
 
     /// The latest allowance each provider reported.
-    pub fn latest_rate_limits(&self) -> AppResult<Vec<(String, crate::chat::RateLimit, i64)>> {
+    pub fn latest_rate_limits(&self) -> AppResult<Vec<(String, crate::call::RateLimit, i64)>> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
@@ -543,7 +528,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::CallStats;
+    use crate::call::CallStats;
     use crate::error::AppError;
 
     fn open() -> (tempfile::TempDir, History) {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::chat::{ChatMessage, ChatParams, Policy};
+use crate::call::{ChatMessage, ChatParams, Policy};
 use crate::error::ErrorCode;
 
 fn request(messages: &[(Role, &str)]) -> ChatRequest {

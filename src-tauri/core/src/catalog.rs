@@ -110,37 +110,6 @@ impl Catalog {
         self.model(model).and_then(|m| m.offer(provider))
     }
 
-    /// Adds custom endpoints' models, offered by `endpoint:{id}` (merged into a router model
-    /// of the same id, else a model of their own).
-    pub fn merge_endpoints(&mut self, endpoints: &[crate::providers::CustomEndpoint]) {
-        for ep in endpoints {
-            for id in &ep.models {
-                let offer = ProviderOffer {
-                    provider: format!("{}{}", crate::providers::ENDPOINT_PREFIX, ep.id),
-                    status: OfferStatus::Live,
-                    context_length: None,
-                    pricing: None,
-                    is_free: false,
-                    supports_tools: None,
-                    supports_structured_output: None,
-                    first_token_latency_ms: None,
-                    throughput: None,
-                };
-                match self.models.iter_mut().find(|m| &m.id == id) {
-                    Some(m) => m.providers.push(offer),
-                    None => self.models.push(ModelInfo {
-                        id: id.clone(),
-                        created: None,
-                        owned_by: Some(ep.name.clone()),
-                        input_modalities: vec!["text".into()],
-                        output_modalities: vec!["text".into()],
-                        providers: vec![offer],
-                    }),
-                }
-            }
-        }
-    }
-
     /// Whether it is time to download it again.
     pub fn is_stale(&self, now: u64) -> bool {
         match self.fetched_at {

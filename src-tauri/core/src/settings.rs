@@ -8,7 +8,6 @@ use std::sync::Mutex;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::chat::{ChatParams, Routing};
 use crate::error::{AppError, AppResult};
 
 /// A key-value store of JSON values that persists itself.
@@ -20,7 +19,6 @@ pub trait Store: Send + Sync {
 
 pub const KEY_THEME: &str = "theme";
 pub const KEY_ACCOUNT: &str = "account";
-pub const KEY_PLAYGROUND: &str = "playground";
 
 /// Reads `key` as `T`; a value of the wrong shape (an older version, a hand edit) reads as absent.
 pub fn get_typed<T: DeserializeOwned>(store: &dyn Store, key: &str) -> Option<T> {
@@ -60,27 +58,6 @@ impl Settings {
     }
 }
 
-/// The playground as the user left it: restored at the next start.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", default)]
-#[ts(export)]
-pub struct PlaygroundPrefs {
-    pub model: Option<String>,
-    pub routing: Routing,
-    pub system: String,
-    pub params: ChatParams,
-    /// Most recent first.
-    pub recent_models: Vec<String>,
-    /// Organisation billed with `X-HF-Bill-To`; `None` bills the user.
-    pub bill_to: Option<String>,
-}
-
-impl PlaygroundPrefs {
-    pub fn load(store: &dyn Store) -> Self {
-        get_typed(store, KEY_PLAYGROUND).unwrap_or_default()
-    }
-}
-
 /// A store in memory, for tests and as a stand-in when the settings file cannot be opened.
 #[derive(Default)]
 pub struct MemoryStore(Mutex<HashMap<String, serde_json::Value>>);
@@ -116,22 +93,6 @@ mod tests {
         assert_eq!(Settings::load(&store).theme, Theme::System);
         set_typed(&store, KEY_THEME, &Theme::Dark).unwrap();
         assert_eq!(Settings::load(&store).theme, Theme::Dark);
-    }
-
-    #[test]
-    fn playground_prefs_survive_partial_values() {
-        let store = MemoryStore::default();
-        assert_eq!(PlaygroundPrefs::load(&store), PlaygroundPrefs::default());
-        store
-            .set(
-                KEY_PLAYGROUND,
-                serde_json::json!({"model": "a/b", "routing": {"kind": "pinned", "provider": "groq"}}),
-            )
-            .unwrap();
-        let p = PlaygroundPrefs::load(&store);
-        assert_eq!(p.model.as_deref(), Some("a/b"));
-        assert_eq!(p.routing.pinned(), Some("groq"));
-        assert!(p.recent_models.is_empty());
     }
 
     #[test]

@@ -18,8 +18,8 @@ use rusqlite::{params, Transaction};
 use serde::Serialize;
 
 use super::{db_error, json, now_ms, title_from, History};
+use crate::call::{CallStats, ChatParams, Policy, Routing};
 use crate::catalog::Pricing;
-use crate::chat::{CallStats, ChatParams, Policy, Routing};
 use crate::error::{AppResult, ErrorCode};
 
 /// Bumped whenever the generated text or rows change (cached sample databases key on it).
@@ -1324,10 +1324,10 @@ mod tests {
                 assert_eq!(m.seq as usize, i);
                 text += m.content.len() + m.reasoning.len();
                 if i % 2 == 0 {
-                    assert_eq!(m.role, crate::chat::Role::User);
+                    assert_eq!(m.role, crate::call::Role::User);
                     assert!((20..=200).contains(&m.content.len()), "{:?}", m.content);
                 } else {
-                    assert_eq!(m.role, crate::chat::Role::Assistant);
+                    assert_eq!(m.role, crate::call::Role::Assistant);
                     assert!(m.provider.is_some() && m.mode.is_some() && m.params.is_some());
                     if m.status == MessageStatus::Complete {
                         assert!(

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::call::CallMode;
 use crate::chat::{ChatPreview, ChatRequest};
 use crate::config::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{HfClient, MappingEntry};
-use crate::history::CallMode;
 use crate::providers::{
     self, endpoint_key_entry, provider_key_entry, ProviderMode, ProviderPrefs, ENDPOINT_PREFIX,
 };

@@ -2,128 +2,24 @@
 //! the exact HTTP request it becomes ([`build`]), and the streamed answer ([`stream`]), reported
 //! as [`ChatEvent`]s. No Tauri in here.
 
+pub mod prefs;
 pub mod stream;
 pub mod think;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use ts_rs::TS;
 
-use crate::catalog::{Catalog, Pricing};
+use crate::catalog::Catalog;
 use crate::config::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
 
+pub use crate::call::{
+    CallResult, CallStats, ChatEvent, ChatMessage, ChatParams, ChatRequest, Outcome, Policy,
+    RateLimit, Role, Routing,
+};
+pub use prefs::PlaygroundPrefs;
 pub use stream::{run, CallOptions};
-
-/// The router's automatic provider choice.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Policy {
-    /// Highest throughput (the router's default).
-    #[default]
-    Fastest,
-    /// Lowest price per output token.
-    Cheapest,
-    /// The user's order in their Hugging Face settings.
-    Preferred,
-}
-
-impl Policy {
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Policy::Fastest => "fastest",
-            Policy::Cheapest => "cheapest",
-            Policy::Preferred => "preferred",
-        }
-    }
-}
-
-/// Which provider serves a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[ts(export)]
-pub enum Routing {
-    Auto { policy: Policy },
-    Pinned { provider: String },
-}
-
-impl Default for Routing {
-    fn default() -> Self {
-        Routing::Auto {
-            policy: Policy::Fastest,
-        }
-    }
-}
-
-impl Routing {
-    /// `model:provider` or `model:policy`, as the router documents.
-    pub fn model_id(&self, model: &str) -> String {
-        match self {
-            Routing::Auto { policy } => format!("{model}:{}", policy.suffix()),
-            Routing::Pinned { provider } => format!("{model}:{provider}"),
-        }
-    }
-
-    pub fn pinned(&self) -> Option<&str> {
-        match self {
-            Routing::Pinned { provider } => Some(provider),
-            Routing::Auto { .. } => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct ChatMessage {
-    pub role: Role,
-    pub content: String,
-}
-
-/// Sampling parameters. `None` leaves the provider's default.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", default)]
-#[ts(export)]
-pub struct ChatParams {
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub max_tokens: Option<u32>,
-    pub stop: Vec<String>,
-    #[ts(type = "number | null")]
-    pub seed: Option<i64>,
-    /// Any other body fields, as a JSON object (`{"frequency_penalty": 0.5}`).
-    #[ts(type = "Record<string, unknown> | null")]
-    pub extra: Option<Value>,
-}
-
-/// What the user asks for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct ChatRequest {
-    /// The Hub model id, without suffix.
-    pub model: String,
-    pub routing: Routing,
-    /// The system prompt; empty for none.
-    #[serde(default)]
-    pub system: String,
-    /// The conversation so far, ending with the user's message.
-    pub messages: Vec<ChatMessage>,
-    #[serde(default)]
-    pub params: ChatParams,
-    /// An organisation billed with `X-HF-Bill-To`.
-    #[serde(default)]
-    pub bill_to: Option<String>,
-}
 
 /// The exact HTTP request a [`ChatRequest`] becomes, with the token left out. "Get code" shows
 /// it; [`stream::run`] sends it.
@@ -253,95 +149,6 @@ pub fn build(
         bill_to,
         headers: Vec::new(),
     })
-}
-
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Outcome {
-    Complete,
-    /// The user pressed Stop: the partial answer is kept.
-    Stopped,
-    Error,
-}
-
-/// The figures shown under an answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct CallStats {
-    /// The provider that served the call (`x-inference-provider`, or the pinned one).
-    pub provider: Option<String>,
-    #[ts(type = "number")]
-    pub tokens_in: u64,
-    #[ts(type = "number")]
-    pub tokens_out: u64,
-    /// The provider sent no usage: the token counts are estimates.
-    pub usage_estimated: bool,
-    /// Time to the first token, ms.
-    pub ttft_ms: Option<f64>,
-    pub total_ms: f64,
-    pub tokens_per_sec: Option<f64>,
-    /// The provider's price at the time of the call.
-    pub pricing: Option<Pricing>,
-    /// USD; `None` when the price is unknown.
-    pub cost: Option<f64>,
-    pub finish_reason: Option<String>,
-    /// The provider's or the Hub's remaining allowance, when the answer said.
-    #[serde(default)]
-    pub rate_limit: Option<RateLimit>,
-}
-
-/// What `x-ratelimit-*` or `RateLimit`/`RateLimit-Policy` headers said.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct RateLimit {
-    /// Requests left in the window.
-    #[ts(type = "number | null")]
-    pub remaining: Option<u64>,
-    /// Requests allowed per window.
-    #[ts(type = "number | null")]
-    pub limit: Option<u64>,
-    /// Seconds until the window resets.
-    #[ts(type = "number | null")]
-    pub reset_secs: Option<u64>,
-}
-
-/// What the UI learns while a call runs, in order: `Started` once the answer's headers are in,
-/// `Retrying` before each automatic retry, `Delta`s as the text streams, `Finished` last (always
-/// sent exactly once).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(
-    tag = "event",
-    rename_all = "snake_case",
-    rename_all_fields = "camelCase"
-)]
-#[ts(export)]
-pub enum ChatEvent {
-    Started {
-        request_id: Option<String>,
-        provider: Option<String>,
-    },
-    Retrying {
-        attempt: u32,
-        max_attempts: u32,
-        #[ts(type = "number")]
-        wait_ms: u64,
-        error: AppError,
-        request_id: Option<String>,
-    },
-    Delta {
-        content: String,
-        reasoning: String,
-    },
-    Finished {
-        outcome: Outcome,
-        error: Option<AppError>,
-        request_id: Option<String>,
-        stats: CallStats,
-    },
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ use std::borrow::Cow;
 use tokio_util::sync::CancellationToken;
 
 use super::think::ThinkSplitter;
-use super::{CallStats, ChatEvent, ChatPreview, Outcome};
+use super::ChatPreview;
+use crate::call::{CallResult, CallStats, ChatEvent, Outcome};
 use crate::catalog::Pricing;
 use crate::error::{scrub, AppError, ErrorCode};
 use crate::hf::{error_detail, error_from_response, looks_like_html, transport_error};
@@ -71,17 +72,6 @@ pub struct CallContext<'a> {
     /// Characters of the prompt (all messages), to estimate input tokens when no usage comes.
     pub prompt_chars: usize,
     pub message_count: usize,
-}
-
-/// How the call ended, with the whole text (the same as the `Finished` event plus the text).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallResult {
-    pub outcome: Outcome,
-    pub error: Option<AppError>,
-    pub request_id: Option<String>,
-    pub stats: CallStats,
-    pub content: String,
-    pub reasoning: String,
 }
 
 /// A call that could not be sent (no key, no mapping…): the error is its `Finished` event.

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::catalog::{Catalog, ModelInfo, OfferStatus, ProviderOffer};
 use crate::config::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::secrets::Secret;
@@ -240,6 +241,37 @@ pub fn parse_model_list(body: &str) -> Option<Vec<String>> {
     ids.sort();
     ids.dedup();
     Some(ids)
+}
+
+/// Adds custom endpoints' models to the catalog, offered by `endpoint:{id}` (merged into a
+/// router model of the same id, else a model of their own).
+pub fn merge_endpoints(catalog: &mut Catalog, endpoints: &[CustomEndpoint]) {
+    for ep in endpoints {
+        for id in &ep.models {
+            let offer = ProviderOffer {
+                provider: format!("{}{}", ENDPOINT_PREFIX, ep.id),
+                status: OfferStatus::Live,
+                context_length: None,
+                pricing: None,
+                is_free: false,
+                supports_tools: None,
+                supports_structured_output: None,
+                first_token_latency_ms: None,
+                throughput: None,
+            };
+            match catalog.models.iter_mut().find(|m| &m.id == id) {
+                Some(m) => m.providers.push(offer),
+                None => catalog.models.push(ModelInfo {
+                    id: id.clone(),
+                    created: None,
+                    owned_by: Some(ep.name.clone()),
+                    input_modalities: vec!["text".into()],
+                    output_modalities: vec!["text".into()],
+                    providers: vec![offer],
+                }),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Conversation, MessageStatus};
-use crate::chat::Role;
+use crate::call::Role;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 pub const FORMAT: &str = "switchboard.history";

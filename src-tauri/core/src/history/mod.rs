@@ -20,8 +20,9 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::chat::stream::CallResult;
-use crate::chat::{CallStats, ChatParams, ChatRequest, Outcome, Role, Routing};
+use crate::call::{
+    CallMode, CallResult, CallStats, ChatParams, ChatRequest, Outcome, Role, Routing,
+};
 use crate::error::{AppError, AppResult, ErrorCode};
 
 pub use search::{SearchHit, SearchQuery};
@@ -63,19 +64,6 @@ impl MessageStatus {
             _ => Self::Interrupted,
         }
     }
-}
-
-/// Who was called and who bills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum CallMode {
-    /// Through the HF router, billed to HF credits (or an organisation).
-    Routed,
-    /// Directly to a provider with the user's own key.
-    OwnKey,
-    /// A custom OpenAI-compatible endpoint.
-    Endpoint,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

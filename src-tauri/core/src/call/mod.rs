@@ -1,0 +1,11 @@
+//! The data of a call, shared by the engine that makes it ([`crate::chat`]), the store that
+//! keeps it ([`crate::history`]) and the service that runs it: no behaviour beyond small helpers,
+//! so none of them depends on another for its types.
+
+pub mod request;
+pub mod result;
+pub mod route;
+
+pub use request::{ChatMessage, ChatParams, ChatRequest, Policy, Role, Routing};
+pub use result::{CallResult, CallStats, ChatEvent, Outcome, RateLimit};
+pub use route::{Billing, CallMode};

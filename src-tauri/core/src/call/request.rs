@@ -1,0 +1,115 @@
+//! What the user asks for: the model, where the call goes, the conversation and its parameters.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+/// The router's automatic provider choice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Policy {
+    /// Highest throughput (the router's default).
+    #[default]
+    Fastest,
+    /// Lowest price per output token.
+    Cheapest,
+    /// The user's order in their Hugging Face settings.
+    Preferred,
+}
+
+impl Policy {
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Policy::Fastest => "fastest",
+            Policy::Cheapest => "cheapest",
+            Policy::Preferred => "preferred",
+        }
+    }
+}
+
+/// Which provider serves a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Routing {
+    Auto { policy: Policy },
+    Pinned { provider: String },
+}
+
+impl Default for Routing {
+    fn default() -> Self {
+        Routing::Auto {
+            policy: Policy::Fastest,
+        }
+    }
+}
+
+impl Routing {
+    /// `model:provider` or `model:policy`, as the router documents.
+    pub fn model_id(&self, model: &str) -> String {
+        match self {
+            Routing::Auto { policy } => format!("{model}:{}", policy.suffix()),
+            Routing::Pinned { provider } => format!("{model}:{provider}"),
+        }
+    }
+
+    pub fn pinned(&self) -> Option<&str> {
+        match self {
+            Routing::Pinned { provider } => Some(provider),
+            Routing::Auto { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+/// Sampling parameters. `None` leaves the provider's default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct ChatParams {
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub stop: Vec<String>,
+    #[ts(type = "number | null")]
+    pub seed: Option<i64>,
+    /// Any other body fields, as a JSON object (`{"frequency_penalty": 0.5}`).
+    #[ts(type = "Record<string, unknown> | null")]
+    pub extra: Option<Value>,
+}
+
+/// What the user asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ChatRequest {
+    /// The Hub model id, without suffix.
+    pub model: String,
+    pub routing: Routing,
+    /// The system prompt; empty for none.
+    #[serde(default)]
+    pub system: String,
+    /// The conversation so far, ending with the user's message.
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub params: ChatParams,
+    /// An organisation billed with `X-HF-Bill-To`.
+    #[serde(default)]
+    pub bill_to: Option<String>,
+}

@@ -1,0 +1,151 @@
+//! The offline history as a service: opened on a thread of its own at start-up (a large
+//! database never delays the window; whoever needs it waits for the opening), and what the
+//! history commands do. Files are chosen by the app (system dialogs); this module reads and
+//! writes the paths it is given.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::Services;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::history::{export, now_ms, History, ImportReport};
+
+/// Whether the history works, and if not, why.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct HistoryStatus {
+    pub available: bool,
+    pub read_only: bool,
+    pub error: Option<AppError>,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct HistoryFacets {
+    pub models: Vec<String>,
+    pub providers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+/// The history, or why it is missing (damaged, newer version…): the app runs on without it.
+pub struct HistorySlot {
+    slot: Arc<(Mutex<Option<Opened>>, Condvar)>,
+    pub path: PathBuf,
+}
+
+type Opened = Result<Arc<History>, AppError>;
+
+impl HistorySlot {
+    /// Starts opening the history at `path` on a thread of its own.
+    pub fn open(path: PathBuf) -> Self {
+        let slot: Arc<(Mutex<Option<Opened>>, Condvar)> = Arc::default();
+        let (s, p) = (slot.clone(), path.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let opened = History::open(&p).map(Arc::new);
+            match &opened {
+                Ok(_) => log::info!("history opened in {:?}", started.elapsed()),
+                Err(e) => log::error!("history unavailable: {e}"),
+            }
+            let (lock, ready) = &*s;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(opened);
+            ready.notify_all();
+        });
+        Self { slot, path }
+    }
+
+    fn opened(&self) -> Opened {
+        let (lock, ready) = &*self.slot;
+        let mut g = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while g.is_none() {
+            g = ready.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g.clone().expect("set above")
+    }
+
+    /// The history, waiting for it to be opened; the reason when it could not be.
+    pub fn get(&self) -> AppResult<Arc<History>> {
+        self.opened()
+    }
+}
+
+/// Writes an export; a full disk has its own message.
+pub fn write_file(path: &Path, text: &str) -> AppResult<()> {
+    std::fs::write(path, text).map_err(|e| {
+        if e.raw_os_error() == Some(28) {
+            AppError::new(
+                ErrorCode::DiskFull,
+                "The disk is full: the file was not written.",
+            )
+        } else {
+            AppError::io("write the file", &e)
+        }
+    })
+}
+
+/// The text of an export of one conversation, and the file name it suggests.
+pub struct ExportText {
+    pub text: String,
+    pub file_name: String,
+    /// The save dialog's filter: its name and extension.
+    pub filter: (&'static str, &'static str),
+}
+
+impl Services {
+    pub fn history_status(&self) -> HistoryStatus {
+        let opened = self.history.get();
+        HistoryStatus {
+            available: opened.is_ok(),
+            read_only: opened.as_ref().is_ok_and(|x| x.is_read_only()),
+            error: opened.err(),
+            path: self.history.path.display().to_string(),
+        }
+    }
+
+    pub fn history_facets(&self) -> AppResult<HistoryFacets> {
+        let (models, providers) = self.history.get()?.facets()?;
+        Ok(HistoryFacets { models, providers })
+    }
+
+    /// One conversation as Markdown or JSON.
+    pub fn history_export_text(&self, id: &str, format: ExportFormat) -> AppResult<ExportText> {
+        let c = self.history.get()?.get(id)?;
+        Ok(match format {
+            ExportFormat::Markdown => ExportText {
+                text: export::to_markdown(&c),
+                file_name: export::file_name(&c.summary.title, "md"),
+                filter: ("Markdown", "md"),
+            },
+            ExportFormat::Json => ExportText {
+                file_name: export::file_name(&c.summary.title, "json"),
+                text: export::to_json(vec![c], now_ms()),
+                filter: ("JSON", "json"),
+            },
+        })
+    }
+
+    /// Everything, as one JSON backup.
+    pub fn history_export_all_text(&self) -> AppResult<String> {
+        Ok(export::to_json(self.history.get()?.all()?, now_ms()))
+    }
+
+    /// Imports an export file (one conversation or a full backup); duplicates are skipped.
+    pub fn history_import_file(&self, path: &Path) -> AppResult<ImportReport> {
+        let history = self.history.get()?;
+        let bytes = std::fs::read(path).map_err(|e| AppError::io("read the file", &e))?;
+        let file = export::from_json(&bytes)?;
+        history.import(&file.conversations)
+    }
+}

@@ -1,0 +1,59 @@
+// The app's command surface, declared once: every command the window may call, its argument
+// type (one struct, sent as `{ args }`), the type of its event channel if it streams, and its
+// result. From this list come the handler list (commands/mod.rs), the permissions (build.rs),
+// the TypeScript call map `ui/src/bindings/commands.ts` (written by `cargo test`), and a test
+// checks that capabilities/main.json grants exactly these. Adding a command: write its forward
+// in commands/<area>.rs, add a line here, allow it in capabilities/main.json, run `cargo test`.
+//
+// `area::name(Args) -> Result;`, `area::name() -> Result;` or
+// `area::name(Args, channel Event) -> Result;`
+
+surface! {
+    account::app_info() -> AppInfo;
+    account::auth_status() -> AuthStatus;
+    account::sign_in(SignInArgs) -> AuthStatus;
+    account::sign_out() -> AuthStatus;
+    account::refresh_account() -> AuthStatus;
+    account::cli_token_source() -> Option<CliTokenSource>;
+    account::import_cli_token(SessionOnlyArgs) -> AuthStatus;
+    account::get_settings() -> Settings;
+    account::set_theme(Theme) -> Settings;
+    account::open_external(Link) -> ();
+    chat::catalog_get() -> Catalog;
+    chat::catalog_refresh(RefreshArgs) -> Catalog;
+    chat::chat_preview(ChatRequest) -> ChatPreview;
+    chat::chat_start(ChatStartArgs, channel ChatEvent) -> ChatStarted;
+    chat::chat_stop(CallIdArgs) -> ();
+    chat::get_playground() -> PlaygroundPrefs;
+    chat::set_playground(PlaygroundPrefs) -> ();
+    history::history_status() -> HistoryStatus;
+    history::history_list(ListArgs) -> Vec<ConversationSummary>;
+    history::history_get(IdArgs) -> Conversation;
+    history::history_search(SearchQuery) -> Vec<SearchHit>;
+    history::history_facets() -> HistoryFacets;
+    history::history_rename(RenameArgs) -> ();
+    history::history_pin(PinArgs) -> ();
+    history::history_trash(IdArgs) -> ();
+    history::history_restore(IdArgs) -> ();
+    history::history_delete(IdArgs) -> ();
+    history::history_export(ExportArgs) -> Option<String>;
+    history::history_export_all() -> Option<String>;
+    history::history_import() -> Option<ImportReport>;
+    providers::providers_get(ProvidersGetArgs) -> ProviderSettings;
+    providers::provider_set(ProviderSetArgs) -> ProviderSettings;
+    providers::provider_key_set(ProviderKeyArgs) -> ProviderSettings;
+    providers::provider_key_remove(NameArgs) -> ProviderSettings;
+    providers::provider_key_test(NameArgs) -> TestResult;
+    providers::endpoint_add(EndpointAddArgs) -> ProviderSettings;
+    providers::endpoint_remove(IdArgs) -> ProviderSettings;
+    providers::endpoint_test(IdArgs) -> TestResult;
+    billing::billing_status() -> CreditStatus;
+    billing::billing_calls(CallQuery) -> CallPage;
+    billing::billing_totals(TotalsArgs) -> Vec<Totals>;
+    billing::billing_rates() -> RateInfo;
+    billing::billing_averages() -> Option<(f64, f64)>;
+    billing::credits_get() -> CreditSettings;
+    billing::credits_set(CreditSettings) -> CreditStatus;
+    billing::billing_export_csv(CallQuery) -> Option<String>;
+    perf::report_first_paint(FirstPaintArgs) -> ();
+}

@@ -1,0 +1,395 @@
+//! The call service end to end, without Tauri: `Services` built on a temporary data folder, a
+//! settings store and a keyring in memory, against the HF test double on loopback. Each test
+//! checks what the user would find afterwards: the answer in the history, the ledger's rows,
+//! the credits marked used up, a partial answer kept after a crash.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hf_double::{tokens, Fault, HfDouble, Scope, Target};
+use switchboard_core::billing::CreditSettings;
+use switchboard_core::call::{
+    Billing, CallMode, ChatEvent, ChatMessage, ChatParams, ChatRequest, Outcome, Policy, Role,
+    Routing,
+};
+use switchboard_core::config::{Config, Endpoints};
+use switchboard_core::error::ErrorCode;
+use switchboard_core::history::ledger::{CallKind, CallQuery, CallRow};
+use switchboard_core::history::{History, MessageStatus};
+use switchboard_core::providers::{provider_key_entry, ProviderMode, ProviderPref, ProviderPrefs};
+use switchboard_core::secrets::{MemoryBackend, Secret, Secrets, Storage};
+use switchboard_core::service::chat::EventSink;
+use switchboard_core::service::Services;
+use switchboard_core::settings::MemoryStore;
+
+const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
+
+struct Fixture {
+    double: HfDouble,
+    services: Services,
+    store: Arc<MemoryStore>,
+    dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let double = HfDouble::start(&hf_double::default_fixtures_dir())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        endpoints: Endpoints {
+            hub: double.hub_url(),
+            router: double.router_url(),
+            provider_base_template: Some(double.provider_base_template()),
+        },
+        data_dir: dir.path().join("data"),
+        chat_timeout_secs: Some(20),
+    };
+    let store = Arc::new(MemoryStore::default());
+    let secrets = Arc::new(Secrets::new(Box::<MemoryBackend>::default()));
+    let services = Services::new(config, store.clone(), secrets, dir.path().to_path_buf()).unwrap();
+    services
+        .sign_in(tokens::PRO_TOKEN.to_string(), true)
+        .await
+        .unwrap();
+    double.clear_requests();
+    Fixture {
+        double,
+        services,
+        store,
+        dir,
+    }
+}
+
+fn request(routing: Routing) -> ChatRequest {
+    ChatRequest {
+        model: MODEL.into(),
+        routing,
+        system: String::new(),
+        messages: vec![ChatMessage {
+            role: Role::User,
+            content: "Hello there".into(),
+        }],
+        params: ChatParams::default(),
+        bill_to: None,
+    }
+}
+
+fn auto() -> Routing {
+    Routing::Auto {
+        policy: Policy::Fastest,
+    }
+}
+
+fn pinned(provider: &str) -> Routing {
+    Routing::Pinned {
+        provider: provider.into(),
+    }
+}
+
+/// A sink that keeps every event.
+fn collect() -> (EventSink, Arc<Mutex<Vec<ChatEvent>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let e = events.clone();
+    (Box::new(move |ev| e.lock().unwrap().push(ev)), events)
+}
+
+impl Fixture {
+    fn history(&self) -> Arc<History> {
+        self.services.history.get().unwrap()
+    }
+
+    fn ledger(&self) -> Vec<CallRow> {
+        let mut rows = self.history().calls(&CallQuery::default()).unwrap().rows;
+        rows.sort_by_key(|r| r.id);
+        rows
+    }
+
+    fn own_key(&self, provider: &str, key: Option<&str>) {
+        let mut prefs = ProviderPrefs::load(&*self.store);
+        prefs.providers.insert(
+            provider.into(),
+            ProviderPref {
+                enabled: true,
+                mode: ProviderMode::OwnKey,
+            },
+        );
+        prefs.save(&*self.store).unwrap();
+        if let Some(k) = key {
+            self.services
+                .secrets
+                .set(
+                    &provider_key_entry(provider),
+                    &Secret::new(k.into()),
+                    Storage::Session,
+                )
+                .unwrap();
+        }
+    }
+
+    fn chat_requests(&self) -> Vec<hf_double::RecordedRequest> {
+        self.double
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/chat/completions"))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_routed_call_is_saved_and_recorded_once() {
+    let f = fixture().await;
+    let (sink, events) = collect();
+    let (started, task) = f
+        .services
+        .chat_call(None, None, request(auto()), sink)
+        .await
+        .unwrap();
+    assert_eq!(started.mode, CallMode::Routed);
+    assert_eq!(started.billing, Billing::HfCredits);
+    let result = task.await.unwrap();
+    assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
+    assert!(!result.content.is_empty());
+
+    // Sent to the router with the HF token.
+    let sent = f.chat_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].target, Target::Router);
+    assert_eq!(sent[0].credential(), Some(tokens::PRO_TOKEN));
+
+    // The conversation holds the question and the whole answer.
+    let conv = f
+        .history()
+        .get(started.conversation_id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(conv.messages.len(), 2);
+    assert_eq!(conv.messages[0].content, "Hello there");
+    assert_eq!(conv.messages[1].content, result.content);
+    assert_eq!(conv.messages[1].status, MessageStatus::Complete);
+
+    // One ledger row, billed to HF credits, tied to the answer.
+    let rows = f.ledger();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].billing, Billing::HfCredits);
+    assert_eq!(rows[0].kind, CallKind::Chat);
+    assert_eq!(rows[0].conversation_id, started.conversation_id);
+
+    // The sink saw the answer end exactly once, and the call is no longer running.
+    let finished = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, ChatEvent::Finished { .. }))
+        .count();
+    assert_eq!(finished, 1);
+    assert_eq!(f.services.chat.running(), 0);
+}
+
+#[tokio::test]
+async fn an_own_key_call_goes_to_the_provider_with_its_key() {
+    let f = fixture().await;
+    f.own_key("together", Some(tokens::PROVIDER_KEY));
+    let (sink, _) = collect();
+    let (started, task) = f
+        .services
+        .chat_call(None, None, request(pinned("together")), sink)
+        .await
+        .unwrap();
+    assert_eq!(started.mode, CallMode::OwnKey);
+    assert_eq!(started.billing, Billing::Provider);
+    let result = task.await.unwrap();
+    assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
+
+    let sent = f.chat_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].target,
+        Target::Direct {
+            provider: "together".into()
+        }
+    );
+    assert_eq!(sent[0].credential(), Some(tokens::PROVIDER_KEY));
+    let rows = f.ledger();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].billing, Billing::Provider);
+}
+
+#[tokio::test]
+async fn a_call_that_cannot_be_sent_is_saved_with_its_reason() {
+    let f = fixture().await;
+    // Own key chosen, but no key saved: nothing may go anywhere.
+    f.own_key("together", None);
+    let (sink, events) = collect();
+    let (started, task) = f
+        .services
+        .chat_call(None, None, request(pinned("together")), sink)
+        .await
+        .unwrap();
+    let result = task.await.unwrap();
+    assert_eq!(result.outcome, Outcome::Error);
+    let code = result.error.as_ref().unwrap().code;
+    assert_eq!(code, ErrorCode::ProviderKeyMissing);
+    assert!(f.chat_requests().is_empty(), "nothing is sent");
+
+    let conv = f
+        .history()
+        .get(started.conversation_id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(conv.messages[1].status, MessageStatus::Error);
+    let rows = f.ledger();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "error");
+    assert_eq!(rows[0].error_code, Some(ErrorCode::ProviderKeyMissing));
+    assert!(matches!(
+        events.lock().unwrap().last(),
+        Some(ChatEvent::Finished {
+            outcome: Outcome::Error,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn a_retried_429_is_two_ledger_rows_and_one_answer() {
+    let f = fixture().await;
+    f.double
+        .push_fault(Fault::rate_limited(1).scope(Scope::Chat).once());
+    let (sink, events) = collect();
+    let (started, task) = f
+        .services
+        .chat_call(None, None, request(auto()), sink)
+        .await
+        .unwrap();
+    let result = task.await.unwrap();
+    assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
+    assert_eq!(f.chat_requests().len(), 2);
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, ChatEvent::Retrying { .. })));
+
+    let rows = f.ledger();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].kind, CallKind::Retry);
+    assert_eq!(rows[0].error_code, Some(ErrorCode::RateLimited));
+    assert_eq!(rows[1].kind, CallKind::Chat);
+    assert_eq!(rows[1].status, "complete");
+    let conv = f
+        .history()
+        .get(started.conversation_id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(conv.messages.len(), 2, "one answer, not one per attempt");
+}
+
+#[tokio::test]
+async fn a_402_on_hf_credits_marks_the_month_used_up() {
+    let f = fixture().await;
+    assert_eq!(CreditSettings::load(&*f.store).depleted_month, None);
+    f.double
+        .push_fault(Fault::credits_depleted().scope(Scope::Chat).once());
+    let (sink, _) = collect();
+    let (_, task) = f
+        .services
+        .chat_call(None, None, request(auto()), sink)
+        .await
+        .unwrap();
+    let result = task.await.unwrap();
+    assert_eq!(result.error.unwrap().code, ErrorCode::PaymentRequired);
+    assert!(CreditSettings::load(&*f.store).depleted_month.is_some());
+    assert!(f.services.credit_status().unwrap().used_up);
+}
+
+#[tokio::test]
+async fn a_402_on_an_own_key_does_not_touch_hf_credits() {
+    let f = fixture().await;
+    f.own_key("together", Some(tokens::PROVIDER_KEY));
+    f.double
+        .push_fault(Fault::credits_depleted().scope(Scope::Chat).once());
+    let (sink, _) = collect();
+    let (_, task) = f
+        .services
+        .chat_call(None, None, request(pinned("together")), sink)
+        .await
+        .unwrap();
+    let result = task.await.unwrap();
+    assert_eq!(result.error.unwrap().code, ErrorCode::PaymentRequired);
+    assert_eq!(CreditSettings::load(&*f.store).depleted_month, None);
+}
+
+#[tokio::test]
+async fn a_crash_mid_stream_keeps_the_partial_answer() {
+    let f = fixture().await;
+    // A long answer: 400 chunks, 10 ms apart.
+    f.double
+        .push_fault(Fault::long_stream(400, 10_000).scope(Scope::Chat).once());
+    let (sink, _) = collect();
+    let (started, task) = f
+        .services
+        .chat_call(None, None, request(auto()), sink)
+        .await
+        .unwrap();
+    let conv_id = started.conversation_id.clone().unwrap();
+    let history = f.history();
+    // Wait until part of the answer has been saved, as the app does every 500 ms.
+    let mut saved = String::new();
+    for _ in 0..200 {
+        let c = history.get(&conv_id).unwrap();
+        saved = c.messages[1].content.clone();
+        if !saved.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        !saved.is_empty(),
+        "a partial answer was saved while streaming"
+    );
+    // The process dies: the task is gone mid-answer, nothing else runs.
+    task.abort();
+    let _ = task.await;
+    let path = f.services.history.path.clone();
+    drop(history);
+    drop(f.services);
+
+    // The next start finds the answer cut, with what was saved.
+    let reopened = History::open(&path).unwrap();
+    let c = reopened.get(&conv_id).unwrap();
+    assert_eq!(c.messages[1].status, MessageStatus::Interrupted);
+    assert!(c.messages[1].content.starts_with(&saved));
+    drop(f.dir);
+}
+
+#[tokio::test]
+async fn stop_ends_the_call_and_keeps_what_came() {
+    let f = fixture().await;
+    f.double
+        .push_fault(Fault::long_stream(400, 10_000).scope(Scope::Chat).once());
+    let (sink, events) = collect();
+    let (started, task) = f
+        .services
+        .chat_call(None, None, request(auto()), sink)
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, ChatEvent::Delta { .. }))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    f.services.chat_stop(started.call_id);
+    let result = task.await.unwrap();
+    assert_eq!(result.outcome, Outcome::Stopped);
+    let conv = f
+        .history()
+        .get(started.conversation_id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(conv.messages[1].status, MessageStatus::Stopped);
+    assert_eq!(conv.messages[1].content, result.content);
+    assert_eq!(f.ledger().len(), 1);
+}
