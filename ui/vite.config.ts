@@ -2,7 +2,7 @@ import { defineConfig } from "vite";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
 // Tauri serves ui/dist; the dev server is only for `npm run dev` / `tauri dev`.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [svelte()],
   clearScreen: false,
   server: { port: 5173, strictPort: true },
@@ -14,8 +14,10 @@ export default defineConfig({
     assetsInlineLimit: 0,
     cssCodeSplit: false,
   },
+  // Component tests mount Svelte's client build (the default for Node is the server one).
+  resolve: mode === "test" ? { conditions: ["browser"] } : undefined,
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts"],
   },
-});
+}));
