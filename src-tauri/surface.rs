@@ -22,6 +22,7 @@ surface! {
     chat::catalog_get() -> Catalog;
     chat::catalog_refresh(RefreshArgs) -> Catalog;
     chat::chat_preview(ChatRequest) -> ChatPreview;
+    chat::chat_route(RouteArgs) -> RouteDecision;
     chat::chat_start(ChatStartArgs, channel ChatEvent) -> ChatStarted;
     chat::chat_stop(CallIdArgs) -> ();
     chat::get_playground() -> PlaygroundPrefs;

@@ -8,7 +8,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 use ts_rs::TS;
 
-use switchboard_core::call::{ChatEvent, ChatRequest};
+use switchboard_core::call::{ChatEvent, ChatRequest, RouteDecision, Routing};
 use switchboard_core::catalog::Catalog;
 use switchboard_core::chat::{ChatPreview, PlaygroundPrefs};
 use switchboard_core::error::AppResult;
@@ -37,6 +37,15 @@ pub struct ChatStartArgs {
 #[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
+pub struct RouteArgs {
+    pub routing: Routing,
+    /// The organisation the playground bills, if any.
+    pub bill_to: Option<String>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct CallIdArgs {
     #[ts(type = "number")]
     pub id: u64,
@@ -55,6 +64,12 @@ pub async fn catalog_refresh(s: State<'_, Services>, args: RefreshArgs) -> AppRe
 #[tauri::command]
 pub fn chat_preview(s: State<'_, Services>, args: ChatRequest) -> AppResult<ChatPreview> {
     s.chat_preview(&args)
+}
+
+/// Where a call would go and who would pay, to show before sending.
+#[tauri::command]
+pub fn chat_route(s: State<'_, Services>, args: RouteArgs) -> RouteDecision {
+    s.chat_route(&args.routing, args.bill_to.as_deref())
 }
 
 /// Starts a call and answers at once; its events go to `on_event`. It runs until it ends or

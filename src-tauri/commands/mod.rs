@@ -27,7 +27,7 @@ mod surface_tests;
 use self::{
     account::{SessionOnlyArgs, SignInArgs},
     billing::TotalsArgs,
-    chat::{CallIdArgs, ChatStartArgs, RefreshArgs},
+    chat::{CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
     history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},
     perf::FirstPaintArgs,
     providers::{EndpointAddArgs, NameArgs, ProviderKeyArgs, ProviderSetArgs, ProvidersGetArgs},
@@ -36,7 +36,7 @@ use self::{
 use switchboard_core::{
     auth::{AuthStatus, CliTokenSource},
     billing::{CreditSettings, CreditStatus},
-    call::{ChatEvent, ChatRequest},
+    call::{ChatEvent, ChatRequest, RouteDecision},
     catalog::Catalog,
     chat::{ChatPreview, PlaygroundPrefs},
     history::ledger::{CallPage, CallQuery, Totals},

@@ -123,6 +123,14 @@ pub struct ProviderPref {
     pub mode: ProviderMode,
 }
 
+impl ProviderPref {
+    /// Whether a call pinned to this provider goes straight to it with the user's key: the one
+    /// rule for it ([`crate::routing::Resolver::decide`] and the provider list both use it).
+    pub fn calls_directly(&self, def: Option<&ProviderDef>) -> bool {
+        self.mode == ProviderMode::OwnKey && def.is_some_and(ProviderDef::supports_own_key)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -179,8 +187,7 @@ pub fn endpoint_key_entry(id: &str) -> String {
     format!("endpoint:{id}")
 }
 
-/// The pseudo-provider name under which an endpoint's models are offered.
-pub const ENDPOINT_PREFIX: &str = "endpoint:";
+pub use crate::call::ENDPOINT_PREFIX;
 
 /// A pasted key: surrounding whitespace and newlines are dropped; whitespace inside is refused.
 pub fn normalize_key(raw: &str) -> AppResult<Secret> {

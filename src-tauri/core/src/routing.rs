@@ -7,14 +7,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::call::CallMode;
+use crate::call::{Billing, CallMode, RouteDecision, Routing, Target};
 use crate::chat::{ChatPreview, ChatRequest};
 use crate::config::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{HfClient, MappingEntry};
-use crate::providers::{
-    self, endpoint_key_entry, provider_key_entry, ProviderMode, ProviderPrefs, ENDPOINT_PREFIX,
-};
+use crate::providers::{self, endpoint_key_entry, provider_key_entry, ProviderMode, ProviderPrefs};
 use crate::secrets::{Secret, Secrets};
 use crate::settings::Store;
 
@@ -59,18 +57,42 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    /// How a request will be billed, from the saved choices (no network).
+    /// Where a request will go, from the saved choices (no network).
     pub fn mode_of(&self, request: &ChatRequest) -> CallMode {
-        match request.routing.pinned() {
-            None => CallMode::Routed,
-            Some(p) if p.starts_with(ENDPOINT_PREFIX) => CallMode::Endpoint,
-            Some(p) => {
-                let prefs = ProviderPrefs::load(&*self.store);
-                match (prefs.pref(p).mode, providers::get(p)) {
-                    (ProviderMode::OwnKey, Some(def)) if def.supports_own_key() => CallMode::OwnKey,
-                    _ => CallMode::Routed,
+        self.decide(&request.routing, request.bill_to.as_deref())
+            .mode
+    }
+
+    /// Where a call chosen as `routing` goes and who pays, from the user's provider settings
+    /// (no network, no keyring). [`Self::resolve`] follows the same decision.
+    pub fn decide(&self, routing: &Routing, bill_to: Option<&str>) -> RouteDecision {
+        let prefs = ProviderPrefs::load(&*self.store);
+        let (mode, who) = match routing.target() {
+            Target::Auto(_) => (CallMode::Routed, None),
+            Target::Endpoint(id) => (
+                CallMode::Endpoint,
+                Some(
+                    prefs
+                        .endpoint(id)
+                        .map_or_else(|| "a removed endpoint".to_string(), |e| e.name.clone()),
+                ),
+            ),
+            Target::Provider(p) => {
+                let def = providers::get(p);
+                let who = Some(def.map_or_else(|| p.to_string(), |d| d.display.clone()));
+                if prefs.pref(p).calls_directly(def) {
+                    (CallMode::OwnKey, who)
+                } else {
+                    (CallMode::Routed, who)
                 }
             }
+        };
+        let billing = Billing::for_call(mode, bill_to);
+        RouteDecision {
+            mode,
+            billing,
+            who,
+            bill_to: (billing == Billing::Org).then(|| bill_to.unwrap_or_default().to_string()),
         }
     }
 
@@ -89,31 +111,34 @@ impl Resolver {
                 "Sign in with a Hugging Face token to send messages through Hugging Face.",
             )
         };
-        let Some(pinned) = request.routing.pinned() else {
-            return Ok(Resolved {
-                preview: routed,
-                credential: hf_token.ok_or_else(not_signed_in)?,
-                mode: CallMode::Routed,
-                who: "Hugging Face".into(),
-            });
+        let pinned = match request.routing.target() {
+            Target::Auto(_) => {
+                return Ok(Resolved {
+                    preview: routed,
+                    credential: hf_token.ok_or_else(not_signed_in)?,
+                    mode: CallMode::Routed,
+                    who: "Hugging Face".into(),
+                })
+            }
+            Target::Provider(p) => p,
+            Target::Endpoint(id) => {
+                let ep = prefs.endpoint(id).ok_or_else(|| {
+                    AppError::new(ErrorCode::NotFound, "That custom endpoint was removed.")
+                })?;
+                let key = self
+                    .secrets
+                    .get(&endpoint_key_entry(id))?
+                    .map(|(k, _)| k)
+                    .unwrap_or_else(|| Secret::new(String::new()));
+                let url = format!("{}/v1/chat/completions", ep.base_url);
+                return Ok(Resolved {
+                    preview: routed.retarget(url, &request.model, Vec::new()),
+                    credential: key,
+                    mode: CallMode::Endpoint,
+                    who: ep.name.clone(),
+                });
+            }
         };
-        if let Some(id) = pinned.strip_prefix(ENDPOINT_PREFIX) {
-            let ep = prefs.endpoint(id).ok_or_else(|| {
-                AppError::new(ErrorCode::NotFound, "That custom endpoint was removed.")
-            })?;
-            let key = self
-                .secrets
-                .get(&endpoint_key_entry(id))?
-                .map(|(k, _)| k)
-                .unwrap_or_else(|| Secret::new(String::new()));
-            let url = format!("{}/v1/chat/completions", ep.base_url);
-            return Ok(Resolved {
-                preview: routed.retarget(url, &request.model, Vec::new()),
-                credential: key,
-                mode: CallMode::Endpoint,
-                who: ep.name.clone(),
-            });
-        }
         let pref = prefs.pref(pinned);
         let def = providers::get(pinned);
         match (pref.mode, def) {
@@ -180,5 +205,98 @@ impl Resolver {
                 who: "Hugging Face".into(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::Policy;
+    use crate::providers::{CustomEndpoint, ProviderPref};
+    use crate::secrets::MemoryBackend;
+    use crate::settings::MemoryStore;
+    use std::sync::Arc;
+
+    fn resolver(prefs: ProviderPrefs) -> Resolver {
+        let endpoints = Endpoints {
+            hub: "http://127.0.0.1:9".into(),
+            router: "http://127.0.0.1:9".into(),
+            provider_base_template: None,
+        };
+        let store = Arc::new(MemoryStore::default());
+        prefs.save(&*store).unwrap();
+        Resolver {
+            hf: HfClient::new(endpoints.clone()).unwrap(),
+            endpoints,
+            secrets: Arc::new(Secrets::new(Box::<MemoryBackend>::default())),
+            store,
+            mappings: Arc::default(),
+        }
+    }
+
+    fn pinned(p: &str) -> Routing {
+        Routing::Pinned { provider: p.into() }
+    }
+
+    fn own_key(enabled: bool) -> ProviderPref {
+        ProviderPref {
+            enabled,
+            mode: ProviderMode::OwnKey,
+        }
+    }
+
+    #[test]
+    fn the_router_bills_hf_credits_or_the_organisation() {
+        let r = resolver(ProviderPrefs::default());
+        let auto = Routing::Auto {
+            policy: Policy::Cheapest,
+        };
+        let d = r.decide(&auto, None);
+        assert_eq!(
+            (d.mode, d.billing, d.who),
+            (CallMode::Routed, Billing::HfCredits, None)
+        );
+        let d = r.decide(&pinned("groq"), Some("acme"));
+        assert_eq!(d.mode, CallMode::Routed);
+        assert_eq!(d.billing, Billing::Org);
+        assert_eq!(d.who.as_deref(), Some("Groq"));
+        assert_eq!(d.bill_to.as_deref(), Some("acme"));
+    }
+
+    #[test]
+    fn own_key_follows_the_providers_mode_whether_or_not_it_is_enabled() {
+        let mut prefs = ProviderPrefs::default();
+        prefs.providers.insert("groq".into(), own_key(true));
+        prefs.providers.insert("cerebras".into(), own_key(false));
+        // fal has no chat route of its own: own key is not possible there.
+        prefs.providers.insert("fal-ai".into(), own_key(true));
+        let r = resolver(prefs);
+        for (p, who) in [("groq", "Groq"), ("cerebras", "Cerebras")] {
+            let d = r.decide(&pinned(p), Some("acme"));
+            assert_eq!(d.mode, CallMode::OwnKey, "{p}");
+            // The provider bills: nothing goes to the organisation.
+            assert_eq!(d.billing, Billing::Provider);
+            assert_eq!(d.bill_to, None);
+            assert_eq!(d.who.as_deref(), Some(who));
+        }
+        assert_eq!(r.decide(&pinned("fal-ai"), None).mode, CallMode::Routed);
+    }
+
+    #[test]
+    fn a_custom_endpoint_is_named_and_billed_by_itself() {
+        let mut prefs = ProviderPrefs::default();
+        prefs.endpoints.push(CustomEndpoint {
+            id: "abc".into(),
+            name: "My vLLM".into(),
+            base_url: "http://127.0.0.1:8000".into(),
+            models: vec!["m".into()],
+        });
+        let r = resolver(prefs);
+        let d = r.decide(&pinned("endpoint:abc"), Some("acme"));
+        assert_eq!(d.mode, CallMode::Endpoint);
+        assert_eq!(d.billing, Billing::Endpoint);
+        assert_eq!(d.who.as_deref(), Some("My vLLM"));
+        let gone = r.decide(&pinned("endpoint:zzz"), None);
+        assert_eq!(gone.who.as_deref(), Some("a removed endpoint"));
     }
 }

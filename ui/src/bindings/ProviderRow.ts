@@ -8,6 +8,10 @@ export type ProviderRow = { name: string, display: string, enabled: boolean, mod
  */
 ownKeyPossible: boolean, 
 /**
+ * Calls pinned to it go straight to it with the user's key (decided here, shown as is).
+ */
+callsDirectly: boolean, 
+/**
  * The router serves it (false for OpenAI).
  */
 routedPossible: boolean, key: KeyInfo | null, keyPage: string | null, };

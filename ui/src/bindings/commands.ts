@@ -34,6 +34,8 @@ import type { ProvidersGetArgs } from "./ProvidersGetArgs";
 import type { RateInfo } from "./RateInfo";
 import type { RefreshArgs } from "./RefreshArgs";
 import type { RenameArgs } from "./RenameArgs";
+import type { RouteArgs } from "./RouteArgs";
+import type { RouteDecision } from "./RouteDecision";
 import type { SearchHit } from "./SearchHit";
 import type { SearchQuery } from "./SearchQuery";
 import type { SessionOnlyArgs } from "./SessionOnlyArgs";
@@ -59,6 +61,7 @@ export type Commands = {
   catalog_get: { args: null; channel: null; result: Catalog };
   catalog_refresh: { args: RefreshArgs; channel: null; result: Catalog };
   chat_preview: { args: ChatRequest; channel: null; result: ChatPreview };
+  chat_route: { args: RouteArgs; channel: null; result: RouteDecision };
   chat_start: { args: ChatStartArgs; channel: ChatEvent; result: ChatStarted };
   chat_stop: { args: CallIdArgs; channel: null; result: null };
   get_playground: { args: null; channel: null; result: PlaygroundPrefs };

@@ -6,6 +6,7 @@ import type { ChatEvent } from "../bindings/ChatEvent";
 import type { ChatMessage } from "../bindings/ChatMessage";
 import type { ChatParams } from "../bindings/ChatParams";
 import type { CallMode } from "../bindings/CallMode";
+import type { RouteDecision } from "../bindings/RouteDecision";
 import type { StoredMessage } from "../bindings/StoredMessage";
 
 export type TurnStatus = "streaming" | "complete" | "stopped" | "error" | "interrupted";
@@ -70,6 +71,11 @@ export function billingLabel(mode: CallMode | null, provider: string | null, bil
     default:
       return null;
   }
+}
+
+/** Who pays, in words, as the Rust side decided it (`chat_route`, `chat_start`). */
+export function routeLabel(route: RouteDecision): string {
+  return billingLabel(route.mode, route.who, route.billTo) ?? "HF credits";
 }
 
 /** A turn from a saved message. An answer still marked streaming was not finished by this

@@ -50,6 +50,9 @@ export const api = {
   catalogGet: () => call("catalog_get"),
   catalogRefresh: (force: boolean) => call("catalog_refresh", { force }),
   chatPreview: (request: Args<"chat_preview">) => call("chat_preview", request),
+  /** Where a call would go and who would pay (decided in Rust from the provider settings). */
+  chatRoute: (routing: Args<"chat_route">["routing"], billTo: string | null) =>
+    call("chat_route", { routing, billTo }),
   /** Starts a streamed call; events arrive on `onEvent`; the call's id and the conversation it
    * is saved in come back at once. The call runs until it ends or `chatStop`, whichever screen
    * is shown meanwhile. */

@@ -20,11 +20,11 @@ import {
   type Handoff,
   type PaneConfig,
 } from "../lib/compare";
-import { assistantTurn, billingLabel, DEFAULT_PARAMS, requestMessages, turnFromStored, userTurn, type Turn } from "../lib/conversation";
+import { assistantTurn, DEFAULT_PARAMS, routeLabel, requestMessages, turnFromStored, userTurn, type Turn } from "../lib/conversation";
 import { toAppError } from "../lib/errors";
 import { api } from "../lib/ipc";
 import { catalog } from "./catalog.svelte";
-import { providers } from "./providers.svelte";
+import { routes } from "./routes.svelte";
 import { startAnswer, type RunningAnswer } from "./sessions.svelte";
 
 export interface Pane {
@@ -90,11 +90,10 @@ export class CompareSession {
     return this.sync ? { ...p.config, params: this.sharedParams, system: this.sharedSystem } : p.config;
   }
 
+  /** Who pays for a pane's next answer, in words, as the Rust side decides it. */
   billingFor(routing: Routing): string | null {
-    const pinned = routing.kind === "pinned" ? routing.provider : null;
-    if (pinned?.startsWith("endpoint:")) return billingLabel("endpoint", null);
-    if (pinned && providers.ownKey.includes(pinned)) return billingLabel("own_key", providers.displayName(pinned));
-    return billingLabel("routed", null, this.billTo);
+    const route = routes.decision(routing, this.billTo);
+    return route ? routeLabel(route) : null;
   }
 
   /** Once: the saved playground settings become the first session's panes (unless one is open). */

@@ -11,7 +11,7 @@ import { maxTokensCap, pushRecent, sortOffers, summarize } from "../lib/catalog"
 import type { Handoff } from "../lib/compare";
 import {
   assistantTurn,
-  billingLabel,
+  routeLabel,
   DEFAULT_PARAMS,
   requestMessages,
   turnFromStored,
@@ -23,6 +23,7 @@ import { api } from "../lib/ipc";
 import { billing } from "./billing.svelte";
 import { catalog } from "./catalog.svelte";
 import { providers } from "./providers.svelte";
+import { routes } from "./routes.svelte";
 import { startAnswer, type RunningAnswer } from "./sessions.svelte";
 
 /** Long conversations render their last turns first; earlier ones on request. */
@@ -76,14 +77,10 @@ export class PlaygroundSession {
   );
   readonly summary = $derived(this.modelInfo ? summarize(this.modelInfo) : null);
   readonly retrying = $derived(this.turns.some((t) => t.retry !== null));
+  /** Where the next answer goes and who pays, as the Rust side decides it. */
+  readonly route = $derived(routes.decision(this.routing, this.billTo));
   /** Who pays for the next answer, in words. */
-  readonly billing = $derived(
-    this.pinned?.startsWith("endpoint:")
-      ? billingLabel("endpoint", null)
-      : this.pinned && providers.ownKey.includes(this.pinned)
-        ? billingLabel("own_key", providers.displayName(this.pinned))
-        : billingLabel("routed", null, this.billTo),
-  );
+  readonly billing = $derived(this.route ? routeLabel(this.route) : null);
   /** Past the monthly budget, routed sends ask first. */
   readonly overBudget = $derived.by(() => {
     const credits = billing.status;
@@ -91,7 +88,7 @@ export class PlaygroundSession {
       credits !== null &&
       credits.budgetUsed !== null &&
       credits.budgetUsed >= 1 &&
-      this.billing?.startsWith("HF credits") === true &&
+      this.route?.mode === "routed" &&
       this.budgetOverride !== credits.monthLabel
     );
   });

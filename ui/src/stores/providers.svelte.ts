@@ -17,10 +17,10 @@ export class ProvidersStore {
 
   /** Providers switched off: not offered anywhere. */
   readonly disabled = $derived(this.settings?.providers.filter((p) => !p.enabled).map((p) => p.name) ?? []);
-  /** Providers called with the user's own key (billed by the provider). */
-  readonly ownKey = $derived(
-    this.settings?.providers.filter((p) => p.mode === "own_key" && p.enabled).map((p) => p.name) ?? [],
-  );
+  /** Providers called with the user's own key (billed by the provider), as Rust decides it. */
+  readonly ownKey = $derived(this.settings?.providers.filter((p) => p.callsDirectly).map((p) => p.name) ?? []);
+  /** Bumped whenever the settings change: decisions made from older ones are stale. */
+  revision = $state(0);
   /** Custom endpoints show their names; providers keep the router's ids (as on Hugging Face). */
   readonly labels = $derived<Record<string, string>>(
     Object.fromEntries(this.settings?.endpoints.map((e) => [`endpoint:${e.id}`, e.name] as const) ?? []),
@@ -45,6 +45,7 @@ export class ProvidersStore {
       this.error = null;
       try {
         this.settings = await api.providersGet(withKeys);
+        this.revision++;
         if (withKeys) this.#withKeys = true;
       } catch (e) {
         this.error = toAppError(e);
@@ -59,6 +60,7 @@ export class ProvidersStore {
   /** Settings returned by a change (they always carry the keys' status). */
   applied(next: ProviderSettings, endpointsChanged = false) {
     this.settings = next;
+    this.revision++;
     this.#withKeys = true;
     if (endpointsChanged) void catalog.reload();
   }

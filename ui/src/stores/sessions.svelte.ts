@@ -5,7 +5,7 @@
 // hold the turns these answers stream into.
 import type { ChatRequest } from "../bindings/ChatRequest";
 import type { ChatStarted } from "../bindings/ChatStarted";
-import { streamIntoTurn, type Turn } from "../lib/conversation";
+import { routeLabel, streamIntoTurn, type Turn } from "../lib/conversation";
 import { toAppError } from "../lib/errors";
 import { api } from "../lib/ipc";
 import { billing } from "./billing.svelte";
@@ -61,6 +61,8 @@ export class RunningAnswer {
     this.started = (async () => {
       try {
         const s = await api.chatStart(options.conversationId, options.request, stream.onEvent, options.pane ?? null);
+        // Who pays, as the Rust side decided when it started the call.
+        if (s.route) turn.billing = routeLabel(s.route);
         if (!stream.finished) {
           this.callId = s.callId;
           if (this.#stopAsked) this.#sendStop(s.callId);

@@ -6,6 +6,8 @@ pub mod request;
 pub mod result;
 pub mod route;
 
-pub use request::{ChatMessage, ChatParams, ChatRequest, Policy, Role, Routing};
+pub use request::{
+    ChatMessage, ChatParams, ChatRequest, Policy, Role, Routing, Target, ENDPOINT_PREFIX,
+};
 pub use result::{CallResult, CallStats, ChatEvent, Outcome, RateLimit};
-pub use route::{Billing, CallMode};
+pub use route::{Billing, CallMode, RouteDecision};

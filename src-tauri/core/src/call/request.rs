@@ -54,12 +54,38 @@ impl Routing {
         }
     }
 
+    /// The pinned offer, as the catalog names it (a provider, or `endpoint:{id}`).
     pub fn pinned(&self) -> Option<&str> {
         match self {
             Routing::Pinned { provider } => Some(provider),
             Routing::Auto { .. } => None,
         }
     }
+
+    /// What the user chose, read once: an automatic policy, a provider, or a custom endpoint
+    /// (offered in the catalog as the pseudo-provider `endpoint:{id}`). The only place the app
+    /// reads that prefix.
+    pub fn target(&self) -> Target<'_> {
+        match self {
+            Routing::Auto { policy } => Target::Auto(*policy),
+            Routing::Pinned { provider } => match provider.strip_prefix(ENDPOINT_PREFIX) {
+                Some(id) => Target::Endpoint(id),
+                None => Target::Provider(provider),
+            },
+        }
+    }
+}
+
+/// The pseudo-provider name under which a custom endpoint's models are offered.
+pub const ENDPOINT_PREFIX: &str = "endpoint:";
+
+/// The user's choice of [`Routing`], parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    Auto(Policy),
+    Provider(&'a str),
+    /// A custom endpoint, by id.
+    Endpoint(&'a str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -32,6 +32,21 @@ pub enum Billing {
     Endpoint,
 }
 
+/// Where a call will go and who pays, decided in Rust from the user's choice and their
+/// provider settings ([`crate::routing::Resolver::decide`]). The UI shows it; it does not work
+/// it out again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RouteDecision {
+    pub mode: CallMode,
+    pub billing: Billing,
+    /// Who answers, in words: the provider's or the endpoint's name; `None` for the router.
+    pub who: Option<String>,
+    /// The organisation billed, when `billing` is [`Billing::Org`].
+    pub bill_to: Option<String>,
+}
+
 impl Billing {
     /// Who pays for a call that goes `mode`, billed to `bill_to` when routed.
     pub fn for_call(mode: CallMode, bill_to: Option<&str>) -> Self {

@@ -17,7 +17,7 @@ use ts_rs::TS;
 use super::Services;
 use crate::auth::now_unix;
 use crate::billing::{billing_month, CreditSettings};
-use crate::call::{Billing, CallMode, CallResult, ChatEvent, ChatRequest};
+use crate::call::{Billing, CallMode, CallResult, ChatEvent, ChatRequest, RouteDecision, Routing};
 use crate::catalog::{self, Catalog};
 use crate::chat::stream::CallContext;
 use crate::chat::{self, CallOptions, ChatPreview, PlaygroundPrefs};
@@ -93,10 +93,8 @@ pub struct ChatStarted {
     pub conversation_id: Option<String>,
     /// Why this answer is not being saved, if it is not.
     pub save_error: Option<AppError>,
-    /// Where the call goes, decided here from the user's provider settings.
-    pub mode: CallMode,
-    /// Who pays for it.
-    pub billing: Billing,
+    /// Where the call goes and who pays, decided here from the user's provider settings.
+    pub route: RouteDecision,
 }
 
 impl Services {
@@ -141,6 +139,12 @@ impl Services {
         chat::build(&self.config.endpoints, request, Some(&self.chat.catalog()))
     }
 
+    /// Where a call chosen as `routing` would go and who would pay, for the UI to show before
+    /// sending (no network).
+    pub fn chat_route(&self, routing: &Routing, bill_to: Option<&str>) -> RouteDecision {
+        self.resolver().decide(routing, bill_to)
+    }
+
     fn resolver(&self) -> Resolver {
         Resolver {
             endpoints: self.config.endpoints.clone(),
@@ -178,7 +182,8 @@ impl Services {
         let catalog = self.chat.catalog();
         let routed = chat::build(&self.config.endpoints, &request, Some(&catalog))?;
         let resolver = self.resolver();
-        let mode = resolver.mode_of(&request);
+        let route = resolver.decide(&request.routing, request.bill_to.as_deref());
+        let mode = route.mode;
         let hf_token = self.auth.token().map(|(t, _)| t);
         if mode == CallMode::Routed && hf_token.is_none() {
             return Err(AppError::new(
@@ -211,13 +216,12 @@ impl Services {
         let id = self.chat.next_call.fetch_add(1, Ordering::Relaxed);
         let cancel = CancellationToken::new();
         self.chat.calls().insert(id, cancel.clone());
-        let billing = Billing::for_call(mode, request.bill_to.as_deref());
+        let billing = route.billing;
         let started = ChatStarted {
             call_id: id,
             conversation_id: saved.as_ref().map(|s| s.conv.clone()),
             save_error,
-            mode,
-            billing,
+            route,
         };
         let run = RunningCall {
             id,

@@ -37,6 +37,8 @@ pub struct ProviderRow {
     pub supports_chat: bool,
     /// A direct call with the user's key is possible.
     pub own_key_possible: bool,
+    /// Calls pinned to it go straight to it with the user's key (decided here, shown as is).
+    pub calls_directly: bool,
     /// The router serves it (false for OpenAI).
     pub routed_possible: bool,
     pub key: Option<KeyInfo>,
@@ -95,6 +97,7 @@ fn settings_with(state: &Services, with_keys: bool) -> ProviderSettings {
                 mode: pref.mode,
                 supports_chat: p.supports_chat(),
                 own_key_possible: p.supports_own_key(),
+                calls_directly: pref.calls_directly(Some(p)),
                 routed_possible: !p.own_key_only,
                 key: with_keys
                     .then(|| key_info(&state.secrets, &provider_key_entry(&p.name)))
