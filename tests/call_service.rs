@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hf_double::{tokens, Fault, HfDouble, Scope, Target};
 use switchboard_core::billing::CreditSettings;
+use switchboard_core::call::CallResult;
 use switchboard_core::call::{
     Billing, CallMode, ChatEvent, ChatMessage, ChatParams, ChatRequest, Outcome, Policy, Role,
     Routing,
@@ -15,12 +16,14 @@ use switchboard_core::call::{
 use switchboard_core::config::{Config, Endpoints};
 use switchboard_core::error::ErrorCode;
 use switchboard_core::history::ledger::{CallKind, CallQuery, CallRow};
+use switchboard_core::history::Conversation;
 use switchboard_core::history::{History, MessageStatus};
 use switchboard_core::providers::{provider_key_entry, ProviderMode, ProviderPref, ProviderPrefs};
 use switchboard_core::secrets::{MemoryBackend, Secret, Secrets, Storage};
-use switchboard_core::service::chat::EventSink;
+use switchboard_core::service::chat::{ChatStarted, EventSink};
 use switchboard_core::service::Services;
 use switchboard_core::settings::MemoryStore;
+use tokio::task::JoinHandle;
 
 const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
 
@@ -87,8 +90,10 @@ fn pinned(provider: &str) -> Routing {
     }
 }
 
+type Events = Arc<Mutex<Vec<ChatEvent>>>;
+
 /// A sink that keeps every event.
-fn collect() -> (EventSink, Arc<Mutex<Vec<ChatEvent>>>) {
+fn collect() -> (EventSink, Events) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let e = events.clone();
     (Box::new(move |ev| e.lock().unwrap().push(ev)), events)
@@ -127,6 +132,30 @@ impl Fixture {
         }
     }
 
+    /// Starts a call chosen as `routing`; its events are kept.
+    async fn start(&self, routing: Routing) -> (ChatStarted, JoinHandle<CallResult>, Events) {
+        let (sink, events) = collect();
+        let (started, task) = self
+            .services
+            .chat_call(None, None, request(routing), sink)
+            .await
+            .unwrap();
+        (started, task, events)
+    }
+
+    /// A call, once it has been saved and recorded.
+    async fn call(&self, routing: Routing) -> (ChatStarted, CallResult, Events) {
+        let (started, task, events) = self.start(routing).await;
+        (started, task.await.unwrap(), events)
+    }
+
+    /// The conversation a call was saved in.
+    fn conversation(&self, started: &ChatStarted) -> Conversation {
+        self.history()
+            .get(started.conversation_id.as_deref().unwrap())
+            .unwrap()
+    }
+
     fn chat_requests(&self) -> Vec<hf_double::RecordedRequest> {
         self.double
             .requests()
@@ -139,14 +168,9 @@ impl Fixture {
 #[tokio::test]
 async fn a_routed_call_is_saved_and_recorded_once() {
     let f = fixture().await;
-    let (sink, events) = collect();
-    let (started, task) = f
-        .services
-        .chat_call(None, None, request(auto()), sink)
-        .await
-        .unwrap();
-    assert_eq!(started.mode, CallMode::Routed);
-    assert_eq!(started.billing, Billing::HfCredits);
+    let (started, task, events) = f.start(auto()).await;
+    assert_eq!(started.route.mode, CallMode::Routed);
+    assert_eq!(started.route.billing, Billing::HfCredits);
     let result = task.await.unwrap();
     assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
     assert!(!result.content.is_empty());
@@ -158,10 +182,7 @@ async fn a_routed_call_is_saved_and_recorded_once() {
     assert_eq!(sent[0].credential(), Some(tokens::PRO_TOKEN));
 
     // The conversation holds the question and the whole answer.
-    let conv = f
-        .history()
-        .get(started.conversation_id.as_deref().unwrap())
-        .unwrap();
+    let conv = f.conversation(&started);
     assert_eq!(conv.messages.len(), 2);
     assert_eq!(conv.messages[0].content, "Hello there");
     assert_eq!(conv.messages[1].content, result.content);
@@ -189,14 +210,9 @@ async fn a_routed_call_is_saved_and_recorded_once() {
 async fn an_own_key_call_goes_to_the_provider_with_its_key() {
     let f = fixture().await;
     f.own_key("together", Some(tokens::PROVIDER_KEY));
-    let (sink, _) = collect();
-    let (started, task) = f
-        .services
-        .chat_call(None, None, request(pinned("together")), sink)
-        .await
-        .unwrap();
-    assert_eq!(started.mode, CallMode::OwnKey);
-    assert_eq!(started.billing, Billing::Provider);
+    let (started, task, _) = f.start(pinned("together")).await;
+    assert_eq!(started.route.mode, CallMode::OwnKey);
+    assert_eq!(started.route.billing, Billing::Provider);
     let result = task.await.unwrap();
     assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
 
@@ -219,22 +235,13 @@ async fn a_call_that_cannot_be_sent_is_saved_with_its_reason() {
     let f = fixture().await;
     // Own key chosen, but no key saved: nothing may go anywhere.
     f.own_key("together", None);
-    let (sink, events) = collect();
-    let (started, task) = f
-        .services
-        .chat_call(None, None, request(pinned("together")), sink)
-        .await
-        .unwrap();
-    let result = task.await.unwrap();
+    let (started, result, events) = f.call(pinned("together")).await;
     assert_eq!(result.outcome, Outcome::Error);
     let code = result.error.as_ref().unwrap().code;
     assert_eq!(code, ErrorCode::ProviderKeyMissing);
     assert!(f.chat_requests().is_empty(), "nothing is sent");
 
-    let conv = f
-        .history()
-        .get(started.conversation_id.as_deref().unwrap())
-        .unwrap();
+    let conv = f.conversation(&started);
     assert_eq!(conv.messages[1].status, MessageStatus::Error);
     let rows = f.ledger();
     assert_eq!(rows.len(), 1);
@@ -254,13 +261,7 @@ async fn a_retried_429_is_two_ledger_rows_and_one_answer() {
     let f = fixture().await;
     f.double
         .push_fault(Fault::rate_limited(1).scope(Scope::Chat).once());
-    let (sink, events) = collect();
-    let (started, task) = f
-        .services
-        .chat_call(None, None, request(auto()), sink)
-        .await
-        .unwrap();
-    let result = task.await.unwrap();
+    let (started, result, events) = f.call(auto()).await;
     assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
     assert_eq!(f.chat_requests().len(), 2);
     assert!(events
@@ -275,10 +276,7 @@ async fn a_retried_429_is_two_ledger_rows_and_one_answer() {
     assert_eq!(rows[0].error_code, Some(ErrorCode::RateLimited));
     assert_eq!(rows[1].kind, CallKind::Chat);
     assert_eq!(rows[1].status, "complete");
-    let conv = f
-        .history()
-        .get(started.conversation_id.as_deref().unwrap())
-        .unwrap();
+    let conv = f.conversation(&started);
     assert_eq!(conv.messages.len(), 2, "one answer, not one per attempt");
 }
 
@@ -288,13 +286,7 @@ async fn a_402_on_hf_credits_marks_the_month_used_up() {
     assert_eq!(CreditSettings::load(&*f.store).depleted_month, None);
     f.double
         .push_fault(Fault::credits_depleted().scope(Scope::Chat).once());
-    let (sink, _) = collect();
-    let (_, task) = f
-        .services
-        .chat_call(None, None, request(auto()), sink)
-        .await
-        .unwrap();
-    let result = task.await.unwrap();
+    let (_, result, _) = f.call(auto()).await;
     assert_eq!(result.error.unwrap().code, ErrorCode::PaymentRequired);
     assert!(CreditSettings::load(&*f.store).depleted_month.is_some());
     assert!(f.services.credit_status().unwrap().used_up);
@@ -306,13 +298,7 @@ async fn a_402_on_an_own_key_does_not_touch_hf_credits() {
     f.own_key("together", Some(tokens::PROVIDER_KEY));
     f.double
         .push_fault(Fault::credits_depleted().scope(Scope::Chat).once());
-    let (sink, _) = collect();
-    let (_, task) = f
-        .services
-        .chat_call(None, None, request(pinned("together")), sink)
-        .await
-        .unwrap();
-    let result = task.await.unwrap();
+    let (_, result, _) = f.call(pinned("together")).await;
     assert_eq!(result.error.unwrap().code, ErrorCode::PaymentRequired);
     assert_eq!(CreditSettings::load(&*f.store).depleted_month, None);
 }
@@ -323,12 +309,7 @@ async fn a_crash_mid_stream_keeps_the_partial_answer() {
     // A long answer: 400 chunks, 10 ms apart.
     f.double
         .push_fault(Fault::long_stream(400, 10_000).scope(Scope::Chat).once());
-    let (sink, _) = collect();
-    let (started, task) = f
-        .services
-        .chat_call(None, None, request(auto()), sink)
-        .await
-        .unwrap();
+    let (started, task, _) = f.start(auto()).await;
     let conv_id = started.conversation_id.clone().unwrap();
     let history = f.history();
     // Wait until part of the answer has been saved, as the app does every 500 ms.
@@ -365,12 +346,7 @@ async fn stop_ends_the_call_and_keeps_what_came() {
     let f = fixture().await;
     f.double
         .push_fault(Fault::long_stream(400, 10_000).scope(Scope::Chat).once());
-    let (sink, events) = collect();
-    let (started, task) = f
-        .services
-        .chat_call(None, None, request(auto()), sink)
-        .await
-        .unwrap();
+    let (started, task, events) = f.start(auto()).await;
     for _ in 0..200 {
         if events
             .lock()
@@ -385,10 +361,7 @@ async fn stop_ends_the_call_and_keeps_what_came() {
     f.services.chat_stop(started.call_id);
     let result = task.await.unwrap();
     assert_eq!(result.outcome, Outcome::Stopped);
-    let conv = f
-        .history()
-        .get(started.conversation_id.as_deref().unwrap())
-        .unwrap();
+    let conv = f.conversation(&started);
     assert_eq!(conv.messages[1].status, MessageStatus::Stopped);
     assert_eq!(conv.messages[1].content, result.content);
     assert_eq!(f.ledger().len(), 1);

@@ -79,7 +79,11 @@ async fn answers_keep_streaming_while_the_user_looks_at_other_screens() {
         let expected = long_answer();
 
         // The playground: a long answer, then Billing and Providers while it streams.
-        double.push_fault(Fault::long_stream(PIECES, DELAY_US).scope(Scope::Chat).once());
+        double.push_fault(
+            Fault::long_stream(PIECES, DELAY_US)
+                .scope(Scope::Chat)
+                .once(),
+        );
         send(&app, "Tell me a long story").await;
         app.wait_for(&format!("{LAST_ANSWER}[data-status=streaming]"))
             .await;
@@ -105,7 +109,11 @@ async fn answers_keep_streaming_while_the_user_looks_at_other_screens() {
             app.click(&format!("{} [data-testid=pane-remove]", pane(2)))
                 .await;
         }
-        double.push_fault(Fault::long_stream(PIECES, DELAY_US).scope(Scope::Chat).times(2));
+        double.push_fault(
+            Fault::long_stream(PIECES, DELAY_US)
+                .scope(Scope::Chat)
+                .times(2),
+        );
         app.type_into("[data-testid=compare-composer]", "Both of you, please")
             .await;
         app.click("[data-testid=compare-send]").await;
@@ -117,15 +125,15 @@ async fn answers_keep_streaming_while_the_user_looks_at_other_screens() {
         for i in 0..2 {
             app.wait_for(&format!("{}[data-status=complete]", pane(i)))
                 .await;
-            let shown = app
-                .text(&format!("{} [data-testid=answer]", pane(i)))
-                .await;
+            let shown = app.text(&format!("{} [data-testid=answer]", pane(i))).await;
             assert_eq!(shown.trim(), expected.trim(), "pane {i}");
         }
         streams_ran_to_the_end(&double, 3);
         let (answers, calls) = saved(&desktop.data_dir());
         assert_eq!(answers.len(), 3, "{answers:?}");
-        assert!(answers.iter().all(|(text, status)| *text == expected && status == "complete"));
+        assert!(answers
+            .iter()
+            .all(|(text, status)| *text == expected && status == "complete"));
         assert_eq!(
             calls,
             vec![
