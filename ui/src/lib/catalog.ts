@@ -3,7 +3,9 @@
 // everything is unit-tested in catalog.test.ts and the components stay thin.
 import type { ModelInfo } from "../bindings/ModelInfo";
 import type { Pricing } from "../bindings/Pricing";
+import type { Policy } from "../bindings/Policy";
 import type { ProviderOffer } from "../bindings/ProviderOffer";
+import type { Routing } from "../bindings/Routing";
 
 // ts-rs may render 64-bit integers (contextLength, created) as bigint; over IPC they arrive as
 // plain JSON numbers. Accept both.
@@ -231,8 +233,6 @@ export function formatRelative(unixSeconds: number | null, nowSeconds = Date.now
 // ---------------------------------------------------------------------------------------------
 // Routing
 
-export type Policy = "fastest" | "cheapest" | "preferred";
-
 export const DEFAULT_POLICY: Policy = "fastest";
 
 export const POLICIES: { value: Policy; label: string; hint: string }[] = [
@@ -241,17 +241,14 @@ export const POLICIES: { value: Policy; label: string; hint: string }[] = [
   { value: "preferred", label: "Preferred", hint: "Your order in Hugging Face settings" },
 ];
 
-/** Mirrors the Rust `Routing` type. */
-export type RoutingValue = { kind: "auto"; policy: Policy } | { kind: "pinned"; provider: string };
-
-export const DEFAULT_ROUTING: RoutingValue = { kind: "auto", policy: DEFAULT_POLICY };
+export const DEFAULT_ROUTING: Routing = { kind: "auto", policy: DEFAULT_POLICY };
 
 export function policyLabel(p: Policy): string {
   return POLICIES.find((x) => x.value === p)?.label ?? p;
 }
 
 /** "Automatic · Fastest" or the pinned provider's name. */
-export function routingLabel(v: RoutingValue): string {
+export function routingLabel(v: Routing): string {
   return v.kind === "auto" ? `Automatic · ${policyLabel(v.policy)}` : v.provider;
 }
 

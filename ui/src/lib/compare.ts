@@ -7,10 +7,12 @@ import type { ChatParams } from "../bindings/ChatParams";
 import type { Conversation } from "../bindings/Conversation";
 import type { ModelInfo } from "../bindings/ModelInfo";
 import type { ProviderOffer } from "../bindings/ProviderOffer";
+import type { MessageStatus } from "../bindings/MessageStatus";
+import type { Role } from "../bindings/Role";
 import type { Routing } from "../bindings/Routing";
 import type { StoredMessage } from "../bindings/StoredMessage";
 import { sortOffers } from "./catalog";
-import { DEFAULT_PARAMS, requestMessages, type Turn, type TurnStatus } from "./conversation";
+import { DEFAULT_PARAMS, requestMessages, type Turn } from "./conversation";
 
 /** What one pane sends: its own model, routing, parameters and system prompt. */
 export interface PaneConfig {
@@ -144,7 +146,7 @@ export function lastAnswer(turns: readonly Turn[]): Turn | null {
   return null;
 }
 
-export type PaneStatus = TurnStatus | "idle";
+export type PaneStatus = MessageStatus | "idle";
 
 /** The status of a pane: that of its last answer, "idle" before the first. */
 export function paneStatus(turns: readonly Turn[]): PaneStatus {
@@ -316,7 +318,7 @@ export interface Handoff {
   routing: Routing;
   system: string;
   params: ChatParams;
-  messages: { role: "user" | "assistant"; content: string }[];
+  messages: { role: Exclude<Role, "system">; content: string }[];
 }
 
 /** The routing to continue with: automatic routing is pinned to the provider that served the

@@ -6,10 +6,10 @@ import type { ChatEvent } from "../bindings/ChatEvent";
 import type { ChatMessage } from "../bindings/ChatMessage";
 import type { ChatParams } from "../bindings/ChatParams";
 import type { CallMode } from "../bindings/CallMode";
+import type { MessageStatus } from "../bindings/MessageStatus";
+import type { Role } from "../bindings/Role";
 import type { RouteDecision } from "../bindings/RouteDecision";
 import type { StoredMessage } from "../bindings/StoredMessage";
-
-export type TurnStatus = "streaming" | "complete" | "stopped" | "error" | "interrupted";
 
 export interface RetryInfo {
   attempt: number;
@@ -21,10 +21,10 @@ export interface RetryInfo {
 
 export interface Turn {
   id: number;
-  role: "user" | "assistant";
+  role: Exclude<Role, "system">;
   content: string;
   reasoning: string;
-  status: TurnStatus;
+  status: MessageStatus;
   /** The model asked (assistant turns). */
   model: string | null;
   provider: string | null;
@@ -81,7 +81,7 @@ export function routeLabel(route: RouteDecision): string {
 /** A turn from a saved message. An answer still marked streaming was not finished by this
  * session: it is shown as interrupted. */
 export function turnFromStored(m: StoredMessage): Turn {
-  const status: TurnStatus = m.status === "streaming" ? "interrupted" : m.status;
+  const status: MessageStatus = m.status === "streaming" ? "interrupted" : m.status;
   return {
     id: nextId++,
     role: m.role === "assistant" ? "assistant" : "user",

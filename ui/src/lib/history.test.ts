@@ -7,6 +7,7 @@ import {
   flatRows,
   groupByDay,
   importMessage,
+  listKey,
   relativeTime,
   roleLabel,
   snippetText,
@@ -298,5 +299,45 @@ describe("labels", () => {
   it("never shows an empty title", () => {
     expect(displayTitle("  ")).toBe("Untitled");
     expect(displayTitle(" Hi ")).toBe("Hi");
+  });
+});
+
+describe("listKey", () => {
+  // # Pinned, a, # Today, b, c
+  const rows: Row[] = [
+    { kind: "header", label: "Pinned" },
+    { kind: "item", item: conv(1) },
+    { kind: "header", label: "Today" },
+    { kind: "item", item: conv(2) },
+    { kind: "item", item: conv(3) },
+  ];
+
+  it("moves between conversations, over the group headings", () => {
+    expect(listKey("ArrowDown", -1, rows, 3)).toEqual({ kind: "focus", index: 1 });
+    expect(listKey("ArrowDown", 1, rows, 3)).toEqual({ kind: "focus", index: 3 });
+    expect(listKey("ArrowUp", 3, rows, 3)).toEqual({ kind: "focus", index: 1 });
+    expect(listKey("ArrowDown", 4, rows, 3)).toEqual({ kind: "focus", index: 4 });
+  });
+
+  it("goes back to the search field up from the first conversation", () => {
+    expect(listKey("ArrowUp", 1, rows, 3)).toEqual({ kind: "back" });
+    expect(listKey("ArrowUp", -1, [], 3)).toEqual({ kind: "back" });
+    expect(listKey("ArrowUp", -1, rows, 3)).toEqual({ kind: "focus", index: 1 });
+  });
+
+  it("pages, and Home and End go to the first and last conversation", () => {
+    expect(listKey("PageDown", 1, rows, 3)).toEqual({ kind: "focus", index: 4 });
+    expect(listKey("PageUp", 4, rows, 3)).toEqual({ kind: "focus", index: 1 });
+    expect(listKey("Home", 4, rows, 3)).toEqual({ kind: "focus", index: 1 });
+    expect(listKey("End", 1, rows, 3)).toEqual({ kind: "focus", index: 4 });
+    const headerLast: Row[] = [...rows, { kind: "header", label: "2024" }];
+    expect(listKey("End", 1, headerLast, 3)).toEqual({ kind: "focus", index: 4 });
+  });
+
+  it("renames with F2 only on a conversation, and lets other keys through", () => {
+    expect(listKey("F2", 3, rows, 3)).toEqual({ kind: "rename", index: 3 });
+    expect(listKey("F2", -1, rows, 3)).toBeNull();
+    expect(listKey("a", 3, rows, 3)).toBeNull();
+    expect(listKey("Enter", 3, rows, 3)).toBeNull();
   });
 });

@@ -5,6 +5,7 @@
 import type { ConversationSummary } from "../bindings/ConversationSummary";
 import type { ImportReport } from "../bindings/ImportReport";
 import type { Role } from "../bindings/Role";
+import { moveActive } from "./catalog";
 
 // ---------------------------------------------------------------------------------------------
 // Grouping
@@ -225,4 +226,46 @@ export function importMessage(report: ImportReport): string {
 export function displayTitle(title: string): string {
   const t = title.trim();
   return t === "" ? "Untitled" : t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// List keys
+
+/** What a key does in the conversation list: focus row `index`, go back up to the search
+ * field, rename the row under the cursor, or nothing (null: let the key through). */
+export type ListMove = { kind: "focus"; index: number } | { kind: "back" } | { kind: "rename"; index: number } | null;
+
+/**
+ * A key in the list, from row `from` (-1: none yet). The arrows, PageUp/PageDown (`page` rows),
+ * Home and End move between conversations, never onto a group heading; ArrowUp from the first
+ * one goes back to the search field; F2 renames.
+ */
+export function listKey(key: string, from: number, rows: readonly Row[], page: number): ListMove {
+  const n = rows.length;
+  const isHeader = (i: number) => rows[i]?.kind !== "item";
+  const first = () => moveActive(-1, 1, n, isHeader);
+  const at = from >= 0 && from < n ? from : -1;
+  const focus = (index: number): ListMove => ({ kind: "focus", index });
+  switch (key) {
+    case "ArrowDown":
+      return focus(moveActive(at, 1, n, isHeader));
+    case "ArrowUp": {
+      const next = at < 0 ? first() : moveActive(at, -1, n, isHeader);
+      return next === at ? { kind: "back" } : focus(next);
+    }
+    case "PageDown":
+      return focus(moveActive(at, page, n, isHeader));
+    case "PageUp":
+      return focus(moveActive(Math.max(0, at), -page, n, isHeader));
+    case "Home":
+      return focus(first());
+    case "End": {
+      const last = moveActive(n - 1, 0, n, isHeader);
+      return focus(isHeader(last) ? moveActive(n - 1, -1, n, isHeader) : last);
+    }
+    case "F2":
+      return rows[at]?.kind === "item" ? { kind: "rename", index: at } : null;
+    default:
+      return null;
+  }
 }

@@ -5,6 +5,10 @@ import type { KeyInfo } from "../bindings/KeyInfo";
 import type { ProviderMode } from "../bindings/ProviderMode";
 import type { ProviderRow } from "../bindings/ProviderRow";
 
+/** How a key or endpoint test (or save) went, as a row shows it (a UI type: the binding `Outcome`
+ * is how a call ended). */
+export type TestOutcome = { ok: true; message: string } | { ok: false; error: AppError };
+
 /** How many badge colours there are (`hue-0` … `hue-7` in ProvidersView). */
 export const PALETTE_SIZE = 8;
 

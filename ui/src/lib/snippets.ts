@@ -2,17 +2,11 @@
 // snippet in a few languages and clients. The token never appears in a
 // snippet (this module never receives it): each snippet reads HF_TOKEN from
 // the environment.
+import type { ChatPreview } from "../bindings/ChatPreview";
 
-export interface SnippetRequest {
-  /** Full URL of the chat completions endpoint, e.g. "https://router.huggingface.co/v1/chat/completions". */
-  url: string;
-  /** Base URL for OpenAI clients, e.g. "https://router.huggingface.co/v1". */
-  baseUrl: string;
-  /** The exact JSON body the app sends (model first, e.g. {"model":"openai/gpt-oss-120b:groq","messages":[...],"stream":true,"stream_options":{"include_usage":true},"temperature":0.7, ...}). */
-  body: Record<string, unknown>;
-  /** Organization billed via the X-HF-Bill-To header, or null. */
-  billTo: string | null;
-}
+/** What a snippet is made from: the app's own preview of the request (`chat_preview`), of which
+ * the snippets use the URLs, the exact JSON body and the organisation billed (X-HF-Bill-To). */
+export type SnippetRequest = Pick<ChatPreview, "url" | "baseUrl" | "body" | "billTo">;
 
 export type SnippetLang = "curl" | "python_hf" | "python_openai" | "js_hf" | "js_openai";
 
