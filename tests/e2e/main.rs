@@ -4,8 +4,13 @@
 mod background;
 mod billing;
 mod compare;
-mod harness;
 mod history;
 mod playground;
 mod providers;
 mod signin;
+
+/// The harness lives in the dev-only testkit crate (tests/testkit/src/desktop.rs); the tests
+/// reach it as `crate::harness`. The app it launches is this crate's binary.
+mod harness {
+    pub use switchboard_testkit::desktop::*;
+}
