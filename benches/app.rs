@@ -1,7 +1,8 @@
 //! The release app as users get it, measured under Xvfb: start-up, memory, sizes (issue 8).
 //!
-//! `make bench-app` builds the release binary and its `.deb` first, unpacks the `.deb` and runs
-//! this (`cargo bench --bench app`) on the binary it installs. Every process is started here (Xvfb, a private D-Bus, an unlocked
+//! `make bench-app` builds the release binary (with the `e2e-hooks` feature, for the first-paint
+//! report) and its `.deb` first, unpacks the `.deb` and runs this (`cargo bench --bench app`) on
+//! the binary it installs. Every process is started here (Xvfb, a private D-Bus, an unlocked
 //! gnome-keyring, tauri-driver, the app) and stopped by its PID, with the end-to-end tests'
 //! harness and process helpers (`switchboard_testkit::{desktop, procs}`); the app's endpoints
 //! point at the HF test double on loopback.
@@ -9,7 +10,8 @@
 //! - Sizes: the release binary (`$SWITCHBOARD_BENCH_BIN`, which `make bench-app` sets to the one
 //!   the `.deb` installs; else the one `cargo bench` built) and the `.deb` (`$SWITCHBOARD_DEB`,
 //!   else the newest under `release/bundle/deb/`), checking that it holds that binary.
-//! - Start-up: the binary launched directly with `SWITCHBOARD_REPORT_FIRST_PAINT=1`; the page
+//! - Start-up: the binary launched directly with `SWITCHBOARD_REPORT_FIRST_PAINT=1` (read only by
+//!   a build with the `e2e-hooks` feature); the page
 //!   reports its first paint (two animation frames after mounting) and the app prints
 //!   `SWITCHBOARD_FIRST_PAINT <ms since run()>`. Measured from spawn to that line, median of
 //!   runs after one warm-up: a first launch (empty data folder), and a signed-in launch with

@@ -8,6 +8,8 @@
 //! point at the in-process HF test double.
 //!
 //! Used by the app crate's end-to-end tests (tests/e2e) and its app benchmark (benches/app.rs).
+//! The app they launch is built with the `e2e-hooks` feature when a test answers file dialogs
+//! (`SWITCHBOARD_E2E_DIALOG_FILE`) or reads the first-paint report.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
