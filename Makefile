@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug/switchboard
 
-.PHONY: run build ui deps test-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
+.PHONY: run dev build ui deps test-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
 
 deps:
 	@scripts/deps.sh
@@ -26,6 +26,14 @@ build: ui
 
 run: build
 	$(BIN)
+
+# The app with its UI served by Vite (tauri.conf.json: devUrl, beforeDevCommand), so a UI change
+# reloads in the window without a Rust rebuild; a Rust change rebuilds and restarts the app
+# (.taurignore keeps ui/ out of Tauri's watch). Tauri's CLI builds dev runs with
+# --no-default-features plus the default features that do not enable tauri/custom-protocol, so
+# the window loads the dev server, not the embedded ui/dist; e2e-hooks stays off.
+dev: deps
+	ui/node_modules/.bin/tauri dev
 
 # Clippy twice: with the test hooks (what the tests build) and without (what users get).
 lint: ui
