@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug/switchboard
 
-.PHONY: run build ui deps test-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
+.PHONY: run dev build ui deps test-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
 
 deps:
 	@scripts/deps.sh
@@ -27,8 +27,18 @@ build: ui
 run: build
 	$(BIN)
 
+# The app with its UI served by Vite (tauri.conf.json: devUrl, beforeDevCommand), so a UI change
+# reloads in the window without a Rust rebuild; a Rust change rebuilds and restarts the app
+# (.taurignore keeps ui/ out of Tauri's watch). Tauri's CLI builds dev runs with
+# --no-default-features plus the default features that do not enable tauri/custom-protocol, so
+# the window loads the dev server, not the embedded ui/dist; e2e-hooks stays off.
+dev: deps
+	ui/node_modules/.bin/tauri dev
+
+# Clippy twice: with the test hooks (what the tests build) and without (what users get).
 lint: ui
 	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked --features switchboard/e2e-hooks -- -D warnings
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	npm --prefix ui run check
 
@@ -36,10 +46,11 @@ test-ui: deps
 	npm --prefix ui test
 
 # Unit tests, integration tests against the HF test double, and the end-to-end tests (real app
-# under Xvfb with gnome-keyring and tauri-driver). `cargo test` also regenerates the TypeScript
-# bindings of the IPC types (ts-rs).
+# under Xvfb with gnome-keyring and tauri-driver). The app is built with the `e2e-hooks` feature:
+# the end-to-end tests answer its file dialogs through SWITCHBOARD_E2E_DIALOG_FILE. `cargo test`
+# also regenerates the TypeScript bindings of the IPC types (ts-rs).
 test-rust: test-deps ui
-	cargo test --workspace --locked --no-fail-fast
+	cargo test --workspace --locked --no-fail-fast --features switchboard/e2e-hooks
 
 # The generated bindings must be committed and current.
 bindings-check:
@@ -82,15 +93,17 @@ bench-streaming: ui
 # under Xvfb: start-up to first paint, memory of the app and its WebKit processes idle with
 # 10,000 conversations and after a 5,000-token answer, sizes (benches/app.rs). It measures the
 # binary the .deb installs, unpacked to bench/deb/ (`cargo bench` relinks release/switchboard
-# with the dev-dependencies' features).
+# with the dev-dependencies' features). Both builds have the `e2e-hooks` feature: the bench
+# reads the app's first-paint report (SWITCHBOARD_REPORT_FIRST_PAINT), which a build without it
+# never prints; this .deb is for measuring, not for release (`make bundle` makes that one).
 bench-app: test-deps ui
-	cargo build --release --locked --bin switchboard
+	cargo build --release --locked --bin switchboard --features e2e-hooks
 	ui/node_modules/.bin/tauri bundle --bundles deb
 	rm -rf $(CARGO_TARGET_DIR)/bench/deb
 	deb=$$(ls -1t $(CARGO_TARGET_DIR)/release/bundle/deb/*.deb | head -1); \
 	dpkg-deb -x "$$deb" $(CARGO_TARGET_DIR)/bench/deb; \
 	SWITCHBOARD_DEB="$$deb" SWITCHBOARD_BENCH_BIN=$(CARGO_TARGET_DIR)/bench/deb/usr/bin/switchboard \
-	  cargo bench --locked --bench app
+	  cargo bench --locked --bench app --features e2e-hooks
 
 clean:
 	cargo clean

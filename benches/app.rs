@@ -1,14 +1,17 @@
 //! The release app as users get it, measured under Xvfb: start-up, memory, sizes (issue 8).
 //!
-//! `make bench-app` builds the release binary and its `.deb` first, unpacks the `.deb` and runs
-//! this (`cargo bench --bench app`) on the binary it installs. Every process is started here (Xvfb, a private D-Bus, an unlocked
-//! gnome-keyring, tauri-driver, the app) and stopped by its PID, as in the end-to-end tests
-//! (`tests/e2e/harness.rs`, reused); the app's endpoints point at the HF test double on loopback.
+//! `make bench-app` builds the release binary (with the `e2e-hooks` feature, for the first-paint
+//! report) and its `.deb` first, unpacks the `.deb` and runs this (`cargo bench --bench app`) on
+//! the binary it installs. Every process is started here (Xvfb, a private D-Bus, an unlocked
+//! gnome-keyring, tauri-driver, the app) and stopped by its PID, with the end-to-end tests'
+//! harness and process helpers (`switchboard_testkit::{desktop, procs}`); the app's endpoints
+//! point at the HF test double on loopback.
 //!
 //! - Sizes: the release binary (`$SWITCHBOARD_BENCH_BIN`, which `make bench-app` sets to the one
 //!   the `.deb` installs; else the one `cargo bench` built) and the `.deb` (`$SWITCHBOARD_DEB`,
 //!   else the newest under `release/bundle/deb/`), checking that it holds that binary.
-//! - Start-up: the binary launched directly with `SWITCHBOARD_REPORT_FIRST_PAINT=1`; the page
+//! - Start-up: the binary launched directly with `SWITCHBOARD_REPORT_FIRST_PAINT=1` (read only by
+//!   a build with the `e2e-hooks` feature); the page
 //!   reports its first paint (two animation frames after mounting) and the app prints
 //!   `SWITCHBOARD_FIRST_PAINT <ms since run()>`. Measured from spawn to that line, median of
 //!   runs after one warm-up: a first launch (empty data folder), and a signed-in launch with
@@ -22,24 +25,21 @@
 //! Prints a table and writes `$CARGO_TARGET_DIR/bench/app.json`. A missed target is reported,
 //! never a failure. Run by `cargo test --benches` (no `--bench` argument) it only reports sizes.
 
-#[path = "../tests/e2e/harness.rs"]
-mod harness;
-
 mod common;
 
 use common::{cpu_model, file_len, print_missed, target_dir, verdict, write_report, CacheInfo};
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
-use harness::{App, Desktop, Driver};
 use hf_double::{tokens, Fault, HfDouble, Scope};
 use serde::Serialize;
-use switchboard_core::history::sample;
 use switchboard_core::history::{schema, History};
+use switchboard_testkit::desktop::{App, Desktop, Driver};
+use switchboard_testkit::procs::{alive, by_mapping, kill, memory, pid_of, tree, Memory};
+use switchboard_testkit::sample;
 
 /// The binary to measure: `$SWITCHBOARD_BENCH_BIN` (`make bench-app`: the release build, as the
 /// `.deb` installs it), else the one `cargo bench` built for this bench (the release profile,
@@ -134,113 +134,6 @@ fn prepare_history(dest: &Path, target: &Path) -> CacheInfo {
     info
 }
 
-// ------------------------------------------------------------------ processes and memory
-
-/// Parent of every process, from `/proc/*/stat`.
-fn parents() -> HashMap<u32, u32> {
-    let mut map = HashMap::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|s| s.parse().ok()) {
-            map.insert(pid, ppid);
-        }
-    }
-    map
-}
-
-/// `root` and all its descendants.
-fn tree(root: u32) -> Vec<u32> {
-    let parents = parents();
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        let mut children: Vec<u32> = parents
-            .iter()
-            .filter(|(_, &pp)| pp == p)
-            .map(|(&c, _)| c)
-            .collect();
-        children.sort_unstable();
-        out.extend(children);
-        i += 1;
-    }
-    out
-}
-
-fn alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-}
-
-fn kill(signal: &str, pid: u32) {
-    let _ = Command::new("kill")
-        .args([signal, &pid.to_string()])
-        .stderr(Stdio::null())
-        .status();
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct ProcMem {
-    pid: u32,
-    /// `/proc/PID/comm`, for the report only (processes are found by parent links).
-    comm: String,
-    pss_kb: u64,
-    rss_kb: u64,
-    /// Anonymous pages (heaps, the JS heap, buffers): what the process allocated, as opposed
-    /// to the libraries' code and data mapped from files.
-    anon_kb: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Memory {
-    pss_mb: f64,
-    rss_mb: f64,
-    anon_mb: f64,
-    processes: Vec<ProcMem>,
-}
-
-fn memory(root: u32) -> Memory {
-    let mut processes = Vec::new();
-    for pid in tree(root) {
-        let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
-            continue;
-        };
-        let field = |name: &str| {
-            rollup
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default();
-        processes.push(ProcMem {
-            pid,
-            comm,
-            pss_kb: field("Pss:"),
-            rss_kb: field("Rss:"),
-            anon_kb: field("Anonymous:"),
-        });
-    }
-    let kb = |f: fn(&ProcMem) -> u64| processes.iter().map(f).sum::<u64>() as f64 / 1024.0;
-    Memory {
-        pss_mb: kb(|p| p.pss_kb),
-        rss_mb: kb(|p| p.rss_kb),
-        anon_mb: kb(|p| p.anon_kb),
-        processes,
-    }
-}
-
 /// With this argument the bench is the reference instead: see [`bare_webkit`].
 const BARE_WEBKIT_ARG: &str = "--bare-webkit-page";
 
@@ -292,41 +185,6 @@ fn bare_webkit() {
     window.show_all();
     mark("shown");
     gtk::main();
-}
-
-/// PSS in MB by mapping (a library's file name, or `[anon]`, `[heap]`…) over `root` and its
-/// descendants, largest first: where the memory is.
-fn by_mapping(root: u32) -> Vec<(String, f64)> {
-    let mut kb: HashMap<String, u64> = HashMap::new();
-    for pid in tree(root) {
-        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
-            continue;
-        };
-        let mut name = String::new();
-        for line in smaps.lines() {
-            let mut parts = line.split_whitespace();
-            let first = parts.next().unwrap_or("");
-            if first == "Pss:" {
-                let v = parts
-                    .next()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(0);
-                *kb.entry(name.clone()).or_default() += v;
-            } else if first.contains('-') && !first.ends_with(':') {
-                // "start-end perms offset dev inode [path]"
-                name = parts
-                    .nth(4)
-                    .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
-                    .unwrap_or_else(|| "[anon]".into());
-            }
-        }
-    }
-    let mut out: Vec<(String, f64)> = kb
-        .into_iter()
-        .map(|(n, v)| (n, v as f64 / 1024.0))
-        .collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
-    out
 }
 
 /// The app launched directly; stopped (with its descendants) by PID when dropped.
@@ -500,20 +358,6 @@ fn start_ups(
         runs: RUNS,
         median_phases,
     }
-}
-
-/// The app's PID, as it reports it (`app_info`).
-async fn pid_of(app: &App) -> u32 {
-    let info = app
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             window.__TAURI_INTERNALS__.invoke('app_info').then(done, e => done(null));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    info["pid"].as_u64().expect("app_info answers its pid") as u32
 }
 
 /// The assistant answers on screen: how many, the last one's status and its words.

@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode};
-use switchboard_core::history::sample::{self, SampleStats};
 use switchboard_core::history::{schema, History, SearchQuery};
+use switchboard_testkit::sample::{self, SampleStats};
 
 const CONVERSATIONS: usize = 10_000;
 const MESSAGES_PER_CONVERSATION: usize = 20;

@@ -5,6 +5,11 @@
 
 pub mod commands;
 
+/// Whether this build has the test hooks (the `e2e-hooks` feature, off in what users get): file
+/// dialogs answered by `$SWITCHBOARD_E2E_DIALOG_FILE` ([`commands`]' dialogs) and the first-paint
+/// report printed with `$SWITCHBOARD_REPORT_FIRST_PAINT=1` ([`commands::perf`]).
+pub const HOOKS: bool = cfg!(feature = "e2e-hooks");
+
 use switchboard_core::config;
 
 use tauri::Manager;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::history::sample::SampleStats;
+use switchboard_testkit::sample::SampleStats;
 
 /// Cargo's build folder: `CARGO_TARGET_DIR`, else worked out from the bench binary's path
 /// (`target/<profile>/deps/<bench>-<hash>`).

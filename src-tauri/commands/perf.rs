@@ -1,6 +1,8 @@
 //! Start-up measurement for `make bench` (benches/app.rs): the page reports its first paint
 //! once, and with `SWITCHBOARD_REPORT_FIRST_PAINT=1` the app prints how long after its start
-//! that was. Otherwise the report is ignored.
+//! that was. Otherwise the report is ignored, and always in a build without the `e2e-hooks`
+//! feature ([`crate::HOOKS`]): there the command stays (the page always sends its report) but
+//! does nothing, and no start-up phase is noted.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -17,6 +19,9 @@ static MARKS: Mutex<Vec<(&'static str, f64)>> = Mutex::new(Vec::new());
 
 /// Notes that the start-up reached `name` (reported with the first paint).
 pub fn mark(name: &'static str) {
+    if !crate::HOOKS {
+        return;
+    }
     if let Some(t) = STARTED.get() {
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         if let Ok(mut marks) = MARKS.lock() {
@@ -48,7 +53,7 @@ pub fn report_first_paint(args: FirstPaintArgs) {
         ms_since_navigation_start,
         phases,
     } = args;
-    if std::env::var(ENV_REPORT_FIRST_PAINT).as_deref() != Ok("1")
+    if !reports(|| std::env::var_os(ENV_REPORT_FIRST_PAINT))
         || REPORTED.swap(true, Ordering::Relaxed)
     {
         return;
@@ -70,4 +75,23 @@ pub fn report_first_paint(args: FirstPaintArgs) {
     println!(
         "SWITCHBOARD_FIRST_PAINT {ms:.1} navigation_ms={ms_since_navigation_start:.1} {phases}{marks}"
     );
+}
+
+/// Whether the first paint is printed: in a build with the hooks, when `read` (the value of
+/// [`ENV_REPORT_FIRST_PAINT`]) gives `1`; never otherwise, without even reading it.
+fn reports(read: impl FnOnce() -> Option<std::ffi::OsString>) -> bool {
+    crate::HOOKS && read().is_some_and(|v| v == "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each build checks its own side: `cargo test` without the feature, `make test` with it.
+    #[test]
+    fn only_a_build_with_the_hooks_prints_the_first_paint() {
+        assert!(!reports(|| None));
+        assert!(!reports(|| Some("0".into())));
+        assert_eq!(reports(|| Some("1".into())), cfg!(feature = "e2e-hooks"));
+    }
 }

@@ -9,7 +9,6 @@
 
 pub mod export;
 pub mod ledger;
-pub mod sample;
 pub mod schema;
 pub mod search;
 

@@ -11,16 +11,18 @@
 //!
 //! Rows go in directly, as [`History::begin_answer`] and [`History::finish_answer`] would leave
 //! them, one transaction per batch of conversations, through the schema's own triggers (the
-//! full-text index is built as the app builds it). Meant for an empty history: the same seed
-//! twice in one database gives the same conversation ids, which is an error.
+//! full-text index is built as the app builds it). They go through a connection of their own to
+//! the history's file ([`History::path`]; the history opened it in WAL mode and migrated it), so
+//! the core keeps its connection private. Meant for an empty history: the same seed twice in one
+//! database gives the same conversation ids, which is an error.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use serde::Serialize;
 
-use super::{db_error, json, now_ms, title_from, History};
-use crate::call::{CallStats, ChatParams, Policy, Routing};
-use crate::catalog::Pricing;
-use crate::error::{AppResult, ErrorCode};
+use switchboard_core::call::{CallStats, ChatParams, Policy, Routing};
+use switchboard_core::catalog::Pricing;
+use switchboard_core::error::{AppError, AppResult, ErrorCode};
+use switchboard_core::history::{db_error, now_ms, title_from, History};
 
 /// Bumped whenever the generated text or rows change (cached sample databases key on it).
 pub const VERSION: u32 = 1;
@@ -54,7 +56,7 @@ pub fn generate(
     // in real use).
     let slot = (365 * DAY_MS) / conversations.max(1) as i64;
     let mut stats = SampleStats::default();
-    let mut conn = history.writable()?;
+    let mut conn = writable(history)?;
 
     // Bulk-load settings for the duration, put back afterwards.
     let synchronous: i64 = conn
@@ -95,6 +97,26 @@ pub fn generate(
     result?;
     restore.map_err(db_error)?;
     Ok(stats)
+}
+
+/// A connection of our own to `history`'s file, set up as the history sets up its own.
+fn writable(history: &History) -> AppResult<Connection> {
+    if history.is_read_only() {
+        return Err(AppError::new(
+            ErrorCode::HistoryReadOnly,
+            "The history is read-only: no sample can be written to it.",
+        ));
+    }
+    let conn = Connection::open(history.path()).map_err(db_error)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db_error)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(db_error)?;
+    Ok(conn)
+}
+
+fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
 /// xorshift64*, seeded through splitmix64 (any seed, zero included, gives a good state).
@@ -1278,7 +1300,8 @@ impl Conv {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{MessageStatus, SearchQuery};
+    use switchboard_core::call::Role;
+    use switchboard_core::history::{MessageStatus, SearchQuery};
 
     fn sample(seed: u64) -> (tempfile::TempDir, History, SampleStats) {
         let dir = tempfile::tempdir().unwrap();
@@ -1324,10 +1347,10 @@ mod tests {
                 assert_eq!(m.seq as usize, i);
                 text += m.content.len() + m.reasoning.len();
                 if i % 2 == 0 {
-                    assert_eq!(m.role, crate::call::Role::User);
+                    assert_eq!(m.role, Role::User);
                     assert!((20..=200).contains(&m.content.len()), "{:?}", m.content);
                 } else {
-                    assert_eq!(m.role, crate::call::Role::Assistant);
+                    assert_eq!(m.role, Role::Assistant);
                     assert!(m.provider.is_some() && m.mode.is_some() && m.params.is_some());
                     if m.status == MessageStatus::Complete {
                         assert!(

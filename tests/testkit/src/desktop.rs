@@ -6,8 +6,10 @@
 //! stdin, and `tauri-driver` (which runs Debian's `WebKitWebDriver`, which runs the app).
 //! HOME, XDG_RUNTIME_DIR and the app's data folder are temporary folders; the app's endpoints
 //! point at the in-process HF test double.
-
-#![allow(dead_code)]
+//!
+//! Used by the app crate's end-to-end tests (tests/e2e) and its app benchmark (benches/app.rs).
+//! The app they launch is built with the `e2e-hooks` feature when a test answers file dialogs
+//! (`SWITCHBOARD_E2E_DIALOG_FILE`) or reads the first-paint report.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hf_double::HfDouble;
 use serde_json::json;
@@ -104,9 +107,12 @@ pub struct Desktop {
     pub dir: tempfile::TempDir,
     pub display: String,
     pub bus: String,
-    // Drop order: keyring before bus before display.
+    // Held to be stopped when the desktop is dropped, in this order: keyring before bus before
+    // display.
     keyring: Option<Proc>,
+    #[allow(dead_code)]
     dbus: Proc,
+    #[allow(dead_code)]
     xvfb: Proc,
 }
 
@@ -366,16 +372,21 @@ impl Driver {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         let mut proc = Proc::spawn("tauri-driver", &mut cmd);
-        wait_until("tauri-driver to listen", UI_TIMEOUT, || {
+        // tauri-driver listens as soon as it has spawned WebKitWebDriver, which listens a little
+        // later: until then tauri-driver drops every request it forwards. Both must listen.
+        wait_until("both WebDriver servers to listen", UI_TIMEOUT, || {
             proc.assert_running();
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
+            let listens = |port| TcpStream::connect(("127.0.0.1", port)).is_ok();
+            listens(port) && listens(native)
         });
         Driver { port, proc }
     }
 
-    /// Launches the app and returns a WebDriver session on its window.
+    /// Launches the app under test ([`app_binary`]) and returns a WebDriver session on its
+    /// window.
     pub async fn launch(&self) -> App {
-        self.launch_bin(env!("CARGO_BIN_EXE_switchboard")).await
+        let app = app_binary();
+        self.launch_bin(&app.to_string_lossy()).await
     }
 
     /// [`Driver::launch`] with another build of the app (benches/app.rs: the release binary).
@@ -386,14 +397,7 @@ impl Driver {
             json!({ "application": application }),
         );
         caps.insert("browserName".into(), json!("wry"));
-        // Only plain HTTP to tauri-driver on loopback, but the builder wants a TLS backend.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = ClientBuilder::rustls()
-            .expect("rustls")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("WebDriver session (is WebKitWebDriver installed?)");
+        let client = self.session(caps).await;
         let app = App { client };
         // The app is up when its UI has rendered past "Starting…".
         app.wait_for_any(&[
@@ -404,6 +408,107 @@ impl Driver {
         .await;
         app
     }
+
+    /// A new WebDriver session on this driver (which starts the app): [`new_session`].
+    async fn session(&self, caps: serde_json::Map<String, serde_json::Value>) -> Client {
+        let pid = self.proc.pid();
+        new_session(self.port, caps, || crate::procs::running(pid)).await
+    }
+}
+
+/// A new WebDriver session from the server on `port`. A connection error (hyper's
+/// `IncompleteMessage`: tauri-driver drops the request when WebKitWebDriver does not answer yet)
+/// is retried once the server answers `GET /status`, at most [`SESSION_ATTEMPTS`] times in all
+/// and within [`SESSION_TIMEOUT`], while `server_running` holds; any other error fails at once.
+async fn new_session(
+    port: u16,
+    caps: serde_json::Map<String, serde_json::Value>,
+    server_running: impl Fn() -> bool,
+) -> Client {
+    // Only plain HTTP to tauri-driver on loopback, but the builder wants a TLS backend.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + SESSION_TIMEOUT;
+    let mut attempt = 1;
+    loop {
+        let result = ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await;
+        let error = match result {
+            Ok(client) => return client,
+            Err(e) => e,
+        };
+        let retry = matches!(
+            error,
+            NewSessionError::Failed(_) | NewSessionError::FailedC(_) | NewSessionError::Lost(_)
+        );
+        if !retry || attempt >= SESSION_ATTEMPTS || Instant::now() >= deadline {
+            panic!(
+                "WebDriver session (is WebKitWebDriver installed?), attempt {attempt}: {error:?}"
+            );
+        }
+        eprintln!(
+            "WebDriver session, attempt {attempt}: {error:?}; waiting for the driver to answer"
+        );
+        loop {
+            assert!(server_running(), "the WebDriver server exited: {error:?}");
+            if status_answers(port).await {
+                break;
+            }
+            if Instant::now() >= deadline {
+                panic!("the WebDriver server did not answer within {SESSION_TIMEOUT:?}: {error:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        attempt += 1;
+    }
+}
+
+/// How long creating a WebDriver session may be retried on connection errors.
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many times creating a WebDriver session is tried, at most.
+pub const SESSION_ATTEMPTS: u32 = 5;
+
+/// Whether the WebDriver server on `port` answers `GET /status` with an HTTP 200 (through
+/// tauri-driver, that means WebKitWebDriver answers too).
+async fn status_answers(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<bool, std::io::Error>(head.starts_with(b"HTTP/1.1 200"))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), ask).await,
+        Ok(Ok(true))
+    )
+}
+
+/// The app binary [`Driver::launch`] starts: `$CARGO_BIN_EXE_switchboard` when set at run time,
+/// else `switchboard` next to the running test's `deps` folder, where Cargo puts the app crate's
+/// binary when it builds the crate's tests or benches (`target/<profile>/switchboard`).
+pub fn app_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("CARGO_BIN_EXE_switchboard").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("the test's own path");
+    let mut dir = exe.parent().expect("the test's folder").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let app = dir.join(format!("switchboard{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        app.exists(),
+        "no app binary at {} (run the tests of the app crate: `cargo test -p switchboard`)",
+        app.display()
+    );
+    app
 }
 
 pub struct App {
@@ -556,4 +661,89 @@ pub async fn rig_with(
     let desktop = Desktop::start(width, height, with_keyring);
     let driver = Driver::start_with(&desktop, &double, env);
     (double, desktop, driver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// Reads one HTTP request: its first line, then the body by its length.
+    async fn request(stream: &mut TcpStream) -> String {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                break;
+            }
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&buf).to_string();
+        let len = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        let _ = stream.read_exact(&mut body).await;
+        head.lines().next().unwrap_or("").to_string()
+    }
+
+    /// A WebDriver server that, like tauri-driver before WebKitWebDriver listens, drops the
+    /// first `drops` session requests without an answer.
+    async fn flaky_driver(drops: usize) -> (u16, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sessions = Arc::new(AtomicUsize::new(0));
+        let seen = sessions.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let line = request(&mut stream).await;
+                let body = if line.starts_with("POST /session ") {
+                    if seen.fetch_add(1, Ordering::SeqCst) < drops {
+                        continue; // dropped: the client sees an incomplete message
+                    }
+                    r#"{"value":{"sessionId":"s1","capabilities":{}}}"#
+                } else if line.starts_with("GET /status ") {
+                    r#"{"value":{"ready":true,"message":""}}"#
+                } else {
+                    r#"{"value":null}"#
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (port, sessions)
+    }
+
+    #[tokio::test]
+    async fn a_dropped_session_request_is_tried_again_once_the_driver_answers() {
+        let (port, sessions) = flaky_driver(2).await;
+        assert!(status_answers(port).await);
+        let client = new_session(port, serde_json::Map::new(), || true).await;
+        assert_eq!(sessions.load(Ordering::SeqCst), 3);
+        drop(client);
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "attempt 5")]
+    async fn a_driver_that_keeps_dropping_session_requests_fails_after_a_few_attempts() {
+        let (port, _) = flaky_driver(usize::MAX).await;
+        new_session(port, serde_json::Map::new(), || true).await;
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_does_not_answer() {
+        let port = free_port();
+        assert!(!status_answers(port).await);
+    }
 }
