@@ -43,14 +43,16 @@ lint: ui
 	npm --prefix ui run check
 
 test-ui: deps
-	npm --prefix ui test
+	mkdir -p $(CARGO_TARGET_DIR)
+	npm --prefix ui test 2>&1 | tee $(CARGO_TARGET_DIR)/test-ui.log
 
 # Unit tests, integration tests against the HF test double, and the end-to-end tests (real app
 # under Xvfb with gnome-keyring and tauri-driver). The app is built with the `e2e-hooks` feature:
 # the end-to-end tests answer its file dialogs through SWITCHBOARD_E2E_DIALOG_FILE. `cargo test`
 # also regenerates the TypeScript bindings of the IPC types (ts-rs).
 test-rust: test-deps ui
-	cargo test --workspace --locked --no-fail-fast --features switchboard/e2e-hooks
+	cargo test --workspace --locked --no-fail-fast --features switchboard/e2e-hooks 2>&1 \
+	  | tee $(CARGO_TARGET_DIR)/test-rust.log
 
 # The generated bindings must be committed and current.
 bindings-check:
@@ -61,6 +63,7 @@ bindings-check:
 
 test: test-deps lint test-ui test-rust bindings-check
 	@echo "All checks passed."
+	@scripts/test-summary.sh $(CARGO_TARGET_DIR)/test-ui.log $(CARGO_TARGET_DIR)/test-rust.log
 
 # A release .deb (offline: everything comes from the lockfiles and the local toolchain).
 bundle: deps
