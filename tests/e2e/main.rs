@@ -4,6 +4,7 @@
 mod background;
 mod billing;
 mod compare;
+mod crashloop;
 mod history;
 mod playground;
 mod providers;
