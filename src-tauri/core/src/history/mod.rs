@@ -164,6 +164,12 @@ pub fn db_error(e: rusqlite::Error) -> AppError {
                     format!("The history cannot be written: {e}"),
                 )
             }
+            C::DatabaseBusy | C::DatabaseLocked => {
+                return AppError::new(
+                    ErrorCode::HistoryBusy,
+                    "The history is in use by another program (another copy of Switchboard?) and stayed locked: the change was not saved.",
+                )
+            }
             C::NotADatabase | C::DatabaseCorrupt => {
                 return AppError::new(
                     ErrorCode::HistoryUnavailable,

@@ -582,3 +582,18 @@ fn compare_panes_keep_their_own_threads() {
     assert_eq!(pane(0), ["Q", "A0", "Q2", "B0"]);
     assert_eq!(pane(1), ["Q", "A1", "Q2", "B1"]);
 }
+
+#[test]
+fn a_locked_history_says_so_in_plain_words_not_as_a_bug() {
+    let (dir, h) = open();
+    let id = exchange(&h, None, &[(Role::User, "Hello")], "Hi.");
+    // Another program holds the write lock for longer than the history waits.
+    let other = rusqlite::Connection::open(dir.path().join("history.sqlite3")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let err = h.rename(&id, "New title").unwrap_err();
+    assert_eq!(err.code, ErrorCode::HistoryBusy, "{err:?}");
+    assert!(err.message.contains("in use"), "{}", err.message);
+    other.execute_batch("ROLLBACK").unwrap();
+    h.rename(&id, "New title").unwrap();
+}
+
