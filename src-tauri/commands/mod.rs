@@ -50,6 +50,20 @@ use switchboard_core::{
     settings::{Settings, Theme},
 };
 
+/// Runs `f` on the services on a blocking thread once the history is open: SQLite calls and
+/// file writes block, and the async runtime has only a few workers (two on a 2-core machine)
+/// that every other command and live stream share.
+pub(crate) async fn blocking<R: Runtime, T: Send + 'static>(
+    app: AppHandle<R>,
+    f: impl FnOnce(&Services) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    // Whether it opened or not, `f` sees it at once and without blocking from here on.
+    let _ = app.state::<Services>().history.wait().await;
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<Services>()))
+        .await
+        .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+}
+
 /// Builds the services at start-up: configuration from the environment, the settings store
 /// (tauri-plugin-store), the OS keyring, the user's home folder.
 pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<Services> {

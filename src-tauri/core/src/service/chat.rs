@@ -196,15 +196,23 @@ impl Services {
         } else {
             CallKind::Chat
         };
-        let history = self.history.get();
+        // Waiting for the history to open and saving block: neither parks a runtime worker.
+        let history = self.history.wait().await;
         let (saved, save_error) = match &history {
-            Ok(h) => match h.begin_answer(&AnswerStart {
-                conversation_id: conversation_id.as_deref(),
-                request: &request,
-                mode,
-                pane: pane.unwrap_or(0),
-                kind: if pane.is_some() { "compare" } else { "chat" },
-            }) {
+            Ok(h) => match {
+                let (h, request) = (h.clone(), request.clone());
+                tokio::task::spawn_blocking(move || {
+                    h.begin_answer(&AnswerStart {
+                        conversation_id: conversation_id.as_deref(),
+                        request: &request,
+                        mode,
+                        pane: pane.unwrap_or(0),
+                        kind: if pane.is_some() { "compare" } else { "chat" },
+                    })
+                })
+                .await
+                .unwrap_or_else(|e| Err(AppError::internal(format!("saving failed: {e}"))))
+            } {
                 Ok((conv, answer)) => (Some(Saved { conv, answer }), None),
                 Err(e) => {
                     log::error!("could not save the conversation: {e}");
