@@ -193,8 +193,7 @@ impl Services {
     pub async fn history_import_file(&self, path: &Path) -> AppResult<ImportReport> {
         let path = path.to_path_buf();
         self.history_blocking(move |history| {
-            let bytes = std::fs::read(&path).map_err(|e| AppError::io("read the file", &e))?;
-            let file = export::from_json(&bytes)?;
+            let file = export::read_file(&path)?;
             history.import(&file.conversations)
         })
         .await
