@@ -65,7 +65,7 @@ pub(crate) async fn blocking<R: Runtime, T: Send + 'static>(
 }
 
 /// Builds the services at start-up: configuration from the environment, the settings store
-/// (tauri-plugin-store), the OS keyring, the user's home folder.
+/// (`settings.json`, written atomically), the OS keyring, the user's home folder.
 pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<Services> {
     let default_data_dir = app
         .path()
@@ -74,7 +74,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<Services> {
     let config = Config::from_env(default_data_dir)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| AppError::io("create the data folder", &e))?;
-    let store = store::open(app, &config.data_dir.join("settings.json"));
+    let store = store::open(&config.data_dir.join("settings.json"));
     let home = app.path().home_dir().unwrap_or_default();
     log::info!("data folder: {}", config.data_dir.display());
     Services::new(config, store, Arc::new(Secrets::os_keyring()), home)
