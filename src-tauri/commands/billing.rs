@@ -42,7 +42,10 @@ pub async fn billing_totals<R: Runtime>(
     app: AppHandle<R>,
     args: TotalsArgs,
 ) -> AppResult<Vec<Totals>> {
-    blocking(app, move |s| s.billing_totals(&args.group, args.from, args.to)).await
+    blocking(app, move |s| {
+        s.billing_totals(&args.group, args.from, args.to)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -93,6 +93,12 @@ pub fn chat_stop(s: State<'_, Services>, args: CallIdArgs) {
     s.chat_stop(args.id)
 }
 
+/// Tries again to save what a finished call could not (its `not_saved` event).
+#[tauri::command]
+pub async fn chat_save_retry(s: State<'_, Services>, args: CallIdArgs) -> AppResult<()> {
+    s.chat_save_retry(args.id).await
+}
+
 #[tauri::command]
 pub fn get_playground(s: State<'_, Services>) -> PlaygroundPrefs {
     s.playground()

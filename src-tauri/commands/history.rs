@@ -86,12 +86,14 @@ pub async fn history_facets<R: Runtime>(app: AppHandle<R>) -> AppResult<HistoryF
 
 #[tauri::command]
 pub async fn history_rename(s: State<'_, Services>, args: RenameArgs) -> AppResult<()> {
-    s.history_blocking(move |h| h.rename(&args.id, &args.title)).await
+    s.history_blocking(move |h| h.rename(&args.id, &args.title))
+        .await
 }
 
 #[tauri::command]
 pub async fn history_pin(s: State<'_, Services>, args: PinArgs) -> AppResult<()> {
-    s.history_blocking(move |h| h.set_pinned(&args.id, args.pinned)).await
+    s.history_blocking(move |h| h.set_pinned(&args.id, args.pinned))
+        .await
 }
 
 #[tauri::command]
@@ -106,7 +108,8 @@ pub async fn history_restore(s: State<'_, Services>, args: IdArgs) -> AppResult<
 
 #[tauri::command]
 pub async fn history_delete(s: State<'_, Services>, args: IdArgs) -> AppResult<()> {
-    s.history_blocking(move |h| h.delete_forever(&args.id)).await
+    s.history_blocking(move |h| h.delete_forever(&args.id))
+        .await
 }
 
 /// Exports one conversation; returns where it was written, or `None` if the user cancelled.
@@ -115,7 +118,10 @@ pub async fn history_export<R: Runtime>(
     app: AppHandle<R>,
     args: ExportArgs,
 ) -> AppResult<Option<String>> {
-    let export = blocking(app.clone(), move |s| s.history_export_text(&args.id, args.format)).await?;
+    let export = blocking(app.clone(), move |s| {
+        s.history_export_text(&args.id, args.format)
+    })
+    .await?;
     let Some(path) = save_path(&app, export.file_name, export.filter).await else {
         return Ok(None);
     };
@@ -126,9 +132,7 @@ pub async fn history_export<R: Runtime>(
 
 /// Exports everything as one JSON backup.
 #[tauri::command]
-pub async fn history_export_all<R: Runtime>(
-    app: AppHandle<R>,
-) -> AppResult<Option<String>> {
+pub async fn history_export_all<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<String>> {
     let text = blocking(app.clone(), |s| s.history_export_all_text()).await?;
     let Some(path) = save_path(&app, "switchboard-history.json".into(), ("JSON", "json")).await
     else {

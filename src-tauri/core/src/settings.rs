@@ -169,7 +169,9 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> AppResult<()> {
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("settings")
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("settings")
     ));
     let written = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
@@ -196,7 +198,10 @@ mod tests {
         let store = FileStore::open(&path).unwrap();
         set_typed(&store, KEY_THEME, &Theme::Dark).unwrap();
         let saved = std::fs::read(&path).unwrap();
-        assert_eq!(Settings::load(&FileStore::open(&path).unwrap()).theme, Theme::Dark);
+        assert_eq!(
+            Settings::load(&FileStore::open(&path).unwrap()).theme,
+            Theme::Dark
+        );
         // A save that cannot complete (here: its temporary file cannot be created) leaves the
         // file as it was, and what the app reads matches the file.
         std::fs::create_dir(dir.path().join(".settings.json.tmp")).unwrap();

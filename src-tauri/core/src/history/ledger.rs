@@ -716,11 +716,16 @@ mod tests {
         let cells: Vec<&str> = row.split(',').collect();
         for bad in ["=HYPERLINK", "+org", "@SUM", "-conv", "\t=1"] {
             assert!(
-                !cells.iter().any(|c| c.trim_start_matches('"').starts_with(bad)),
+                !cells
+                    .iter()
+                    .any(|c| c.trim_start_matches('"').starts_with(bad)),
                 "{bad} left as a formula in {row}"
             );
         }
-        assert!(row.contains("\"'=HYPERLINK(\"\"http://evil.example\"\""), "{row}");
+        assert!(
+            row.contains("\"'=HYPERLINK(\"\"http://evil.example\"\""),
+            "{row}"
+        );
         assert!(row.contains(",'@SUM(A1:A9),"), "{row}");
         assert!(row.contains(",'+org,"), "{row}");
     }

@@ -527,15 +527,16 @@ impl History {
         Ok((conv_id, answer_id))
     }
 
-    /// Saves the answer so far (called while it streams).
+    /// Saves the answer so far (called while it streams). An answer that is no longer there
+    /// (its conversation deleted meanwhile) or no longer streaming is an error: nothing was saved.
     pub fn save_partial(&self, answer_id: i64, content: &str, reasoning: &str) -> AppResult<()> {
         let conn = self.writable()?;
-        conn.prepare_cached(
-            "UPDATE messages SET content = ?2, reasoning = ?3 WHERE id = ?1 AND status = 'streaming'",
+        changed(
+            conn.prepare_cached(
+                "UPDATE messages SET content = ?2, reasoning = ?3 WHERE id = ?1 AND status = 'streaming'",
+            )
+            .and_then(|mut s| s.execute(params![answer_id, content, reasoning])),
         )
-        .and_then(|mut s| s.execute(params![answer_id, content, reasoning]))
-        .map_err(db_error)?;
-        Ok(())
     }
 
     /// Saves how the answer ended, with its figures.

@@ -603,6 +603,25 @@ fn a_locked_history_says_so_in_plain_words_not_as_a_bug() {
 }
 
 #[test]
+fn saving_a_partial_answer_that_is_no_longer_there_is_an_error() {
+    let (_d, h) = open();
+    let req = request(&[(Role::User, "Hello")]);
+    let (id, answer_id) = h
+        .begin_answer(&AnswerStart {
+            conversation_id: None,
+            request: &req,
+            mode: CallMode::Routed,
+            pane: 0,
+            kind: "chat",
+        })
+        .unwrap();
+    h.save_partial(answer_id, "Hi", "").unwrap();
+    h.delete_forever(&id).unwrap();
+    let err = h.save_partial(answer_id, "Hi there", "").unwrap_err();
+    assert_eq!(err.code, ErrorCode::NoSuchConversation, "{err:?}");
+}
+
+#[test]
 fn an_import_file_too_large_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("huge.json");
