@@ -367,6 +367,8 @@ impl RunningCall {
         let mut content = String::new();
         let mut reasoning = String::new();
         let mut last_save = Instant::now();
+        // The partial save in flight, on a blocking thread: at most one at a time, in order.
+        let mut partial: Option<JoinHandle<()>> = None;
         let history = self.history.as_ref();
         let saved = self.saved.as_ref();
         let mut emit = |e: ChatEvent| {
@@ -381,11 +383,17 @@ impl RunningCall {
             {
                 content.push_str(c);
                 reasoning.push_str(r);
-                if last_save.elapsed() >= SAVE_EVERY {
+                if last_save.elapsed() >= SAVE_EVERY
+                    && partial.as_ref().is_none_or(|p| p.is_finished())
+                {
                     last_save = Instant::now();
-                    if let Err(err) = h.save_partial(s.answer, &content, &reasoning) {
-                        log::error!("could not save the partial answer: {err}");
-                    }
+                    let (h, id) = (h.clone(), s.answer);
+                    let (c, r) = (content.clone(), reasoning.clone());
+                    partial = Some(tokio::task::spawn_blocking(move || {
+                        if let Err(err) = h.save_partial(id, &c, &r) {
+                            log::error!("could not save the partial answer: {err}");
+                        }
+                    }));
                 }
             }
             if let ChatEvent::Retrying {
@@ -412,6 +420,9 @@ impl RunningCall {
             // Nothing was sent: the reason is the answer, saved like any failure.
             Err(e) => chat::stream::failed_before_sending(e, &mut emit),
         };
+        if let Some(p) = partial.take() {
+            let _ = p.await;
+        }
         // Saving blocks: on a blocking thread. What cannot be saved is kept in memory, the user
         // is told, and it is tried again (the ledger after every call, all of it on Retry).
         let mut unsaved = Unsaved {
