@@ -216,8 +216,8 @@ impl Services {
         };
         // Waiting for the history to open and saving block: neither parks a runtime worker.
         let history = self.history.wait().await;
-        let (saved, save_error) = match &history {
-            Ok(h) => match {
+        let begun = match &history {
+            Ok(h) => {
                 let (h, request) = (h.clone(), request.clone());
                 tokio::task::spawn_blocking(move || {
                     h.begin_answer(&AnswerStart {
@@ -230,14 +230,17 @@ impl Services {
                 })
                 .await
                 .unwrap_or_else(|e| Err(AppError::internal(format!("saving failed: {e}"))))
-            } {
-                Ok((conv, answer)) => (Some(Saved { conv, answer }), None),
-                Err(e) => {
+            }
+            Err(e) => Err(e.clone()),
+        };
+        let (saved, save_error) = match begun {
+            Ok((conv, answer)) => (Some(Saved { conv, answer }), None),
+            Err(e) => {
+                if history.is_ok() {
                     log::error!("could not save the conversation: {e}");
-                    (None, Some(e))
                 }
-            },
-            Err(e) => (None, Some(e.clone())),
+                (None, Some(e))
+            }
         };
         let id = self.chat.next_call.fetch_add(1, Ordering::Relaxed);
         let cancel = CancellationToken::new();
