@@ -25,6 +25,7 @@ surface! {
     chat::chat_route(RouteArgs) -> RouteDecision;
     chat::chat_start(ChatStartArgs, channel ChatEvent) -> ChatStarted;
     chat::chat_stop(CallIdArgs) -> ();
+    chat::chat_save_retry(CallIdArgs) -> ();
     chat::get_playground() -> PlaygroundPrefs;
     chat::set_playground(PlaygroundPrefs) -> ();
     history::history_status() -> HistoryStatus;

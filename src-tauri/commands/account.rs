@@ -71,9 +71,13 @@ pub fn get_settings(s: State<'_, Services>) -> Settings {
     s.settings()
 }
 
+/// The settings file is written on a blocking thread, never on the UI thread.
 #[tauri::command]
-pub fn set_theme(s: State<'_, Services>, args: Theme) -> AppResult<Settings> {
-    s.set_theme(args)
+pub async fn set_theme<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    args: Theme,
+) -> AppResult<Settings> {
+    super::blocking(app, move |s| s.set_theme(args)).await
 }
 
 /// Opens one of the app's known pages in the system browser. The web view cannot name an

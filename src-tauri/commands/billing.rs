@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
+use super::blocking;
 use super::dialog::save_path;
 use switchboard_core::billing::{CreditSettings, CreditStatus};
 use switchboard_core::error::{AppError, AppResult};
@@ -27,28 +28,34 @@ pub struct TotalsArgs {
 }
 
 #[tauri::command]
-pub async fn billing_status(s: State<'_, Services>) -> AppResult<CreditStatus> {
-    s.credit_status()
+pub async fn billing_status<R: Runtime>(app: AppHandle<R>) -> AppResult<CreditStatus> {
+    blocking(app, |s| s.credit_status()).await
 }
 
 #[tauri::command]
-pub async fn billing_calls(s: State<'_, Services>, args: CallQuery) -> AppResult<CallPage> {
-    s.billing_calls(&args)
+pub async fn billing_calls<R: Runtime>(app: AppHandle<R>, args: CallQuery) -> AppResult<CallPage> {
+    blocking(app, move |s| s.billing_calls(&args)).await
 }
 
 #[tauri::command]
-pub async fn billing_totals(s: State<'_, Services>, args: TotalsArgs) -> AppResult<Vec<Totals>> {
-    s.billing_totals(&args.group, args.from, args.to)
+pub async fn billing_totals<R: Runtime>(
+    app: AppHandle<R>,
+    args: TotalsArgs,
+) -> AppResult<Vec<Totals>> {
+    blocking(app, move |s| {
+        s.billing_totals(&args.group, args.from, args.to)
+    })
+    .await
 }
 
 #[tauri::command]
-pub async fn billing_rates(s: State<'_, Services>) -> AppResult<RateInfo> {
-    s.billing_rates()
+pub async fn billing_rates<R: Runtime>(app: AppHandle<R>) -> AppResult<RateInfo> {
+    blocking(app, |s| s.billing_rates()).await
 }
 
 #[tauri::command]
-pub async fn billing_averages(s: State<'_, Services>) -> AppResult<Option<(f64, f64)>> {
-    s.billing_averages()
+pub async fn billing_averages<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<(f64, f64)>> {
+    blocking(app, |s| s.billing_averages()).await
 }
 
 #[tauri::command]
@@ -57,21 +64,27 @@ pub fn credits_get(s: State<'_, Services>) -> CreditSettings {
 }
 
 #[tauri::command]
-pub async fn credits_set(s: State<'_, Services>, args: CreditSettings) -> AppResult<CreditStatus> {
-    s.credits_set(args)
+pub async fn credits_set<R: Runtime>(
+    app: AppHandle<R>,
+    args: CreditSettings,
+) -> AppResult<CreditStatus> {
+    blocking(app, move |s| s.credits_set(args)).await
 }
 
 /// Writes the calls matching the query (all of them, not one page) as CSV.
 #[tauri::command]
 pub async fn billing_export_csv<R: Runtime>(
     app: AppHandle<R>,
-    s: State<'_, Services>,
     args: CallQuery,
 ) -> AppResult<Option<String>> {
-    let text = s.billing_csv(args)?;
+    let text = blocking(app.clone(), move |s| s.billing_csv(args)).await?;
     let Some(path) = save_path(&app, "switchboard-calls.csv".into(), ("CSV", "csv")).await else {
         return Ok(None);
     };
-    std::fs::write(&path, text).map_err(|e| AppError::io("write the file", &e))?;
+    let to = path.clone();
+    blocking(app, move |_| {
+        std::fs::write(&to, text).map_err(|e| AppError::io("write the file", &e))
+    })
+    .await?;
     Ok(Some(path.display().to_string()))
 }

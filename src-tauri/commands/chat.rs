@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
 use switchboard_core::call::{ChatEvent, ChatRequest, RouteDecision, Routing};
@@ -93,12 +93,20 @@ pub fn chat_stop(s: State<'_, Services>, args: CallIdArgs) {
     s.chat_stop(args.id)
 }
 
+/// Tries again to save what a finished call could not (its `not_saved` event).
+#[tauri::command]
+pub async fn chat_save_retry(s: State<'_, Services>, args: CallIdArgs) -> AppResult<()> {
+    s.chat_save_retry(args.id).await
+}
+
 #[tauri::command]
 pub fn get_playground(s: State<'_, Services>) -> PlaygroundPrefs {
     s.playground()
 }
 
+/// Called on every parameter change: the settings file is written on a blocking thread, never
+/// on the UI thread.
 #[tauri::command]
-pub fn set_playground(s: State<'_, Services>, args: PlaygroundPrefs) -> AppResult<()> {
-    s.set_playground(&args)
+pub async fn set_playground<R: Runtime>(app: AppHandle<R>, args: PlaygroundPrefs) -> AppResult<()> {
+    super::blocking(app, move |s| s.set_playground(&args)).await
 }

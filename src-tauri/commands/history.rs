@@ -4,6 +4,7 @@ use serde::Deserialize;
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
+use super::blocking;
 use super::dialog::{open_path, save_path};
 use switchboard_core::error::AppResult;
 use switchboard_core::history::{
@@ -54,7 +55,7 @@ pub struct ExportArgs {
 /// Async: it may wait for the history to finish opening, which must not block the UI thread.
 #[tauri::command]
 pub async fn history_status(s: State<'_, Services>) -> AppResult<HistoryStatus> {
-    Ok(s.history_status())
+    Ok(s.history_status().await)
 }
 
 #[tauri::command]
@@ -62,12 +63,12 @@ pub async fn history_list(
     s: State<'_, Services>,
     args: ListArgs,
 ) -> AppResult<Vec<ConversationSummary>> {
-    s.history.get()?.list(args.trash)
+    s.history_blocking(move |h| h.list(args.trash)).await
 }
 
 #[tauri::command]
 pub async fn history_get(s: State<'_, Services>, args: IdArgs) -> AppResult<Conversation> {
-    s.history.get()?.get(&args.id)
+    s.history_blocking(move |h| h.get(&args.id)).await
 }
 
 #[tauri::command]
@@ -75,66 +76,70 @@ pub async fn history_search(
     s: State<'_, Services>,
     args: SearchQuery,
 ) -> AppResult<Vec<SearchHit>> {
-    s.history.get()?.search(&args)
+    s.history_blocking(move |h| h.search(&args)).await
 }
 
 #[tauri::command]
-pub async fn history_facets(s: State<'_, Services>) -> AppResult<HistoryFacets> {
-    s.history_facets()
+pub async fn history_facets<R: Runtime>(app: AppHandle<R>) -> AppResult<HistoryFacets> {
+    blocking(app, |s| s.history_facets()).await
 }
 
 #[tauri::command]
 pub async fn history_rename(s: State<'_, Services>, args: RenameArgs) -> AppResult<()> {
-    s.history.get()?.rename(&args.id, &args.title)
+    s.history_blocking(move |h| h.rename(&args.id, &args.title))
+        .await
 }
 
 #[tauri::command]
 pub async fn history_pin(s: State<'_, Services>, args: PinArgs) -> AppResult<()> {
-    s.history.get()?.set_pinned(&args.id, args.pinned)
+    s.history_blocking(move |h| h.set_pinned(&args.id, args.pinned))
+        .await
 }
 
 #[tauri::command]
 pub async fn history_trash(s: State<'_, Services>, args: IdArgs) -> AppResult<()> {
-    s.history.get()?.trash(&args.id)
+    s.history_blocking(move |h| h.trash(&args.id)).await
 }
 
 #[tauri::command]
 pub async fn history_restore(s: State<'_, Services>, args: IdArgs) -> AppResult<()> {
-    s.history.get()?.restore(&args.id)
+    s.history_blocking(move |h| h.restore(&args.id)).await
 }
 
 #[tauri::command]
 pub async fn history_delete(s: State<'_, Services>, args: IdArgs) -> AppResult<()> {
-    s.history.get()?.delete_forever(&args.id)
+    s.history_blocking(move |h| h.delete_forever(&args.id))
+        .await
 }
 
 /// Exports one conversation; returns where it was written, or `None` if the user cancelled.
 #[tauri::command]
 pub async fn history_export<R: Runtime>(
     app: AppHandle<R>,
-    s: State<'_, Services>,
     args: ExportArgs,
 ) -> AppResult<Option<String>> {
-    let export = s.history_export_text(&args.id, args.format)?;
+    let export = blocking(app.clone(), move |s| {
+        s.history_export_text(&args.id, args.format)
+    })
+    .await?;
     let Some(path) = save_path(&app, export.file_name, export.filter).await else {
         return Ok(None);
     };
-    write_file(&path, &export.text)?;
+    let to = path.clone();
+    blocking(app, move |_| write_file(&to, &export.text)).await?;
     Ok(Some(path.display().to_string()))
 }
 
 /// Exports everything as one JSON backup.
 #[tauri::command]
-pub async fn history_export_all<R: Runtime>(
-    app: AppHandle<R>,
-    s: State<'_, Services>,
-) -> AppResult<Option<String>> {
-    let text = s.history_export_all_text()?;
+pub async fn history_export_all<R: Runtime>(app: AppHandle<R>) -> AppResult<Option<String>> {
+    let text = blocking(app.clone(), |s| s.history_export_all_text()).await?;
     let Some(path) = save_path(&app, "switchboard-history.json".into(), ("JSON", "json")).await
     else {
         return Ok(None);
     };
-    write_file(&path, &text)?;
+    let to = path.clone();
+    blocking(app, move |_| write_file(&to, &text)).await?;
     Ok(Some(path.display().to_string()))
 }
 
@@ -144,9 +149,9 @@ pub async fn history_import<R: Runtime>(
     app: AppHandle<R>,
     s: State<'_, Services>,
 ) -> AppResult<Option<ImportReport>> {
-    s.history.get()?;
+    s.history.wait().await?;
     let Some(path) = open_path(&app).await else {
         return Ok(None);
     };
-    s.history_import_file(&path).map(Some)
+    s.history_import_file(&path).await.map(Some)
 }

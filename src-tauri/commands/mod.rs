@@ -50,8 +50,22 @@ use switchboard_core::{
     settings::{Settings, Theme},
 };
 
+/// Runs `f` on the services on a blocking thread once the history is open: SQLite calls and
+/// file writes block, and the async runtime has only a few workers (two on a 2-core machine)
+/// that every other command and live stream share.
+pub(crate) async fn blocking<R: Runtime, T: Send + 'static>(
+    app: AppHandle<R>,
+    f: impl FnOnce(&Services) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    // Whether it opened or not, `f` sees it at once and without blocking from here on.
+    let _ = app.state::<Services>().history.wait().await;
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<Services>()))
+        .await
+        .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+}
+
 /// Builds the services at start-up: configuration from the environment, the settings store
-/// (tauri-plugin-store), the OS keyring, the user's home folder.
+/// (`settings.json`, written atomically), the OS keyring, the user's home folder.
 pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<Services> {
     let default_data_dir = app
         .path()
@@ -60,7 +74,7 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) -> AppResult<Services> {
     let config = Config::from_env(default_data_dir)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| AppError::io("create the data folder", &e))?;
-    let store = store::open(app, &config.data_dir.join("settings.json"));
+    let store = store::open(&config.data_dir.join("settings.json"));
     let home = app.path().home_dir().unwrap_or_default();
     log::info!("data folder: {}", config.data_dir.display());
     Services::new(config, store, Arc::new(Secrets::os_keyring()), home)

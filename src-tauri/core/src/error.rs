@@ -68,6 +68,9 @@ pub enum ErrorCode {
     NoSuchConversation,
     /// A provider set to "my own key" has no key saved.
     ProviderKeyMissing,
+    /// The history database is locked by another program (or another copy of Switchboard)
+    /// for longer than we wait.
+    HistoryBusy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -5,7 +5,8 @@ import type { Outcome } from "./Outcome";
 
 /**
  * What the UI learns while a call runs, in order: `Started` once the answer's headers are in,
- * `Retrying` before each automatic retry, `Delta`s as the text streams, `Finished` last (always
- * sent exactly once).
+ * `Retrying` before each automatic retry, `Delta`s as the text streams, `Finished` (always sent
+ * exactly once), then `NotSaved` if the answer, its ledger rows or the used-up mark could not
+ * be saved (the call's id retries with `chat_save_retry`).
  */
-export type ChatEvent = { "event": "started", requestId: string | null, provider: string | null, } | { "event": "retrying", attempt: number, maxAttempts: number, waitMs: number, error: AppError, requestId: string | null, } | { "event": "delta", content: string, reasoning: string, } | { "event": "finished", outcome: Outcome, error: AppError | null, requestId: string | null, stats: CallStats, };
+export type ChatEvent = { "event": "started", requestId: string | null, provider: string | null, } | { "event": "retrying", attempt: number, maxAttempts: number, waitMs: number, error: AppError, requestId: string | null, } | { "event": "delta", content: string, reasoning: string, } | { "event": "finished", outcome: Outcome, error: AppError | null, requestId: string | null, stats: CallStats, } | { "event": "not_saved", callId: number, error: AppError, };

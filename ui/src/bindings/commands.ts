@@ -64,6 +64,7 @@ export type Commands = {
   chat_route: { args: RouteArgs; channel: null; result: RouteDecision };
   chat_start: { args: ChatStartArgs; channel: ChatEvent; result: ChatStarted };
   chat_stop: { args: CallIdArgs; channel: null; result: null };
+  chat_save_retry: { args: CallIdArgs; channel: null; result: null };
   get_playground: { args: null; channel: null; result: PlaygroundPrefs };
   set_playground: { args: PlaygroundPrefs; channel: null; result: null };
   history_status: { args: null; channel: null; result: HistoryStatus };

@@ -34,6 +34,15 @@ export interface Turn {
   retry: RetryInfo | null;
   /** Who pays for it, in words ("HF credits", "billed by Groq"); null for user turns. */
   billing: string | null;
+  /** The answer (or its ledger record) could not be saved: why, and the call to retry it with. */
+  notSaved: NotSaved | null;
+}
+
+export interface NotSaved {
+  callId: number;
+  error: AppError;
+  /** A retry is running. */
+  retrying: boolean;
 }
 
 let nextId = 1;
@@ -52,6 +61,7 @@ export function userTurn(content: string): Turn {
     stats: null,
     retry: null,
     billing: null,
+    notSaved: null,
   };
 }
 
@@ -95,6 +105,7 @@ export function turnFromStored(m: StoredMessage): Turn {
     stats: m.stats,
     retry: null,
     billing: m.role === "assistant" ? billingLabel(m.mode, m.provider) : null,
+    notSaved: null,
   };
 }
 
@@ -220,6 +231,9 @@ export function applyEvent(turn: Turn, e: ChatEvent, now = Date.now()): void {
       turn.stats = e.stats;
       turn.provider = e.stats.provider ?? turn.provider;
       turn.retry = null;
+      break;
+    case "not_saved":
+      turn.notSaved = { callId: e.callId, error: e.error, retrying: false };
       break;
   }
 }

@@ -81,6 +81,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "The provider stopped with an error",
     hint: "The provider failed while writing the answer. What arrived is kept; try again, or pick another provider.",
   },
+  history_busy: {
+    title: "The history is busy",
+    hint: "Another program (maybe a second copy of Switchboard) is holding the history file. Close it and try again.",
+  },
   provider_key_missing: {
     title: "No key saved for this provider",
     hint: "Add the provider’s API key in Providers, or set the provider back to “Through Hugging Face”.",

@@ -166,6 +166,21 @@ export function splitSnippet(snippet: string): SnippetPart[] {
   return parts;
 }
 
+/**
+ * Starts a snippet shortly before its first match: the sidebar clamps snippets to two lines,
+ * and a match further on would be cut off. At most about `before` characters of context are
+ * kept before the match, from a word boundary, after an ellipsis.
+ */
+export function centreSnippet(snippet: string, before = 30): string {
+  const at = snippet.indexOf(MARK_START);
+  if (at <= before) return snippet;
+  let from = at - before;
+  // Start on a word: skip the rest of the word cut in two.
+  const space = snippet.slice(from, at).search(/\s/);
+  if (space >= 0) from += space + 1;
+  return "…" + snippet.slice(from).replace(/^\s+/, "");
+}
+
 /** A snippet as plain text, markers removed. */
 export function snippetText(snippet: string): string {
   return snippet.replace(/[\uE000\uE001]/g, "");

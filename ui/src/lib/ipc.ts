@@ -64,6 +64,7 @@ export const api = {
     pane: number | null = null,
   ) => stream("chat_start", { conversationId, pane, request }, onEvent),
   chatStop: (id: number) => call("chat_stop", { id }),
+  chatSaveRetry: (id: number) => call("chat_save_retry", { id }),
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),

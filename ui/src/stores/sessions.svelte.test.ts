@@ -8,6 +8,7 @@ import type { CallStats } from "../bindings/CallStats";
 const calls = vi.hoisted(() => ({
   onEvent: [] as ((e: ChatEvent) => void)[],
   stop: [] as number[],
+  saveRetries: [] as number[],
   nextId: 1,
 }));
 
@@ -19,6 +20,11 @@ vi.mock("../lib/ipc", () => ({
     }),
     chatStop: vi.fn(async (id: number) => {
       calls.stop.push(id);
+      return null;
+    }),
+    chatSaveRetry: vi.fn(async (id: number) => {
+      calls.saveRetries.push(id);
+      if (calls.saveRetries.length === 1) throw { code: "disk_full", message: "The disk is still full." };
       return null;
     }),
     billingStatus: vi.fn(async () => {
@@ -102,6 +108,38 @@ describe("the running answers", () => {
     expect(articles.length).toBe(2);
     expect(target.querySelector("[data-testid=turn-assistant]")?.getAttribute("data-status")).toBe("complete");
     expect(target.querySelector("[data-testid=answer]")?.textContent).toContain("Hi there, friend");
+    unmount(screen);
+  });
+
+  it("an answer that could not be saved says so, with a Retry that clears the notice once saved", async () => {
+    playground.model = "m/x";
+    playground.draft = "Hello";
+    const target = document.createElement("div");
+    const screen = mount(Conversation, { target, props: { now: 0 } });
+    await playground.send();
+    const onEvent = calls.onEvent.at(-1)!;
+    const started = calls.nextId - 1;
+    onEvent(delta("Hi"));
+    onEvent(finished);
+    onEvent({
+      event: "not_saved",
+      callId: started,
+      error: { code: "disk_full", message: "The disk is full: the conversation could not be saved." },
+    });
+    nextFrame();
+    const notice = () => target.querySelector<HTMLElement>("[data-testid=not-saved]");
+    expect(notice()?.textContent).toContain("Not saved: The disk is full: the conversation could not be saved.");
+    // Still full: the notice stays, with the new reason.
+    notice()!.querySelector<HTMLButtonElement>("[data-testid=retry-save]")!.click();
+    await vi.waitFor(() => expect(notice()?.textContent).toContain("The disk is still full."));
+    flushSync();
+    // Space is back: saved, the notice goes.
+    notice()!.querySelector<HTMLButtonElement>("[data-testid=retry-save]")!.click();
+    await vi.waitFor(() => {
+      flushSync();
+      expect(notice()).toBeNull();
+    });
+    expect(calls.saveRetries).toEqual([started, started]);
     unmount(screen);
   });
 

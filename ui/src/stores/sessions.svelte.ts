@@ -99,3 +99,19 @@ export class RunningAnswer {
 export function startAnswer(turn: Turn, options: AnswerOptions): RunningAnswer {
   return new RunningAnswer(turn, options);
 }
+
+/** Tries again to save an answer that could not be saved (its "not saved" notice's Retry): the
+ * notice goes once it is saved, and shows the new reason if it still cannot be. */
+export async function retrySave(turn: Turn): Promise<void> {
+  const notSaved = turn.notSaved;
+  if (!notSaved || notSaved.retrying) return;
+  notSaved.retrying = true;
+  try {
+    await api.chatSaveRetry(notSaved.callId);
+    turn.notSaved = null;
+    history.changed();
+    billing.refresh();
+  } catch (e) {
+    turn.notSaved = { callId: notSaved.callId, error: toAppError(e), retrying: false };
+  }
+}

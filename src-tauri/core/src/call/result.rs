@@ -61,8 +61,9 @@ pub struct RateLimit {
 }
 
 /// What the UI learns while a call runs, in order: `Started` once the answer's headers are in,
-/// `Retrying` before each automatic retry, `Delta`s as the text streams, `Finished` last (always
-/// sent exactly once).
+/// `Retrying` before each automatic retry, `Delta`s as the text streams, `Finished` (always sent
+/// exactly once), then `NotSaved` if the answer, its ledger rows or the used-up mark could not
+/// be saved (the call's id retries with `chat_save_retry`).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(
     tag = "event",
@@ -92,6 +93,13 @@ pub enum ChatEvent {
         error: Option<AppError>,
         request_id: Option<String>,
         stats: CallStats,
+    },
+    /// The answer (or its record in the ledger) is not saved: it is kept in memory until
+    /// `chat_save_retry` with `call_id` succeeds; ledger rows are also retried after each call.
+    NotSaved {
+        #[ts(type = "number")]
+        call_id: u64,
+        error: AppError,
     },
 }
 

@@ -30,27 +30,81 @@ pub fn to_json(conversations: Vec<Conversation>, now: i64) -> String {
     serde_json::to_string_pretty(&file).expect("export serialises")
 }
 
+/// The largest file an import reads: far above any real history, far below what ends the app.
+pub const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The kinds of conversation the history knows.
+pub const KINDS: [&str; 2] = ["chat", "compare"];
+
+/// Reads an export file from disk: its size is checked first, then it is parsed straight from
+/// the file into the typed structure (never held twice in memory), then checked field by field.
+/// Blocking: run it on a blocking thread.
+pub fn read_file(path: &std::path::Path) -> AppResult<ExportFile> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| AppError::io("read the file", &e))?
+        .len();
+    if len > MAX_IMPORT_BYTES {
+        return Err(AppError::new(
+            ErrorCode::ImportInvalid,
+            format!(
+                "The file is too large to be a Switchboard export ({} MB; the most an import reads is {} MB).",
+                len / (1024 * 1024),
+                MAX_IMPORT_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    parse(|| {
+        std::fs::File::open(path)
+            .map(|f| std::io::BufReader::with_capacity(64 * 1024, f))
+            .map_err(|e| AppError::io("read the file", &e))
+    })
+}
+
 /// Reads an export file, refusing anything that is not ours, cut short, or from a newer version.
 pub fn from_json(bytes: &[u8]) -> AppResult<ExportFile> {
+    parse(|| Ok(bytes))
+}
+
+/// Two passes over the input, neither keeping more than the typed result: the header (is it
+/// ours, which version), then the whole file into [`ExportFile`].
+fn parse<R: std::io::Read>(open: impl Fn() -> AppResult<R>) -> AppResult<ExportFile> {
     let invalid = |msg: String| AppError::new(ErrorCode::ImportInvalid, msg);
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_eof() {
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u64>,
+    }
+    let header: Header = serde_json::from_reader(open()?).map_err(|e| {
+        if e.is_io() {
+            invalid(format!("The file could not be read ({e})."))
+        } else if e.is_eof() {
             invalid("The file is cut short: it ends in the middle of the data.".into())
-        } else {
+        } else if e.is_syntax() {
             invalid("This is not a Switchboard export (it is not JSON).".into())
+        } else {
+            invalid("This is not a Switchboard export.".into())
         }
     })?;
-    if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+    if header.format.as_deref() != Some(FORMAT) {
         return Err(invalid("This is not a Switchboard export.".into()));
     }
-    let version = v.get("version").and_then(|x| x.as_u64()).unwrap_or(0);
+    let version = header.version.unwrap_or(0);
     if version > u64::from(VERSION) {
         return Err(invalid(format!(
             "This export comes from a newer version of Switchboard (format {version}). Update the app to import it."
         )));
     }
-    serde_json::from_value(v)
-        .map_err(|e| invalid(format!("The export is damaged and cannot be read ({e}).")))
+    let file: ExportFile = serde_json::from_reader(open()?)
+        .map_err(|e| invalid(format!("The export is damaged and cannot be read ({e}).")))?;
+    for c in &file.conversations {
+        if !KINDS.contains(&c.summary.kind.as_str()) {
+            return Err(invalid(format!(
+                "The export is damaged: a conversation has an unknown kind (“{}”).",
+                crate::error::scrub(&c.summary.kind, 40)
+            )));
+        }
+    }
+    Ok(file)
 }
 
 /// A readable Markdown copy of one conversation.

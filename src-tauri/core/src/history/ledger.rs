@@ -445,9 +445,16 @@ impl History {
     }
 }
 
-/// The table as CSV (RFC 4180 quoting), with a header row.
+/// The table as CSV (RFC 4180 quoting), with a header row. A cell a spreadsheet would run as a
+/// formula (starting with `= + - @`, a tab or a carriage return: request ids come from servers,
+/// model ids from custom endpoints) gets a leading `'`, so it opens as text.
 pub fn to_csv(rows: &[CallRow]) -> String {
     fn field(s: &str) -> String {
+        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            std::borrow::Cow::Owned(format!("'{s}"))
+        } else {
+            std::borrow::Cow::Borrowed(s)
+        };
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
@@ -688,6 +695,39 @@ mod tests {
             "{}",
             lines[1]
         );
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        let mut r = CallRow::from_result(
+            0,
+            CallKind::Chat,
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            Billing::Provider,
+            Some("+org"),
+            &result((1, 2), None, Outcome::Complete),
+            Some("-conv"),
+            None,
+        );
+        r.request_id = Some("@SUM(A1:A9)".into());
+        r.provider = Some("\t=1+1".into());
+        let csv = to_csv(&[r]);
+        let row = csv.lines().nth(1).unwrap();
+        let cells: Vec<&str> = row.split(',').collect();
+        for bad in ["=HYPERLINK", "+org", "@SUM", "-conv", "\t=1"] {
+            assert!(
+                !cells
+                    .iter()
+                    .any(|c| c.trim_start_matches('"').starts_with(bad)),
+                "{bad} left as a formula in {row}"
+            );
+        }
+        assert!(
+            row.contains("\"'=HYPERLINK(\"\"http://evil.example\"\""),
+            "{row}"
+        );
+        assert!(row.contains(",'@SUM(A1:A9),"), "{row}");
+        assert!(row.contains(",'+org,"), "{row}");
     }
 
     #[test]

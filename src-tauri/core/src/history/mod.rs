@@ -164,6 +164,12 @@ pub fn db_error(e: rusqlite::Error) -> AppError {
                     format!("The history cannot be written: {e}"),
                 )
             }
+            C::DatabaseBusy | C::DatabaseLocked => {
+                return AppError::new(
+                    ErrorCode::HistoryBusy,
+                    "The history is in use by another program (another copy of Switchboard?) and stayed locked: the change was not saved.",
+                )
+            }
             C::NotADatabase | C::DatabaseCorrupt => {
                 return AppError::new(
                     ErrorCode::HistoryUnavailable,
@@ -521,15 +527,16 @@ impl History {
         Ok((conv_id, answer_id))
     }
 
-    /// Saves the answer so far (called while it streams).
+    /// Saves the answer so far (called while it streams). An answer that is no longer there
+    /// (its conversation deleted meanwhile) or no longer streaming is an error: nothing was saved.
     pub fn save_partial(&self, answer_id: i64, content: &str, reasoning: &str) -> AppResult<()> {
         let conn = self.writable()?;
-        conn.prepare_cached(
-            "UPDATE messages SET content = ?2, reasoning = ?3 WHERE id = ?1 AND status = 'streaming'",
+        changed(
+            conn.prepare_cached(
+                "UPDATE messages SET content = ?2, reasoning = ?3 WHERE id = ?1 AND status = 'streaming'",
+            )
+            .and_then(|mut s| s.execute(params![answer_id, content, reasoning])),
         )
-        .and_then(|mut s| s.execute(params![answer_id, content, reasoning]))
-        .map_err(db_error)?;
-        Ok(())
     }
 
     /// Saves how the answer ended, with its figures.

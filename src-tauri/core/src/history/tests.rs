@@ -428,6 +428,11 @@ fn bad_import_files_are_refused_and_change_nothing() {
             br#"{"format":"switchboard.history","version":1,"conversations":[{"id":3}]}"#.to_vec(),
             "damaged",
         ),
+        (
+            good.replace("\"kind\": \"chat\"", "\"kind\": \"<img src=x>\"")
+                .into_bytes(),
+            "unknown kind",
+        ),
     ];
     for (bytes, words) in cases {
         let e = export::from_json(&bytes).unwrap_err();
@@ -581,4 +586,61 @@ fn compare_panes_keep_their_own_threads() {
     };
     assert_eq!(pane(0), ["Q", "A0", "Q2", "B0"]);
     assert_eq!(pane(1), ["Q", "A1", "Q2", "B1"]);
+}
+
+#[test]
+fn a_locked_history_says_so_in_plain_words_not_as_a_bug() {
+    let (dir, h) = open();
+    let id = exchange(&h, None, &[(Role::User, "Hello")], "Hi.");
+    // Another program holds the write lock for longer than the history waits.
+    let other = rusqlite::Connection::open(dir.path().join("history.sqlite3")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let err = h.rename(&id, "New title").unwrap_err();
+    assert_eq!(err.code, ErrorCode::HistoryBusy, "{err:?}");
+    assert!(err.message.contains("in use"), "{}", err.message);
+    other.execute_batch("ROLLBACK").unwrap();
+    h.rename(&id, "New title").unwrap();
+}
+
+#[test]
+fn saving_a_partial_answer_that_is_no_longer_there_is_an_error() {
+    let (_d, h) = open();
+    let req = request(&[(Role::User, "Hello")]);
+    let (id, answer_id) = h
+        .begin_answer(&AnswerStart {
+            conversation_id: None,
+            request: &req,
+            mode: CallMode::Routed,
+            pane: 0,
+            kind: "chat",
+        })
+        .unwrap();
+    h.save_partial(answer_id, "Hi", "").unwrap();
+    h.delete_forever(&id).unwrap();
+    let err = h.save_partial(answer_id, "Hi there", "").unwrap_err();
+    assert_eq!(err.code, ErrorCode::NoSuchConversation, "{err:?}");
+}
+
+#[test]
+fn an_import_file_too_large_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.json");
+    // Sparse: it takes no room on the disk, and reading it would take 600 MB of memory.
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(export::MAX_IMPORT_BYTES + 1).unwrap();
+    let started = std::time::Instant::now();
+    let e = export::read_file(&path).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ImportInvalid);
+    assert!(e.message.contains("too large"), "{}", e.message);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn an_import_file_is_read_from_disk_exactly() {
+    let (dir, h) = open();
+    exchange(&h, None, &[(Role::User, "Keep me")], "ok");
+    let all = h.all().unwrap();
+    let path = dir.path().join("backup.json");
+    std::fs::write(&path, export::to_json(all.clone(), 1)).unwrap();
+    assert_eq!(export::read_file(&path).unwrap().conversations, all);
 }

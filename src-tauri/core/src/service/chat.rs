@@ -41,6 +41,8 @@ pub struct ChatState {
     /// Only one download of the catalog at a time.
     refreshing: tokio::sync::Mutex<()>,
     calls: Mutex<HashMap<u64, CancellationToken>>,
+    /// What calls that ended could not save, by call id, until it is saved.
+    unsaved: Mutex<HashMap<u64, Unsaved>>,
     next_call: AtomicU64,
     options: CallOptions,
     pub mappings: Arc<MappingCache>,
@@ -59,6 +61,7 @@ impl ChatState {
             catalog_path,
             refreshing: tokio::sync::Mutex::new(()),
             calls: Mutex::new(HashMap::new()),
+            unsaved: Mutex::new(HashMap::new()),
             next_call: AtomicU64::new(1),
             options,
             mappings: Arc::new(MappingCache::default()),
@@ -74,6 +77,21 @@ impl ChatState {
 
     fn calls(&self) -> std::sync::MutexGuard<'_, HashMap<u64, CancellationToken>> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn unsaved(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Unsaved>> {
+        self.unsaved.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tries again to save what ended calls could not: the ledger rows and used-up marks of
+    /// all of them, and the answers too with `answers`. Blocking.
+    fn retry_unsaved(&self, answers: bool) {
+        let pending: Vec<(u64, Unsaved)> = self.unsaved().drain().collect();
+        for (id, mut u) in pending {
+            if u.retry(answers).is_err() || !u.is_empty() {
+                self.unsaved().entry(id).or_insert(u);
+            }
+        }
     }
 
     /// How many calls are running now.
@@ -196,22 +214,33 @@ impl Services {
         } else {
             CallKind::Chat
         };
-        let history = self.history.get();
-        let (saved, save_error) = match &history {
-            Ok(h) => match h.begin_answer(&AnswerStart {
-                conversation_id: conversation_id.as_deref(),
-                request: &request,
-                mode,
-                pane: pane.unwrap_or(0),
-                kind: if pane.is_some() { "compare" } else { "chat" },
-            }) {
-                Ok((conv, answer)) => (Some(Saved { conv, answer }), None),
-                Err(e) => {
+        // Waiting for the history to open and saving block: neither parks a runtime worker.
+        let history = self.history.wait().await;
+        let begun = match &history {
+            Ok(h) => {
+                let (h, request) = (h.clone(), request.clone());
+                tokio::task::spawn_blocking(move || {
+                    h.begin_answer(&AnswerStart {
+                        conversation_id: conversation_id.as_deref(),
+                        request: &request,
+                        mode,
+                        pane: pane.unwrap_or(0),
+                        kind: if pane.is_some() { "compare" } else { "chat" },
+                    })
+                })
+                .await
+                .unwrap_or_else(|e| Err(AppError::internal(format!("saving failed: {e}"))))
+            }
+            Err(e) => Err(e.clone()),
+        };
+        let (saved, save_error) = match begun {
+            Ok((conv, answer)) => (Some(Saved { conv, answer }), None),
+            Err(e) => {
+                if history.is_ok() {
                     log::error!("could not save the conversation: {e}");
-                    (None, Some(e))
                 }
-            },
-            Err(e) => (None, Some(e.clone())),
+                (None, Some(e))
+            }
         };
         let id = self.chat.next_call.fetch_add(1, Ordering::Relaxed);
         let cancel = CancellationToken::new();
@@ -252,6 +281,24 @@ impl Services {
         if let Some(cancel) = self.chat.calls().get(&id) {
             cancel.cancel();
         }
+    }
+
+    /// Tries again to save what call `id` could not (its answer, its ledger rows, the used-up
+    /// mark), on a blocking thread. Ok once everything is saved (also when nothing was left).
+    pub async fn chat_save_retry(&self, id: u64) -> AppResult<()> {
+        let chat = self.chat.clone();
+        tokio::task::spawn_blocking(move || {
+            let Some(mut u) = chat.unsaved().remove(&id) else {
+                return Ok(());
+            };
+            let result = u.retry(true);
+            if !u.is_empty() {
+                chat.unsaved().insert(id, u);
+            }
+            result
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("saving failed: {e}")))?
     }
 
     pub fn playground(&self) -> PlaygroundPrefs {
@@ -323,6 +370,8 @@ impl RunningCall {
         let mut content = String::new();
         let mut reasoning = String::new();
         let mut last_save = Instant::now();
+        // The partial save in flight, on a blocking thread: at most one at a time, in order.
+        let mut partial: Option<JoinHandle<()>> = None;
         let history = self.history.as_ref();
         let saved = self.saved.as_ref();
         let mut emit = |e: ChatEvent| {
@@ -337,11 +386,17 @@ impl RunningCall {
             {
                 content.push_str(c);
                 reasoning.push_str(r);
-                if last_save.elapsed() >= SAVE_EVERY {
+                if last_save.elapsed() >= SAVE_EVERY
+                    && partial.as_ref().is_none_or(|p| p.is_finished())
+                {
                     last_save = Instant::now();
-                    if let Err(err) = h.save_partial(s.answer, &content, &reasoning) {
-                        log::error!("could not save the partial answer: {err}");
-                    }
+                    let (h, id) = (h.clone(), s.answer);
+                    let (c, r) = (content.clone(), reasoning.clone());
+                    partial = Some(tokio::task::spawn_blocking(move || {
+                        if let Err(err) = h.save_partial(id, &c, &r) {
+                            log::error!("could not save the partial answer: {err}");
+                        }
+                    }));
                 }
             }
             if let ChatEvent::Retrying {
@@ -368,18 +423,44 @@ impl RunningCall {
             // Nothing was sent: the reason is the answer, saved like any failure.
             Err(e) => chat::stream::failed_before_sending(e, &mut emit),
         };
-        if let (Some(h), Some(s)) = (history, saved) {
-            if let Err(err) = h.finish_answer(s.answer, &result) {
-                log::error!("could not save the answer: {err}");
-            }
+        if let Some(p) = partial.take() {
+            let _ = p.await;
         }
-        self.ledger.record(
-            history,
-            request,
-            &result,
-            &retries,
-            saved.map(|s| (s.conv.as_str(), s.answer)),
-        );
+        // Saving blocks: on a blocking thread. What cannot be saved is kept in memory, the user
+        // is told, and it is tried again (the ledger after every call, all of it on Retry).
+        let mut unsaved = Unsaved {
+            history: self.history.clone(),
+            answer: saved.map(|s| (s.answer, result.clone())),
+            rows: self.ledger.rows(
+                request,
+                &result,
+                &retries,
+                saved.map(|s| (s.conv.as_str(), s.answer)),
+            ),
+            depleted: self.ledger.depleted(&result),
+        };
+        let chat = self.chat.clone();
+        let (unsaved, error) = tokio::task::spawn_blocking(move || {
+            let error = unsaved.retry(true).err();
+            // Space may have come back: what earlier calls could not save goes in too.
+            chat.retry_unsaved(false);
+            (unsaved, error)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            (
+                Unsaved::default(),
+                Some(AppError::internal(format!("saving failed: {e}"))),
+            )
+        });
+        if let Some(error) = error {
+            log::error!("chat call {}: not saved: {error}", self.id);
+            self.chat.unsaved().insert(self.id, unsaved);
+            sink(ChatEvent::NotSaved {
+                call_id: self.id,
+                error,
+            });
+        }
         log::info!(
             "chat call {}: {:?}, provider {:?}, {} tokens out, request id {:?}",
             self.id,
@@ -402,70 +483,129 @@ struct LedgerContext {
 }
 
 impl LedgerContext {
-    /// One ledger row per attempt (failed retried attempts, then the call itself); a 402 on HF
-    /// credits marks the month "used up".
-    fn record(
+    /// One ledger row per attempt: failed retried attempts, then the call itself.
+    fn rows(
         &self,
-        history: Option<&Arc<History>>,
         request: &ChatRequest,
         result: &CallResult,
         retries: &[(AppError, Option<String>)],
         saved: Option<(&str, i64)>,
-    ) {
+    ) -> Vec<CallRow> {
         let now = crate::history::now_ms();
-        if let Some(h) = history {
-            let bill_to = request.bill_to.as_deref();
-            for (error, request_id) in retries {
-                let row = CallRow {
-                    id: 0,
-                    at: now,
-                    kind: CallKind::Retry,
-                    model: Some(request.model.clone()),
-                    provider: request.routing.pinned().map(str::to_string),
-                    billing: self.billing,
-                    bill_to: bill_to.map(str::to_string),
-                    tokens_in: 0,
-                    tokens_out: 0,
-                    usage_estimated: false,
-                    price: None,
-                    cost: Some(0.0),
-                    ttft_ms: None,
-                    total_ms: None,
-                    status: "error".into(),
-                    error_code: Some(error.code),
-                    request_id: request_id.clone(),
-                    conversation_id: saved.map(|(c, _)| c.to_string()),
-                    message_id: None,
-                    rate_limit: None,
-                };
-                if let Err(e) = h.record_call(&row) {
-                    log::error!("could not record a retried call: {e}");
-                }
-            }
-            let row = CallRow::from_result(
-                now,
-                self.kind,
-                &request.model,
-                self.billing,
-                bill_to,
-                result,
-                saved.map(|(c, _)| c),
-                saved.map(|(_, m)| m),
-            );
-            if let Err(e) = h.record_call(&row) {
-                log::error!("could not record the call in the ledger: {e}");
-            }
-        }
+        let bill_to = request.bill_to.as_deref();
+        let mut rows: Vec<CallRow> = retries
+            .iter()
+            .map(|(error, request_id)| CallRow {
+                id: 0,
+                at: now,
+                kind: CallKind::Retry,
+                model: Some(request.model.clone()),
+                provider: request.routing.pinned().map(str::to_string),
+                billing: self.billing,
+                bill_to: bill_to.map(str::to_string),
+                tokens_in: 0,
+                tokens_out: 0,
+                usage_estimated: false,
+                price: None,
+                cost: Some(0.0),
+                ttft_ms: None,
+                total_ms: None,
+                status: "error".into(),
+                error_code: Some(error.code),
+                request_id: request_id.clone(),
+                conversation_id: saved.map(|(c, _)| c.to_string()),
+                message_id: None,
+                rate_limit: None,
+            })
+            .collect();
+        rows.push(CallRow::from_result(
+            now,
+            self.kind,
+            &request.model,
+            self.billing,
+            bill_to,
+            result,
+            saved.map(|(c, _)| c),
+            saved.map(|(_, m)| m),
+        ));
+        rows
+    }
+
+    /// A 402 on HF credits marks the month "used up": the store and the month to mark.
+    fn depleted(&self, result: &CallResult) -> Option<(Arc<dyn Store>, String)> {
         let depleted = result
             .error
             .as_ref()
             .is_some_and(|e| e.code == ErrorCode::PaymentRequired);
-        if depleted && self.billing == Billing::HfCredits {
-            let mut s = CreditSettings::load(&*self.store);
-            s.depleted_month = Some(billing_month(now, self.period_end).label());
-            if let Err(e) = s.save(&*self.store) {
-                log::error!("could not note the used-up credits: {e}");
+        (depleted && self.billing == Billing::HfCredits).then(|| {
+            let now = crate::history::now_ms();
+            (
+                self.store.clone(),
+                billing_month(now, self.period_end).label(),
+            )
+        })
+    }
+}
+
+/// What a call has not saved yet: its answer's final state, its ledger rows, the used-up mark.
+#[derive(Default)]
+struct Unsaved {
+    history: Option<Arc<History>>,
+    answer: Option<(i64, CallResult)>,
+    rows: Vec<CallRow>,
+    depleted: Option<(Arc<dyn Store>, String)>,
+}
+
+impl Unsaved {
+    fn is_empty(&self) -> bool {
+        self.answer.is_none() && self.rows.is_empty() && self.depleted.is_none()
+    }
+
+    /// Saves what it can (the answer only with `answer`), keeps the rest; the first failure.
+    /// Without a history only the used-up mark can be saved: the rest is dropped (the user was
+    /// told at the start that the history is unavailable). Blocking.
+    fn retry(&mut self, answer: bool) -> AppResult<()> {
+        let mut first: Option<AppError> = None;
+        let mut fail = |e: AppError| {
+            if first.is_none() {
+                first = Some(e);
             }
+        };
+        match &self.history {
+            Some(h) => {
+                if answer {
+                    if let Some((id, result)) = &self.answer {
+                        match h.finish_answer(*id, result) {
+                            Ok(()) => self.answer = None,
+                            Err(e) => fail(e),
+                        }
+                    }
+                }
+                let mut kept = Vec::new();
+                for row in std::mem::take(&mut self.rows) {
+                    if let Err(e) = h.record_call(&row) {
+                        fail(e);
+                        kept.push(row);
+                    }
+                }
+                self.rows = kept;
+            }
+            None => {
+                self.answer = None;
+                self.rows.clear();
+            }
+        }
+        if let Some((store, month)) = &self.depleted {
+            let mut s = CreditSettings::load(&**store);
+            s.depleted_month = Some(month.clone());
+            match s.save(&**store) {
+                Ok(()) => self.depleted = None,
+                Err(e) => fail(e),
+            }
+        }
+        match first {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 }

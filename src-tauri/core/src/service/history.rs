@@ -42,6 +42,8 @@ pub enum ExportFormat {
 /// The history, or why it is missing (damaged, newer version…): the app runs on without it.
 pub struct HistorySlot {
     slot: Arc<(Mutex<Option<Opened>>, Condvar)>,
+    /// Turns true once the slot is filled: async callers wait on it without parking a thread.
+    ready: tokio::sync::watch::Receiver<bool>,
     pub path: PathBuf,
 }
 
@@ -50,20 +52,31 @@ type Opened = Result<Arc<History>, AppError>;
 impl HistorySlot {
     /// Starts opening the history at `path` on a thread of its own.
     pub fn open(path: PathBuf) -> Self {
+        let p = path.clone();
+        Self::open_with(path, move || History::open(&p))
+    }
+
+    /// Starts `open` on a thread of its own; the slot holds what it gives.
+    pub fn open_with(
+        path: PathBuf,
+        open: impl FnOnce() -> AppResult<History> + Send + 'static,
+    ) -> Self {
         let slot: Arc<(Mutex<Option<Opened>>, Condvar)> = Arc::default();
-        let (s, p) = (slot.clone(), path.clone());
+        let (tx, ready) = tokio::sync::watch::channel(false);
+        let s = slot.clone();
         std::thread::spawn(move || {
             let started = std::time::Instant::now();
-            let opened = History::open(&p).map(Arc::new);
+            let opened = open().map(Arc::new);
             match &opened {
                 Ok(_) => log::info!("history opened in {:?}", started.elapsed()),
                 Err(e) => log::error!("history unavailable: {e}"),
             }
-            let (lock, ready) = &*s;
+            let (lock, cv) = &*s;
             *lock.lock().unwrap_or_else(|e| e.into_inner()) = Some(opened);
-            ready.notify_all();
+            cv.notify_all();
+            let _ = tx.send(true);
         });
-        Self { slot, path }
+        Self { slot, ready, path }
     }
 
     fn opened(&self) -> Opened {
@@ -75,8 +88,30 @@ impl HistorySlot {
         g.clone().expect("set above")
     }
 
-    /// The history, waiting for it to be opened; the reason when it could not be.
+    /// The history, waiting for it to be opened; the reason when it could not be. Blocks the
+    /// thread: from async code use [`Self::wait`].
     pub fn get(&self) -> AppResult<Arc<History>> {
+        self.opened()
+    }
+
+    /// [`Self::get`] for async code: waits for the opening without parking a runtime worker.
+    pub async fn wait(&self) -> AppResult<Arc<History>> {
+        let mut ready = self.ready.clone();
+        if ready.wait_for(|r| *r).await.is_err() {
+            // The opening thread ended without a result (it panicked).
+            let filled = self
+                .slot
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some();
+            if !filled {
+                return Err(AppError::new(
+                    ErrorCode::HistoryUnavailable,
+                    "The history could not be opened.",
+                ));
+            }
+        }
         self.opened()
     }
 }
@@ -104,8 +139,20 @@ pub struct ExportText {
 }
 
 impl Services {
-    pub fn history_status(&self) -> HistoryStatus {
-        let opened = self.history.get();
+    /// Runs `f` on the history on a blocking thread (SQLite calls block), once it is open; the
+    /// runtime's workers stay free for everything else, live streams included.
+    pub async fn history_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&History) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let history = self.history.wait().await?;
+        tokio::task::spawn_blocking(move || f(&history))
+            .await
+            .map_err(|e| AppError::internal(format!("a history task failed: {e}")))?
+    }
+
+    pub async fn history_status(&self) -> HistoryStatus {
+        let opened = self.history.wait().await;
         HistoryStatus {
             available: opened.is_ok(),
             read_only: opened.as_ref().is_ok_and(|x| x.is_read_only()),
@@ -142,10 +189,56 @@ impl Services {
     }
 
     /// Imports an export file (one conversation or a full backup); duplicates are skipped.
-    pub fn history_import_file(&self, path: &Path) -> AppResult<ImportReport> {
-        let history = self.history.get()?;
-        let bytes = std::fs::read(path).map_err(|e| AppError::io("read the file", &e))?;
-        let file = export::from_json(&bytes)?;
-        history.import(&file.conversations)
+    /// The file is read and imported on a blocking thread.
+    pub async fn history_import_file(&self, path: &Path) -> AppResult<ImportReport> {
+        let path = path.to_path_buf();
+        self.history_blocking(move |history| {
+            let file = export::read_file(&path)?;
+            history.import(&file.conversations)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// While the history takes long to open, a call that waits for it leaves the runtime free:
+    /// on a runtime with a single thread, another task still runs meanwhile.
+    #[test]
+    fn waiting_for_the_history_parks_no_runtime_worker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.sqlite3");
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let p = path.clone();
+        let slot = Arc::new(HistorySlot::open_with(path, move || {
+            let _ = gate.recv();
+            History::open(&p)
+        }));
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let waiting = tokio::spawn({
+                    let slot = slot.clone();
+                    async move { slot.wait().await.map(|_| ()) }
+                });
+                // Another command (or a live stream) on the same runtime gets to run.
+                let other = tokio::spawn(async { "other ran" });
+                let ran = other.await.unwrap();
+                release.send(()).unwrap();
+                let opened = waiting.await.unwrap();
+                done_tx.send((ran, opened)).unwrap();
+            });
+        });
+        let (ran, opened) = done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the runtime was parked by the wait for the history");
+        assert_eq!(ran, "other ran");
+        opened.unwrap();
     }
 }

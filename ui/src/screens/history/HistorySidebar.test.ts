@@ -143,4 +143,27 @@ describe("HistorySidebar", () => {
     expect(search.value).toBe("");
     expect($$("[data-testid=history-item]")).toHaveLength(2);
   });
+
+  it("shows a message hit's snippet from just before the match, so the two-line clamp never hides it", async () => {
+    const long =
+      "…the continent is home to many unusual animals found nowhere else on the planet. Among them, " +
+      "wombats dig burrows, echidnas lay eggs, and in the dry interior \uE000kangaroos\uE001 hop across the plains while the…";
+    ipc.historySearch.mockResolvedValue([
+      { conversationId: "a", messageId: 7, title: "Animals", snippet: long, role: "assistant", updatedAt: now },
+    ] as never);
+    const search = $<HTMLInputElement>("[data-testid=history-search]")!;
+    search.value = "kangaroos";
+    search.dispatchEvent(new Event("input", { bubbles: true }));
+    await new Promise((r) => setTimeout(r, 200));
+    await settle();
+    const snippet = $(".r-snippet")!;
+    const mark = snippet.querySelector("mark")!;
+    expect(mark.textContent).toBe("kangaroos");
+    // The text shown before the match (after the role label) is short enough for the first line.
+    const role = snippet.querySelector(".r-role")!.textContent!;
+    const before = snippet.textContent!.slice(role.length, snippet.textContent!.indexOf("kangaroos"));
+    expect(before.length).toBeLessThanOrEqual(40);
+    expect(before.trimStart().startsWith("…")).toBe(true);
+    expect(snippet.textContent).toContain("kangaroos hop across the plains while the…");
+  });
 });
