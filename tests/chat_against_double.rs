@@ -435,3 +435,60 @@ async fn think_sections_are_reasoning_not_answer() {
     assert_eq!(r.reasoning, "The user asks about 2+2. That is 4.");
     assert_eq!(r.content, "It is **4**.");
 }
+
+#[tokio::test]
+async fn a_stream_that_ends_cleanly_without_done_is_complete() {
+    let f = fixture().await;
+    // The recorded cerebras stream: no [DONE], and the body ends right after the last event's
+    // data line (which carries finish_reason and usage), with no blank line after it.
+    for line_end in [true, false] {
+        f.double.push_fault(
+            Fault::unended_stream(line_end)
+                .for_provider("cerebras")
+                .once(),
+        );
+        let (r, events) = f.call(&request(pinned("cerebras")), &fast()).await;
+        assert_eq!(r.outcome, Outcome::Complete, "{line_end}: {:?}", r.error);
+        assert!(r.error.is_none());
+        assert!(!r.content.is_empty());
+        assert_eq!(deltas(&events), r.content);
+        assert_eq!(r.stats.finish_reason.as_deref(), Some("length"));
+        assert!(!r.stats.usage_estimated, "the last event's usage was read");
+        assert_eq!((r.stats.tokens_in, r.stats.tokens_out), (46, 20));
+        assert_finished_once(&events);
+    }
+    // The same through the router, when the automatic policy picks the provider.
+    let served = f.double.catalog().get(MODEL).unwrap().first_live().unwrap();
+    f.double.push_fault(
+        Fault::unended_stream(false)
+            .for_provider(served.provider.clone())
+            .once(),
+    );
+    let (r, _) = f
+        .call(
+            &request(Routing::Auto {
+                policy: Policy::Fastest,
+            }),
+            &fast(),
+        )
+        .await;
+    assert_eq!(r.outcome, Outcome::Complete, "{:?}", r.error);
+    assert!(!r.stats.usage_estimated);
+
+    // A body that ends cleanly with neither [DONE] nor a finish reason: perhaps unfinished, but
+    // no connection broke.
+    let (r, events) = error_of(
+        &f,
+        Fault::error_event(
+            3,
+            r#"{"choices":[{"index":0,"delta":{"content":" more"}}]}"#,
+        )
+        .once(),
+    )
+    .await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::AnswerUnfinished);
+    assert!(!e.message.contains("broke"), "{}", e.message);
+    assert!(r.content.ends_with(" more"), "{}", r.content);
+    assert_finished_once(&events);
+}

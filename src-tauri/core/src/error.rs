@@ -68,6 +68,9 @@ pub enum ErrorCode {
     NoSuchConversation,
     /// A provider set to "my own key" has no key saved.
     ProviderKeyMissing,
+    /// A streamed answer whose body ended cleanly without the server saying it was finished
+    /// (no `[DONE]`, no finish reason): perhaps incomplete, but no connection broke.
+    AnswerUnfinished,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -85,6 +85,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "No key saved for this provider",
     hint: "Add the provider’s API key in Providers, or set the provider back to “Through Hugging Face”.",
   },
+  answer_unfinished: {
+    title: "The provider did not say the answer was finished",
+    hint: "The answer ended without the provider’s end mark, so it may be incomplete. What arrived is kept; ask again if it looks cut short.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

@@ -223,7 +223,10 @@ pub async fn run(
         };
     }
 
-    let mut events = response.bytes_stream().eventsource();
+    // The blank line after a clean end of the body ends a last event the server left
+    // unterminated (the recorded cerebras stream ends right after its last data line); a
+    // transport failure comes as an error before it.
+    let mut events = with_clean_end(response.bytes_stream()).eventsource();
     // The stop signal and both timers are set up once and moved only when needed, instead of
     // a new waiter and two new timers for every event: at thousands of events a second,
     // registering them costs more than reading the events.
@@ -301,6 +304,31 @@ pub async fn run(
         }
     }
     call.end(emit)
+}
+
+/// A piece of a streamed body, or the blank line added after its clean end.
+enum BodyPiece<B> {
+    Body(B),
+    End,
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for BodyPiece<B> {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            BodyPiece::Body(b) => b.as_ref(),
+            BodyPiece::End => b"\n\n",
+        }
+    }
+}
+
+/// The body, then a blank line once it has ended cleanly, so that a last event left without
+/// its blank line is still read.
+fn with_clean_end<S, B, E>(body: S) -> impl futures_util::Stream<Item = Result<BodyPiece<B>, E>>
+where
+    S: futures_util::Stream<Item = Result<B, E>>,
+{
+    body.map(|r| r.map(BodyPiece::Body))
+        .chain(futures_util::stream::iter([Ok(BodyPiece::End)]))
 }
 
 /// What one chunk adds, whichever way it was read.
@@ -519,17 +547,25 @@ impl<'a> Call<'a> {
         emit(ChatEvent::Delta { content, reasoning });
     }
 
-    /// The stream ended: complete if the server said so, else cut short.
+    /// The body ended cleanly: complete if the server said so (`[DONE]`, or a finish reason:
+    /// some providers never send `[DONE]`), else possibly unfinished, but never a broken
+    /// connection (that is an error while reading, see [`Call::interrupted`]).
     fn end(mut self, emit: &mut (dyn FnMut(ChatEvent) + Send)) -> CallResult {
         let rest = self.splitter.finish();
         self.pending_content.push_str(&rest.content);
         self.pending_reasoning.push_str(&rest.reasoning);
         self.flush(emit);
-        // Some providers never send [DONE] but do send a finish reason.
         if self.done || self.finish_reason.is_some() {
             self.finish(Outcome::Complete, None, emit)
         } else {
-            self.interrupted(emit)
+            let e = AppError::new(
+                ErrorCode::AnswerUnfinished,
+                format!(
+                    "{} ended the answer without saying it was finished: it may be incomplete.",
+                    self.ctx.who
+                ),
+            );
+            self.finish(Outcome::Error, Some(e), emit)
         }
     }
 
