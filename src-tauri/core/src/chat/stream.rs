@@ -96,7 +96,56 @@ pub fn failed_before_sending(
 }
 
 /// Runs one call to the end. Every event goes to `emit`; the last one is `Finished`.
+///
+/// Errors quote what the server said, and a server may quote the credential it was sent (whatever
+/// its shape): that credential, and any long piece of it, is taken out of every error before it
+/// reaches the UI, the history or an export.
 pub async fn run(
+    http: &reqwest::Client,
+    preview: &ChatPreview,
+    token: &Secret,
+    ctx: &CallContext<'_>,
+    opts: &CallOptions,
+    cancel: &CancellationToken,
+    emit: &mut (dyn FnMut(ChatEvent) + Send),
+) -> CallResult {
+    let key = token.expose();
+    let clean = |e: AppError| e.without_secret(key);
+    let mut redacting = |event: ChatEvent| {
+        emit(match event {
+            ChatEvent::Retrying {
+                attempt,
+                max_attempts,
+                wait_ms,
+                error,
+                request_id,
+            } => ChatEvent::Retrying {
+                attempt,
+                max_attempts,
+                wait_ms,
+                error: clean(error),
+                request_id,
+            },
+            ChatEvent::Finished {
+                outcome,
+                error,
+                request_id,
+                stats,
+            } => ChatEvent::Finished {
+                outcome,
+                error: error.map(clean),
+                request_id,
+                stats,
+            },
+            other => other,
+        })
+    };
+    let mut result = run_unredacted(http, preview, token, ctx, opts, cancel, &mut redacting).await;
+    result.error = result.error.map(clean);
+    result
+}
+
+async fn run_unredacted(
     http: &reqwest::Client,
     preview: &ChatPreview,
     token: &Secret,

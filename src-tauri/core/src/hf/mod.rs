@@ -56,7 +56,9 @@ impl HfClient {
             .get(&url)
             .bearer_auth(token.expose())
             .timeout(SHORT_CALL_TIMEOUT);
-        let (status, headers, body) = send_for_text(request, "Hugging Face").await?;
+        let (status, headers, body) = send_for_text(request, "Hugging Face")
+            .await
+            .map_err(|e| e.without_secret(token.expose()))?;
         if looks_like_html(&headers, &body) {
             return Err(html_error(status, "Hugging Face"));
         }
