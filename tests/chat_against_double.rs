@@ -492,3 +492,70 @@ async fn a_stream_that_ends_cleanly_without_done_is_complete() {
     assert!(r.content.ends_with(" more"), "{}", r.content);
     assert_finished_once(&events);
 }
+
+#[tokio::test]
+async fn a_redirect_elsewhere_is_not_followed_and_named() {
+    let f = fixture().await;
+    let elsewhere = HfDouble::start(&hf_double::default_fixtures_dir())
+        .await
+        .unwrap();
+    let port = elsewhere.addr().port();
+    let mut req = request(pinned("together"));
+    req.bill_to = Some("acme-research".into());
+    for code in [307, 308] {
+        f.double.clear_requests();
+        f.double.push_fault(
+            Fault::redirect(
+                code,
+                format!("{}/v1/chat/completions", elsewhere.router_url()),
+            )
+            .scope(Scope::Chat)
+            .once(),
+        );
+        let (r, events) = f.call(&req, &fast()).await;
+        assert_eq!(r.outcome, Outcome::Error);
+        let e = r.error.unwrap();
+        assert_eq!(e.code, ErrorCode::Redirected, "{code}: {}", e.message);
+        assert!(
+            e.message.contains(&format!("127.0.0.1:{port}")),
+            "{}",
+            e.message
+        );
+        assert_finished_once(&events);
+        assert_eq!(f.chat_requests().len(), 1, "{code}: not retried");
+    }
+    // https→http: named as unencrypted.
+    f.double.push_fault(
+        Fault::redirect(308, "http://plain.example/v1/chat/completions")
+            .scope(Scope::Chat)
+            .once(),
+    );
+    let (r, _) = f.call(&req, &fast()).await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::Redirected);
+    assert!(
+        e.message.contains("plain.example, without encryption"),
+        "{}",
+        e.message
+    );
+    // The token did not follow either (whoami is credentialed too).
+    f.double.push_fault(
+        Fault::redirect(307, format!("{}/api/whoami-v2", elsewhere.hub_url()))
+            .scope(Scope::Whoami)
+            .once(),
+    );
+    let e = f
+        .client
+        .whoami(&switchboard_core::secrets::Secret::new(
+            tokens::PRO_TOKEN.into(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Redirected);
+    // Nothing reached the other host: no conversation, no bill-to, no token.
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+}

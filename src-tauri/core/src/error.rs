@@ -71,6 +71,9 @@ pub enum ErrorCode {
     /// A streamed answer whose body ended cleanly without the server saying it was finished
     /// (no `[DONE]`, no finish reason): perhaps incomplete, but no connection broke.
     AnswerUnfinished,
+    /// The server redirected a request that carries a credential or a conversation elsewhere
+    /// (another host, or from https to http); the redirect was not followed.
+    Redirected,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

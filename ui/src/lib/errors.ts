@@ -89,6 +89,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "The provider did not say the answer was finished",
     hint: "The answer ended without the provider’s end mark, so it may be incomplete. What arrived is kept; ask again if it looks cut short.",
   },
+  redirected: {
+    title: "The server sent the request elsewhere",
+    hint: "Switchboard doesn’t follow a redirect to another address, so your key and conversation stayed here. Check the address, or ask whoever runs it.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

@@ -20,6 +20,8 @@ pub use whoami::{Account, Org, Plan};
 /// How long a small JSON call (whoami, a mapping) may take in all.
 const SHORT_CALL_TIMEOUT: Duration = Duration::from_secs(20);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Same-origin redirects followed in a row, at most.
+const MAX_REDIRECTS: usize = 5;
 /// Avatars bigger than this are not worth keeping.
 const MAX_AVATAR_BYTES: usize = 512 * 1024;
 
@@ -34,6 +36,21 @@ impl HfClient {
         let http = reqwest::Client::builder()
             .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
+            // This client carries the HF token, provider keys, `X-HF-Bill-To` and whole
+            // conversations: a redirect is followed only to the same origin (so never to another
+            // host, nor from https to http); any other comes back as the 3xx answer, which
+            // becomes a `redirected` error naming the host.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same = attempt
+                    .previous()
+                    .last()
+                    .is_some_and(|from| same_origin(from, attempt.url()));
+                if same && attempt.previous().len() <= MAX_REDIRECTS {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
             .build()
             .map_err(|e| AppError::internal(format!("HTTP client setup failed: {e}")))?;
         Ok(Self { http, endpoints })
@@ -208,6 +225,46 @@ pub fn transport_error(err: &reqwest::Error, who: &str) -> AppError {
     }
 }
 
+/// Whether a redirect from `from` to `to` stays on the same origin: same scheme, host and port.
+pub fn same_origin(from: &url::Url, to: &url::Url) -> bool {
+    from.scheme() == to.scheme()
+        && from.host_str() == to.host_str()
+        && from.port_or_known_default() == to.port_or_known_default()
+}
+
+/// A redirect the app did not follow: where it pointed, for the message.
+fn redirect_error(status: StatusCode, headers: &HeaderMap, who: &str) -> AppError {
+    let target = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok());
+    let place = match &target {
+        Some(u) => {
+            let host = u.host_str().unwrap_or("another address");
+            let host = match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            };
+            if u.scheme() == "http" {
+                format!("{host}, without encryption (http)")
+            } else {
+                host
+            }
+        }
+        None => "another address".to_string(),
+    };
+    AppError::new(
+        ErrorCode::Redirected,
+        scrub(
+            &format!(
+                "{who} redirected the request to {place} (HTTP {}). Switchboard does not follow it, so your key and conversation were not sent there. Check the address.",
+                status.as_u16()
+            ),
+            400,
+        ),
+    )
+}
+
 pub fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
     let ct_html = headers
         .get(CONTENT_TYPE)
@@ -269,6 +326,9 @@ pub fn error_from_response(
     body: &str,
     who: &str,
 ) -> AppError {
+    if status.is_redirection() {
+        return redirect_error(status, headers, who);
+    }
     if looks_like_html(headers, body) {
         return html_error(status, who);
     }
@@ -409,6 +469,37 @@ mod tests {
             ("together", "staging")
         );
         assert!(parse_mapping("{}").is_none());
+    }
+
+    #[test]
+    fn redirects_are_followed_only_within_the_same_origin() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("https://router.huggingface.co/v1/chat/completions"),
+            &u("https://router.huggingface.co:443/v2/chat/completions")
+        ));
+        for other in [
+            "http://router.huggingface.co/v1/chat/completions",
+            "https://evil.example/v1/chat/completions",
+            "https://router.huggingface.co:8443/v1/chat/completions",
+        ] {
+            assert!(!same_origin(
+                &u("https://router.huggingface.co/v1/chat/completions"),
+                &u(other)
+            ));
+        }
+        let mut h = HeaderMap::new();
+        h.insert(
+            reqwest::header::LOCATION,
+            HeaderValue::from_static("http://plain.example:8080/v1/chat/completions"),
+        );
+        let e = error_from_response(StatusCode::PERMANENT_REDIRECT, &h, "", "Groq");
+        assert_eq!(e.code, ErrorCode::Redirected);
+        assert!(
+            e.message.contains("plain.example:8080, without encryption"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
