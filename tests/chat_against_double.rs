@@ -559,3 +559,44 @@ async fn a_redirect_elsewhere_is_not_followed_and_named() {
         elsewhere.requests()
     );
 }
+
+#[tokio::test]
+async fn oversized_answers_are_cut_with_a_clear_message() {
+    let f = fixture().await;
+    let opts = CallOptions {
+        max_body_bytes: 1 << 20,
+        max_answer_bytes: 1 << 20,
+        ..fast()
+    };
+    // A streamed answer from an endpoint that ignores max_tokens: stopped past the limit, what
+    // came before kept, the connection closed.
+    f.double
+        .push_fault(Fault::oversized(8 << 20).scope(Scope::Chat).once());
+    let (r, events) = f.call(&request(pinned("together")), &opts).await;
+    let e = r.error.clone().unwrap();
+    assert_eq!(e.code, ErrorCode::TooLarge, "{}", e.message);
+    assert!(e.message.contains("1 MB"), "{}", e.message);
+    assert!(r.content.len() > 1 << 20 && r.content.len() < 2 << 20);
+    assert_eq!(deltas(&events), r.content);
+    assert_finished_once(&events);
+    let outcome = f
+        .double
+        .wait_for_stream_outcome(|o| o.client_disconnected, Duration::from_secs(10))
+        .await
+        .expect("the app stopped reading");
+    assert!(!outcome.completed);
+
+    // A provider that answers in one piece (not a stream): its body is capped too.
+    let whole = serde_json::json!({
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "x".repeat(2 << 20)}, "finish_reason": "stop"}]
+    });
+    f.double.push_fault(
+        Fault::status(200, whole.to_string())
+            .scope(Scope::Chat)
+            .once(),
+    );
+    let (r, events) = f.call(&request(pinned("together")), &opts).await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::TooLarge, "{}", e.message);
+    assert_finished_once(&events);
+}

@@ -74,6 +74,9 @@ pub enum ErrorCode {
     /// The server redirected a request that carries a credential or a conversation elsewhere
     /// (another host, or from https to http); the redirect was not followed.
     Redirected,
+    /// An answer (a chat body, a streamed answer, an avatar, a small JSON answer) passed the
+    /// size the app reads; it stopped reading there.
+    TooLarge,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

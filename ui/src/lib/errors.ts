@@ -93,6 +93,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "The server sent the request elsewhere",
     hint: "Switchboard doesn’t follow a redirect to another address, so your key and conversation stayed here. Check the address, or ask whoever runs it.",
   },
+  too_large: {
+    title: "The answer was too large",
+    hint: "The server sent far more than asked, so Switchboard stopped reading it. What arrived is kept; lower the maximum length or check the endpoint.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

@@ -25,7 +25,10 @@ use super::ChatPreview;
 use crate::call::{CallResult, CallStats, ChatEvent, Outcome};
 use crate::catalog::Pricing;
 use crate::error::{scrub, AppError, ErrorCode};
-use crate::hf::{error_detail, error_from_response, looks_like_html, transport_error};
+use crate::hf::{
+    error_detail, error_from_response, human_bytes, looks_like_html, read_text_capped,
+    transport_error, MAX_SMALL_BODY_BYTES,
+};
 use crate::secrets::Secret;
 
 pub const HEADER_PROVIDER: &str = "x-inference-provider";
@@ -46,6 +49,11 @@ pub struct CallOptions {
     pub idle_timeout: Duration,
     /// Text is sent to the UI at most this often.
     pub flush_every: Duration,
+    /// A non-streamed answer's body, or an error body, is read up to this size.
+    pub max_body_bytes: usize,
+    /// A streamed answer (text and reasoning) is stopped past this size: an endpoint that ignores
+    /// `max_tokens` could otherwise send without end.
+    pub max_answer_bytes: usize,
 }
 
 impl Default for CallOptions {
@@ -57,6 +65,8 @@ impl Default for CallOptions {
             first_byte_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(60),
             flush_every: Duration::from_millis(16),
+            max_body_bytes: 16 << 20,
+            max_answer_bytes: 8 << 20,
         }
     }
 }
@@ -197,8 +207,12 @@ async fn run_unredacted(
         let body = tokio::select! {
             biased;
             _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
-            b = tokio::time::timeout(opts.idle_timeout, response.text()) => b,
+            b = tokio::time::timeout(
+                opts.idle_timeout,
+                read_text_capped(response, MAX_SMALL_BODY_BYTES.min(opts.max_body_bytes), ctx.who),
+            ) => b,
         };
+        // An error body too large or unreadable: the status alone tells what happened.
         let body = match body {
             Ok(Ok(b)) => b,
             _ => String::new(),
@@ -243,11 +257,14 @@ async fn run_unredacted(
         let body = tokio::select! {
             biased;
             _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
-            b = tokio::time::timeout(opts.idle_timeout, response.text()) => b,
+            b = tokio::time::timeout(
+                opts.idle_timeout,
+                read_text_capped(response, opts.max_body_bytes, ctx.who),
+            ) => b,
         };
         return match body {
             Err(_) => call.timeout(emit),
-            Ok(Err(e)) => call.finish(Outcome::Error, Some(transport_error(&e, ctx.who)), emit),
+            Ok(Err(e)) => call.finish(Outcome::Error, Some(e), emit),
             Ok(Ok(body)) if looks_like_html(&headers, &body) => {
                 let e = AppError::new(
                     ErrorCode::BadResponse,
@@ -346,6 +363,19 @@ async fn run_unredacted(
                 return call.finish(Outcome::Error, Some(e), emit);
             }
             Ok(None) => {}
+        }
+        if call.size() > opts.max_answer_bytes {
+            // Dropping `events` closes the connection: nothing more is read.
+            call.flush(emit);
+            let e = AppError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "{} kept sending past {} of text, far more than asked: Switchboard stopped the answer there. What arrived is kept.",
+                    ctx.who,
+                    human_bytes(opts.max_answer_bytes)
+                ),
+            );
+            return call.finish(Outcome::Error, Some(e), emit);
         }
         if last_event.saturating_duration_since(call.last_flush) >= opts.flush_every {
             call.flush(emit);
@@ -495,6 +525,14 @@ impl<'a> Call<'a> {
             done: false,
             rate_limit: None,
         }
+    }
+
+    /// Bytes of text and reasoning received so far.
+    fn size(&self) -> usize {
+        self.content.len()
+            + self.reasoning.len()
+            + self.pending_content.len()
+            + self.pending_reasoning.len()
     }
 
     fn has_pending(&self) -> bool {

@@ -140,10 +140,11 @@ impl HfClient {
         ) {
             return None;
         }
-        let bytes = response.bytes().await.ok()?;
-        if bytes.len() > MAX_AVATAR_BYTES {
+        // Read piece by piece and given up past the limit: a huge "avatar" is never held whole.
+        let Some(bytes) = read_capped(response, MAX_AVATAR_BYTES).await.ok()? else {
+            log::warn!("the avatar is larger than {MAX_AVATAR_BYTES} bytes: not shown");
             return None;
-        }
+        };
         use base64::Engine;
         Some(format!(
             "data:{mime};base64,{}",
@@ -188,6 +189,59 @@ pub fn parse_mapping(body: &str) -> Option<Vec<MappingEntry>> {
     }
 }
 
+/// The most a small JSON answer (whoami, a mapping, a model list, an error) may weigh.
+pub const MAX_SMALL_BODY_BYTES: usize = 8 << 20;
+
+/// Reads a body piece by piece: `None` as soon as it passes `max_bytes` (the rest is not read;
+/// dropping the response closes the connection).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > max_bytes {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// [`read_capped`] as text (invalid UTF-8 replaced); too large is an error about `who`.
+pub async fn read_text_capped(
+    response: reqwest::Response,
+    max_bytes: usize,
+    who: &str,
+) -> AppResult<String> {
+    match read_capped(response, max_bytes).await {
+        Ok(Some(b)) => Ok(String::from_utf8(b)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+        Ok(None) => Err(too_large(who, max_bytes)),
+        Err(e) => Err(transport_error(&e, who)),
+    }
+}
+
+/// The error for an answer past a size limit.
+pub fn too_large(who: &str, max_bytes: usize) -> AppError {
+    AppError::new(
+        ErrorCode::TooLarge,
+        format!(
+            "{who} sent more than {}: Switchboard stopped reading there.",
+            human_bytes(max_bytes)
+        ),
+    )
+}
+
+/// A size for messages: `8 MB`, `512 KB`.
+pub fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{} MB", n >> 20)
+    } else {
+        format!("{} KB", (n >> 10).max(1))
+    }
+}
+
 /// Sends `request` and reads the whole answer as text. A failure to connect or read, or a status
 /// other than success, becomes the app's error about `who`; a successful answer comes back as
 /// its status, headers and body, for the caller to check and parse.
@@ -198,10 +252,7 @@ pub async fn send_for_text(
     let response = request.send().await.map_err(|e| transport_error(&e, who))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| transport_error(&e, who))?;
+    let body = read_text_capped(response, MAX_SMALL_BODY_BYTES, who).await?;
     if !status.is_success() {
         return Err(error_from_response(status, &headers, &body, who));
     }
