@@ -246,6 +246,7 @@ async fn a_custom_endpoint_answers_with_its_own_models_and_key() {
         name: "Lab gateway".into(),
         base_url: base,
         models: vec!["openai/gpt-oss-120b".into()],
+        allow_plain_http: false,
     });
     prefs.save(&*f.store).unwrap();
     f.secrets
@@ -275,6 +276,7 @@ async fn a_server_that_echoes_the_key_never_gets_it_into_the_error() {
         name: "Lab gateway".into(),
         base_url: format!("{}/direct/together", f.double.url()),
         models: vec!["openai/gpt-oss-120b".into()],
+        allow_plain_http: false,
     });
     prefs.save(&*f.store).unwrap();
     // Each provider's key shape, and a custom endpoint's key of no known shape.
@@ -332,4 +334,32 @@ async fn a_server_that_echoes_the_key_never_gets_it_into_the_error() {
         "{}",
         e.message
     );
+}
+
+#[tokio::test]
+async fn a_plain_http_endpoint_on_a_public_host_needs_the_users_choice() {
+    let f = fixture().await;
+    let mut prefs = ProviderPrefs::load(&*f.store);
+    prefs.endpoints.push(CustomEndpoint {
+        id: "far".into(),
+        name: "Far gateway".into(),
+        base_url: "http://203.0.113.9:8000".into(),
+        models: vec!["openai/gpt-oss-120b".into()],
+        allow_plain_http: false,
+    });
+    prefs.save(&*f.store).unwrap();
+    f.secrets
+        .set(
+            &endpoint_key_entry("far"),
+            &Secret::new("far-gateway-key-0123456789".into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    let (_, r) = f
+        .send(&request("endpoint:far", "openai/gpt-oss-120b"))
+        .await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::InsecureEndpoint, "{}", e.message);
+    assert!(e.message.contains("203.0.113.9"), "{}", e.message);
+    assert!(f.chats().is_empty(), "nothing sent");
 }

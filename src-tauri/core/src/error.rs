@@ -77,6 +77,9 @@ pub enum ErrorCode {
     /// An answer (a chat body, a streamed answer, an avatar, a small JSON answer) passed the
     /// size the app reads; it stopped reading there.
     TooLarge,
+    /// A custom endpoint on plain http to a public host, without the user's choice to send
+    /// without encryption.
+    InsecureEndpoint,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

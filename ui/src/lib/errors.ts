@@ -97,6 +97,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "The answer was too large",
     hint: "The server sent far more than asked, so Switchboard stopped reading it. What arrived is kept; lower the maximum length or check the endpoint.",
   },
+  insecure_endpoint: {
+    title: "This address isn’t encrypted",
+    hint: "Over plain http, the endpoint’s key and your prompts cross the network in clear. Use an https address, or tick “Send without encryption” if you trust the network.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

@@ -11,7 +11,7 @@ use super::Services;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{looks_like_html, send_for_text};
 use crate::providers::{
-    self, endpoint_key_entry, normalize_base_url, normalize_key, parse_model_list,
+    self, check_transport, endpoint_key_entry, normalize_base_url, normalize_key, parse_model_list,
     provider_key_entry, CustomEndpoint, ProviderMode, ProviderPrefs,
 };
 use crate::secrets::{Secret, Secrets, Storage};
@@ -249,6 +249,7 @@ impl Services {
         name: String,
         base_url: String,
         key: Option<String>,
+        allow_plain_http: bool,
     ) -> AppResult<ProviderSettings> {
         let key = key.map(Zeroizing::new);
         let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -259,6 +260,9 @@ impl Services {
             ));
         }
         let base_url = normalize_base_url(&base_url)?;
+        check_transport(&base_url, allow_plain_http)?;
+        // Remembered only where it is needed: a local address needs no choice.
+        let allow_plain_http = allow_plain_http && check_transport(&base_url, false).is_err();
         let secret = match key.as_deref().map(|k| k.trim()) {
             Some(k) if !k.is_empty() => Some(normalize_key(k)?),
             _ => None,
@@ -284,6 +288,7 @@ impl Services {
             name,
             base_url,
             models: Vec::new(),
+            allow_plain_http,
         });
         prefs.save(&*self.store)?;
         Ok(settings_with(self, true))
@@ -304,6 +309,7 @@ impl Services {
             .endpoint(&id)
             .cloned()
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, "That endpoint no longer exists."))?;
+        ep.check_transport()?;
         let key = self.secrets.get(&endpoint_key_entry(&id))?.map(|(k, _)| k);
         let models = list_models(
             self.hf.http(),
