@@ -273,8 +273,9 @@ fn filler_chunks(bytes: usize, fill: u8) -> Vec<Bytes> {
     const CHUNK: usize = 64 * 1024;
     let block = Bytes::from(vec![fill; CHUNK]);
     let mut chunks = vec![block.clone(); bytes / CHUNK];
-    if bytes % CHUNK > 0 {
-        chunks.push(block.slice(..bytes % CHUNK));
+    let rest = bytes - chunks.len() * CHUNK;
+    if rest > 0 {
+        chunks.push(block.slice(..rest));
     }
     chunks
 }
