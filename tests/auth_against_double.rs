@@ -225,3 +225,28 @@ async fn imports_the_huggingface_cli_token() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NoCliToken);
 }
+
+#[tokio::test]
+async fn a_huge_avatar_is_not_read_whole() {
+    let f = fixture().await;
+    f.double
+        .push_fault(Fault::oversized(64 << 20).scope(Scope::Avatar).once());
+    let status = f
+        .auth
+        .sign_in(tokens::PRO_TOKEN, Storage::Keyring)
+        .await
+        .unwrap();
+    let account = status.account.unwrap();
+    assert_eq!(account.name, "grace", "signed in all the same");
+    assert_eq!(account.avatar, None, "no avatar rather than a huge one");
+    // The app stopped reading past the limit and closed the connection.
+    let outcome = f
+        .double
+        .wait_for_stream_outcome(
+            |o| o.client_disconnected,
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .expect("the avatar download was given up");
+    assert!(!outcome.completed);
+}

@@ -435,3 +435,168 @@ async fn think_sections_are_reasoning_not_answer() {
     assert_eq!(r.reasoning, "The user asks about 2+2. That is 4.");
     assert_eq!(r.content, "It is **4**.");
 }
+
+#[tokio::test]
+async fn a_stream_that_ends_cleanly_without_done_is_complete() {
+    let f = fixture().await;
+    // The recorded cerebras stream: no [DONE], and the body ends right after the last event's
+    // data line (which carries finish_reason and usage), with no blank line after it.
+    for line_end in [true, false] {
+        f.double.push_fault(
+            Fault::unended_stream(line_end)
+                .for_provider("cerebras")
+                .once(),
+        );
+        let (r, events) = f.call(&request(pinned("cerebras")), &fast()).await;
+        assert_eq!(r.outcome, Outcome::Complete, "{line_end}: {:?}", r.error);
+        assert!(r.error.is_none());
+        assert!(!r.content.is_empty());
+        assert_eq!(deltas(&events), r.content);
+        assert_eq!(r.stats.finish_reason.as_deref(), Some("length"));
+        assert!(!r.stats.usage_estimated, "the last event's usage was read");
+        assert_eq!((r.stats.tokens_in, r.stats.tokens_out), (46, 20));
+        assert_finished_once(&events);
+    }
+    // The same through the router, when the automatic policy picks the provider.
+    let served = f.double.catalog().get(MODEL).unwrap().first_live().unwrap();
+    f.double.push_fault(
+        Fault::unended_stream(false)
+            .for_provider(served.provider.clone())
+            .once(),
+    );
+    let (r, _) = f
+        .call(
+            &request(Routing::Auto {
+                policy: Policy::Fastest,
+            }),
+            &fast(),
+        )
+        .await;
+    assert_eq!(r.outcome, Outcome::Complete, "{:?}", r.error);
+    assert!(!r.stats.usage_estimated);
+
+    // A body that ends cleanly with neither [DONE] nor a finish reason: perhaps unfinished, but
+    // no connection broke.
+    let (r, events) = error_of(
+        &f,
+        Fault::error_event(
+            3,
+            r#"{"choices":[{"index":0,"delta":{"content":" more"}}]}"#,
+        )
+        .once(),
+    )
+    .await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::AnswerUnfinished);
+    assert!(!e.message.contains("broke"), "{}", e.message);
+    assert!(r.content.ends_with(" more"), "{}", r.content);
+    assert_finished_once(&events);
+}
+
+#[tokio::test]
+async fn a_redirect_elsewhere_is_not_followed_and_named() {
+    let f = fixture().await;
+    let elsewhere = HfDouble::start(&hf_double::default_fixtures_dir())
+        .await
+        .unwrap();
+    let port = elsewhere.addr().port();
+    let mut req = request(pinned("together"));
+    req.bill_to = Some("acme-research".into());
+    for code in [307, 308] {
+        f.double.clear_requests();
+        f.double.push_fault(
+            Fault::redirect(
+                code,
+                format!("{}/v1/chat/completions", elsewhere.router_url()),
+            )
+            .scope(Scope::Chat)
+            .once(),
+        );
+        let (r, events) = f.call(&req, &fast()).await;
+        assert_eq!(r.outcome, Outcome::Error);
+        let e = r.error.unwrap();
+        assert_eq!(e.code, ErrorCode::Redirected, "{code}: {}", e.message);
+        assert!(
+            e.message.contains(&format!("127.0.0.1:{port}")),
+            "{}",
+            e.message
+        );
+        assert_finished_once(&events);
+        assert_eq!(f.chat_requests().len(), 1, "{code}: not retried");
+    }
+    // https→http: named as unencrypted.
+    f.double.push_fault(
+        Fault::redirect(308, "http://plain.example/v1/chat/completions")
+            .scope(Scope::Chat)
+            .once(),
+    );
+    let (r, _) = f.call(&req, &fast()).await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::Redirected);
+    assert!(
+        e.message.contains("plain.example, without encryption"),
+        "{}",
+        e.message
+    );
+    // The token did not follow either (whoami is credentialed too).
+    f.double.push_fault(
+        Fault::redirect(307, format!("{}/api/whoami-v2", elsewhere.hub_url()))
+            .scope(Scope::Whoami)
+            .once(),
+    );
+    let e = f
+        .client
+        .whoami(&switchboard_core::secrets::Secret::new(
+            tokens::PRO_TOKEN.into(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Redirected);
+    // Nothing reached the other host: no conversation, no bill-to, no token.
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+}
+
+#[tokio::test]
+async fn oversized_answers_are_cut_with_a_clear_message() {
+    let f = fixture().await;
+    let opts = CallOptions {
+        max_body_bytes: 1 << 20,
+        max_answer_bytes: 1 << 20,
+        ..fast()
+    };
+    // A streamed answer from an endpoint that ignores max_tokens: stopped past the limit, what
+    // came before kept, the connection closed.
+    f.double
+        .push_fault(Fault::oversized(8 << 20).scope(Scope::Chat).once());
+    let (r, events) = f.call(&request(pinned("together")), &opts).await;
+    let e = r.error.clone().unwrap();
+    assert_eq!(e.code, ErrorCode::TooLarge, "{}", e.message);
+    assert!(e.message.contains("1 MB"), "{}", e.message);
+    assert!(r.content.len() > 1 << 20 && r.content.len() < 2 << 20);
+    assert_eq!(deltas(&events), r.content);
+    assert_finished_once(&events);
+    let outcome = f
+        .double
+        .wait_for_stream_outcome(|o| o.client_disconnected, Duration::from_secs(10))
+        .await
+        .expect("the app stopped reading");
+    assert!(!outcome.completed);
+
+    // A provider that answers in one piece (not a stream): its body is capped too.
+    let whole = serde_json::json!({
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "x".repeat(2 << 20)}, "finish_reason": "stop"}]
+    });
+    f.double.push_fault(
+        Fault::status(200, whole.to_string())
+            .scope(Scope::Chat)
+            .once(),
+    );
+    let (r, events) = f.call(&request(pinned("together")), &opts).await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::TooLarge, "{}", e.message);
+    assert_finished_once(&events);
+}

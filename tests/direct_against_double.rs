@@ -246,6 +246,7 @@ async fn a_custom_endpoint_answers_with_its_own_models_and_key() {
         name: "Lab gateway".into(),
         base_url: base,
         models: vec!["openai/gpt-oss-120b".into()],
+        allow_plain_http: false,
     });
     prefs.save(&*f.store).unwrap();
     f.secrets
@@ -264,4 +265,101 @@ async fn a_custom_endpoint_answers_with_its_own_models_and_key() {
     assert_eq!(sent.path, "/direct/together/v1/chat/completions");
     assert_eq!(sent.json().unwrap()["model"], "openai/gpt-oss-120b");
     assert_eq!(sent.credential(), Some(tokens::PROVIDER_KEY));
+}
+
+#[tokio::test]
+async fn a_server_that_echoes_the_key_never_gets_it_into_the_error() {
+    let f = fixture().await;
+    let mut prefs = ProviderPrefs::load(&*f.store);
+    prefs.endpoints.push(CustomEndpoint {
+        id: "ep1".into(),
+        name: "Lab gateway".into(),
+        base_url: format!("{}/direct/together", f.double.url()),
+        models: vec!["openai/gpt-oss-120b".into()],
+        allow_plain_http: false,
+    });
+    prefs.save(&*f.store).unwrap();
+    // Each provider's key shape, and a custom endpoint's key of no known shape.
+    let cases = [
+        ("cerebras", MODEL, "csk-4f9d2c7b1a8e6f3d5c9b2a7e4f1d8c6b"),
+        ("fireworks-ai", MODEL, "fw_3ZkYxWvUtSrQpOnMlKjIhGfEdCbA"),
+        ("together", MODEL, "r8_Q2w3E4r5T6y7U8i9O0pAsDfGhJkL"),
+        (
+            "groq",
+            "openai/gpt-oss-120b",
+            "gsk_ZyXwVuTsRqPoNmLkJiHgFeDcBa98",
+        ),
+        (
+            "endpoint:ep1",
+            "openai/gpt-oss-120b",
+            "labgateway-7b1e55c0d2f94a3e",
+        ),
+    ];
+    for (provider, model, key) in cases {
+        let entry = match provider.strip_prefix("endpoint:") {
+            Some(id) => endpoint_key_entry(id),
+            None => {
+                f.set_mode(provider, ProviderMode::OwnKey);
+                provider_key_entry(provider)
+            }
+        };
+        f.secrets
+            .set(&entry, &Secret::new(key.into()), Storage::Keyring)
+            .unwrap();
+        for fault in [
+            hf_double::Fault::echo_credential(),
+            hf_double::Fault::echo_credential_fragment(16),
+        ] {
+            f.double.clear_requests();
+            f.double.push_fault(fault.once());
+            let (_, r) = f.send(&request(provider, model)).await;
+            assert_eq!(f.chats()[0].credential(), Some(key), "{provider}: sent");
+            let e = r.error.unwrap();
+            assert_eq!(e.code, ErrorCode::Unauthorized, "{provider}: {}", e.message);
+            assert!(e.message.contains("Incorrect API key"), "{}", e.message);
+            for piece in key.as_bytes().windows(12) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(!e.message.contains(piece), "{provider}: {}", e.message);
+            }
+        }
+    }
+    // The HF token, echoed by the router.
+    f.set_mode("together", ProviderMode::Routed);
+    f.double
+        .push_fault(hf_double::Fault::echo_credential().once());
+    let (_, r) = f.send(&request("together", MODEL)).await;
+    let e = r.error.unwrap();
+    assert!(
+        !e.message.contains(&tokens::PRO_TOKEN[3..15]),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn a_plain_http_endpoint_on_a_public_host_needs_the_users_choice() {
+    let f = fixture().await;
+    let mut prefs = ProviderPrefs::load(&*f.store);
+    prefs.endpoints.push(CustomEndpoint {
+        id: "far".into(),
+        name: "Far gateway".into(),
+        base_url: "http://203.0.113.9:8000".into(),
+        models: vec!["openai/gpt-oss-120b".into()],
+        allow_plain_http: false,
+    });
+    prefs.save(&*f.store).unwrap();
+    f.secrets
+        .set(
+            &endpoint_key_entry("far"),
+            &Secret::new("far-gateway-key-0123456789".into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    let (_, r) = f
+        .send(&request("endpoint:far", "openai/gpt-oss-120b"))
+        .await;
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::InsecureEndpoint, "{}", e.message);
+    assert!(e.message.contains("203.0.113.9"), "{}", e.message);
+    assert!(f.chats().is_empty(), "nothing sent");
 }

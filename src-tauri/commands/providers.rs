@@ -51,6 +51,10 @@ pub struct EndpointAddArgs {
     pub name: String,
     pub base_url: String,
     pub key: Option<String>,
+    /// The user chose to send to a plain-http public address without encryption.
+    #[serde(default)]
+    #[ts(optional)]
+    pub allow_plain_http: Option<bool>,
 }
 
 #[tauri::command]
@@ -95,7 +99,13 @@ pub async fn endpoint_add(
     s: State<'_, Services>,
     args: EndpointAddArgs,
 ) -> AppResult<ProviderSettings> {
-    s.endpoint_add(args.name, args.base_url, args.key).await
+    s.endpoint_add(
+        args.name,
+        args.base_url,
+        args.key,
+        args.allow_plain_http.unwrap_or(false),
+    )
+    .await
 }
 
 #[tauri::command]

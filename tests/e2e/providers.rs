@@ -204,6 +204,22 @@ async fn own_key_then_routed_then_a_custom_endpoint() {
         assert_eq!(sent[0].credential(), Some(tokens::PROVIDER_KEY));
         assert_eq!(sent[0].json().unwrap()["model"], mapped.as_str());
 
+        // A plain-http endpoint on a public host: refused until the user chooses to send without
+        // encryption, then added with that choice remembered.
+        open_providers(&app).await;
+        app.type_into("[data-testid=endpoint-name]", "Far gateway")
+            .await;
+        app.type_into("[data-testid=endpoint-url]", "http://203.0.113.9:8000/v1")
+            .await;
+        app.click("[data-testid=endpoint-add]").await;
+        app.wait_for("[data-testid=error][data-code=insecure_endpoint]")
+            .await;
+        app.click("[data-testid=endpoint-plain-http]").await;
+        app.click("[data-testid=endpoint-add]").await;
+        app.wait_for_text("[data-testid=endpoint-row]:last-child", "Far gateway")
+            .await;
+        desktop.screenshot("providers-endpoint-plain-http");
+
         // No key or token in any file: data folder, logs, web view storage.
         assert!(desktop.files_containing(tokens::PROVIDER_KEY).is_empty());
         assert!(desktop.files_containing(tokens::PRO_TOKEN).is_empty());

@@ -8,6 +8,9 @@
 //! | `SWITCHBOARD_PROVIDER_BASE_URL` | unset: each provider's own base URL; else a template with `{provider}` |
 //! | `SWITCHBOARD_DATA_DIR` | the OS data folder (`~/.local/share/dev.switchboard.desktop` on Linux) |
 //! | `SWITCHBOARD_CHAT_TIMEOUT_SECS` | 120 s for a chat answer to start, 60 s of silence in a stream |
+//!
+//! The three addresses carry the HF token and provider keys: `http://` is accepted only for this
+//! computer (a local proxy, the test double); any other host needs `https://`.
 
 use std::path::PathBuf;
 
@@ -136,7 +139,50 @@ fn parse_base_url(name: &str, value: &str) -> AppResult<String> {
             format!("{name} must be an http or https URL"),
         ));
     }
+    // The HF token and provider keys follow these addresses: in clear only to this computer
+    // (a local proxy or the test double), never across a network.
+    if parsed.scheme() == "http" && !is_loopback(&parsed) {
+        return Err(AppError::new(
+            ErrorCode::Internal,
+            format!(
+                "{name} must use https for a host other than this computer (http is allowed only for localhost, 127.0.0.1 and ::1)"
+            ),
+        ));
+    }
     Ok(value.trim().trim_end_matches('/').to_string())
+}
+
+/// Whether the URL's host is this computer: `localhost` (and `*.localhost`), 127.0.0.0/8, ::1.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether the URL's host is this computer or an address of a private network (10/8,
+/// 172.16/12, 192.168/16, 100.64/10, link-local, IPv6 unique-local and link-local), where a
+/// plain-http server (a local model server, a lab gateway) is common.
+pub fn is_loopback_or_private(url: &url::Url) -> bool {
+    if is_loopback(url) {
+        return true;
+    }
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            let o = ip.octets();
+            ip.is_private() || ip.is_link_local() || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            let first = ip.segments()[0];
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +237,62 @@ mod tests {
             "http://127.0.0.1:9/direct/groq"
         );
         assert_eq!(c.data_dir, PathBuf::from("/tmp/sb"));
+    }
+
+    #[test]
+    fn plain_http_only_to_this_computer() {
+        for ok in [
+            "http://localhost:8080",
+            "http://127.0.0.1:9",
+            "http://127.1.2.3",
+            "http://[::1]:9",
+            "https://proxy.example.com",
+        ] {
+            let c = cfg(&[(ENV_HUB_URL, ok), (ENV_ROUTER_URL, ok)]);
+            assert!(c.is_ok(), "{ok}");
+        }
+        for remote in [
+            "http://proxy.example.com",
+            "http://10.0.0.5:8080",
+            "http://192.168.1.20",
+            "http://[2001:db8::1]",
+            "http://localhost.example.com",
+        ] {
+            for var in [ENV_HUB_URL, ENV_ROUTER_URL] {
+                let e = cfg(&[(var, remote)]).unwrap_err();
+                assert!(e.message.contains("https"), "{var}={remote}: {}", e.message);
+            }
+            let template = format!("{remote}/direct/{{provider}}");
+            assert!(
+                cfg(&[(ENV_PROVIDER_BASE_URL, &template)]).is_err(),
+                "{template}"
+            );
+        }
+    }
+
+    #[test]
+    fn private_addresses() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        for p in [
+            "http://10.1.2.3",
+            "http://172.16.0.1",
+            "http://192.168.0.10:11434",
+            "http://100.64.1.1",
+            "http://169.254.1.1",
+            "http://[fd00::1]",
+            "http://[fe80::1]",
+            "http://localhost",
+        ] {
+            assert!(is_loopback_or_private(&u(p)), "{p}");
+        }
+        for p in [
+            "http://8.8.8.8",
+            "http://172.32.0.1",
+            "http://gpu-box.example.com",
+            "http://[2001:db8::1]",
+        ] {
+            assert!(!is_loopback_or_private(&u(p)), "{p}");
+        }
     }
 
     #[test]

@@ -71,6 +71,18 @@ pub enum ErrorCode {
     /// The history database is locked by another program (or another copy of Switchboard)
     /// for longer than we wait.
     HistoryBusy,
+    /// A streamed answer whose body ended cleanly without the server saying it was finished
+    /// (no `[DONE]`, no finish reason): perhaps incomplete, but no connection broke.
+    AnswerUnfinished,
+    /// The server redirected a request that carries a credential or a conversation elsewhere
+    /// (another host, or from https to http); the redirect was not followed.
+    Redirected,
+    /// An answer (a chat body, a streamed answer, an avatar, a small JSON answer) passed the
+    /// size the app reads; it stopped reading there.
+    TooLarge,
+    /// A custom endpoint on plain http to a public host, without the user's choice to send
+    /// without encryption.
+    InsecureEndpoint,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
@@ -98,6 +110,58 @@ impl AppError {
     pub fn io(what: &str, err: &std::io::Error) -> Self {
         Self::new(ErrorCode::Io, format!("Could not {what}: {err}"))
     }
+
+    /// The same error with `secret` (the credential the request carried), and any long piece
+    /// of it, taken out of the message: a server may quote the key it was sent.
+    pub fn without_secret(mut self, secret: &str) -> Self {
+        self.message = redact_secret(&self.message, secret);
+        self
+    }
+}
+
+/// Pieces of a credential at least this long are taken out of server text.
+const MIN_SECRET_FRAGMENT: usize = 12;
+
+/// Replaces `secret`, and every piece of it of [`MIN_SECRET_FRAGMENT`] characters or more, by
+/// `[redacted]` in `text`. Whatever the key's shape: the shape matching of [`scrub`] only
+/// knows a few providers' prefixes.
+pub fn redact_secret(text: &str, secret: &str) -> String {
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    let mut out = text.replace(secret, "[redacted]");
+    if !secret.is_ascii() || secret.len() <= MIN_SECRET_FRAGMENT {
+        return out;
+    }
+    // The longest piece of the secret starting at each position of the text. The secret is
+    // ASCII, so a match starts and ends on character boundaries.
+    let (t, k) = (out.as_bytes(), secret.as_bytes());
+    let mut kept = String::with_capacity(out.len());
+    let (mut i, mut from) = (0, 0);
+    while i < t.len() {
+        let longest = (0..k.len())
+            .map(|j| {
+                t[i..]
+                    .iter()
+                    .zip(&k[j..])
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        if longest >= MIN_SECRET_FRAGMENT {
+            kept.push_str(&out[from..i]);
+            kept.push_str("[redacted]");
+            i += longest;
+            from = i;
+        } else {
+            i += 1;
+        }
+    }
+    kept.push_str(&out[from..]);
+    out = kept;
+    out
 }
 
 /// Removes anything that looks like a credential from text that came from elsewhere (a server's
@@ -125,10 +189,14 @@ pub fn scrub(text: &str, max_chars: usize) -> String {
 }
 
 fn looks_like_secret(word: &str) -> bool {
+    /// Key prefixes of the providers the app calls (OpenAI, Groq, Replicate, Fireworks,
+    /// Cerebras, fal, the test double…).
+    const PREFIXES: [&str; 9] = [
+        "sk-", "gsk_", "pk-", "r8_", "fw_", "csk-", "xai-", "nvapi-", "key-",
+    ];
     let lower = word.to_ascii_lowercase();
     (lower.starts_with("hf_") && word.len() >= 10)
-        || ((lower.starts_with("sk-") || lower.starts_with("gsk_") || lower.starts_with("pk-"))
-            && word.len() >= 12)
+        || (PREFIXES.iter().any(|p| lower.starts_with(p)) && word.len() >= 12)
 }
 
 #[cfg(test)]
@@ -152,6 +220,43 @@ mod tests {
         assert!(!clean.contains("hf_abcdefghijklmnop"), "{clean}");
         assert!(!clean.contains("sk-1234567890abcdef"), "{clean}");
         assert!(clean.contains("bad token [redacted],"), "{clean}");
+    }
+
+    #[test]
+    fn the_exact_key_is_redacted_whatever_its_shape() {
+        for key in [
+            "r8_Abcdefghijklmnopqrstuvwxyz0123456789",
+            "fw_3ZkYxWvUtSrQpOnMlKjIhGfE",
+            "csk-9x8w7v6u5t4s3r2q1p0onmlkjihg",
+            "mygatewaysecret0123456789",
+            "hf_doubleProUserBBBBBBBBBBBBBBBBBBBBBBBB",
+        ] {
+            let said = format!("Incorrect API key provided: {key}. Check it.");
+            let clean = redact_secret(&said, key);
+            assert!(!clean.contains(key), "{clean}");
+            assert_eq!(clean, "Incorrect API key provided: [redacted]. Check it.");
+            // A long piece of it, quoted alone or glued to other text.
+            let piece = &key[4..20];
+            let clean = redact_secret(&format!("key ending …{piece}, and x{piece}y"), key);
+            assert!(!clean.contains(piece), "{clean}");
+            // Text without the key is left alone, even where short bits match.
+            let plain = "Model is not supported by provider groq (key rejected)";
+            assert_eq!(redact_secret(plain, key), plain);
+        }
+        // Other shapes the scrubber now knows without being told the key.
+        for key in [
+            "r8_Abcdefghijklmnop",
+            "fw_3ZkYxWvUtSrQp",
+            "csk-9x8w7v6u5t4s3",
+        ] {
+            let clean = scrub(&format!("bad key {key}"), 200);
+            assert_eq!(clean, "bad key [redacted]", "{key}");
+        }
+        let e = AppError::new(ErrorCode::Unauthorized, "it said sk_live_ABCDEFGHIJKLMNOP");
+        assert!(!e
+            .without_secret("sk_live_ABCDEFGHIJKLMNOP")
+            .message
+            .contains("ABCDEFGHIJKLMNOP"));
     }
 
     #[test]

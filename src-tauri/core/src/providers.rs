@@ -141,6 +141,35 @@ pub struct CustomEndpoint {
     pub base_url: String,
     /// Model ids from the last successful test, so the picker works offline.
     pub models: Vec<String>,
+    /// The user chose to send to this plain-http address of a public host without encryption
+    /// (see [`check_transport`]); loopback and private addresses need no choice.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+}
+
+impl CustomEndpoint {
+    /// Whether the key and prompts may be sent to this endpoint ([`check_transport`]).
+    pub fn check_transport(&self) -> AppResult<()> {
+        check_transport(&self.base_url, self.allow_plain_http)
+    }
+}
+
+/// An endpoint's key and every prompt go to its address: over http only to this computer or a
+/// private network (a local model server, a lab gateway), or after the user's explicit
+/// `allow_plain_http` choice; anything else needs https.
+pub fn check_transport(base_url: &str, allow_plain_http: bool) -> AppResult<()> {
+    let url = url::Url::parse(base_url)
+        .map_err(|_| AppError::new(ErrorCode::InvalidRequest, "That address is not a full URL."))?;
+    if url.scheme() != "http" || allow_plain_http || crate::config::is_loopback_or_private(&url) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        ErrorCode::InsecureEndpoint,
+        format!(
+            "{} is reached over plain http: its key and your prompts would cross the network unencrypted. Use https, or choose to send without encryption.",
+            url.host_str().unwrap_or("This endpoint")
+        ),
+    ))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +313,26 @@ pub fn merge_endpoints(catalog: &mut Catalog, endpoints: &[CustomEndpoint]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_endpoints_need_a_local_address_or_a_choice() {
+        for ok in [
+            "http://localhost:11434",
+            "http://127.0.0.1:8000",
+            "http://192.168.1.20:8080",
+            "http://10.0.0.7",
+            "http://[fd12::7]:8000",
+            "https://gw.example.com/llm",
+        ] {
+            assert!(check_transport(ok, false).is_ok(), "{ok}");
+        }
+        for public in ["http://gw.example.com/llm", "http://203.0.113.9:8000"] {
+            let e = check_transport(public, false).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InsecureEndpoint, "{public}");
+            assert!(e.message.contains("unencrypted"), "{}", e.message);
+            assert!(check_transport(public, true).is_ok(), "{public}: chosen");
+        }
+    }
 
     #[test]
     fn the_table_has_every_documented_chat_provider() {

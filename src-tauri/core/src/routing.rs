@@ -125,6 +125,7 @@ impl Resolver {
                 let ep = prefs.endpoint(id).ok_or_else(|| {
                     AppError::new(ErrorCode::NotFound, "That custom endpoint was removed.")
                 })?;
+                ep.check_transport()?;
                 let key = self
                     .secrets
                     .get(&endpoint_key_entry(id))?
@@ -289,6 +290,7 @@ mod tests {
             id: "abc".into(),
             name: "My vLLM".into(),
             base_url: "http://127.0.0.1:8000".into(),
+            allow_plain_http: false,
             models: vec!["m".into()],
         });
         let r = resolver(prefs);

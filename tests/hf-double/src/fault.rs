@@ -62,6 +62,32 @@ pub enum FaultKind {
     Hang,
     /// Answer this exact assistant content, split into small chunks when streamed.
     Answer { content: String },
+    /// A stream that ends cleanly the way the recorded cerebras one does: no `data: [DONE]`, and
+    /// the body ends right after the last event's data line, with no blank line after it
+    /// (`line_end: false`: not even the line's own newline). Only for streamed chat answers.
+    UnendedStream {
+        #[serde(default = "yes")]
+        line_end: bool,
+    },
+    /// Answer `code` (301, 302, 303, 307 or 308) with `location: <location>`, as a gateway
+    /// sending the client elsewhere (another host, or from https to http) would.
+    Redirect { code: u16, location: String },
+    /// Answer `code` with a body that quotes the credential the request carried (the bearer or
+    /// `Key` value): the whole of it, or with `fragment: Some(n)` only `n` characters from its
+    /// middle, as a careless provider or gateway does.
+    EchoCredential {
+        code: u16,
+        #[serde(default)]
+        fragment: Option<usize>,
+    },
+    /// Send a body of about `bytes` bytes, in 64 KiB chunks: an avatar of that size, a
+    /// non-streamed chat completion whose content is that long, or a stream of content chunks
+    /// adding up to it (an endpoint that ignores `max_tokens`), then `[DONE]`.
+    Oversized { bytes: usize },
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_content_type() -> String {
@@ -354,6 +380,49 @@ Request ID: 8r3Hj1cK0wq2b7vJd0mXhYkQyq9g1l3R0nV5wD4pZ6sT2uA7eB8cCw==\n\
         )
     }
 
+    /// Chat: end the stream without `[DONE]` and without the blank line after the last event.
+    pub fn unended_stream(line_end: bool) -> Fault {
+        Fault::new(Scope::Chat, FaultKind::UnendedStream { line_end })
+    }
+
+    /// Any scope: redirect with `code` to `location`.
+    pub fn redirect(code: u16, location: impl Into<String>) -> Fault {
+        Fault::new(
+            Scope::Any,
+            FaultKind::Redirect {
+                code,
+                location: location.into(),
+            },
+        )
+    }
+
+    /// Chat: a 401 whose body quotes the whole credential sent.
+    pub fn echo_credential() -> Fault {
+        Fault::new(
+            Scope::Chat,
+            FaultKind::EchoCredential {
+                code: 401,
+                fragment: None,
+            },
+        )
+    }
+
+    /// Chat: a 401 whose body quotes `n` characters from the middle of the credential sent.
+    pub fn echo_credential_fragment(n: usize) -> Fault {
+        Fault::new(
+            Scope::Chat,
+            FaultKind::EchoCredential {
+                code: 401,
+                fragment: Some(n),
+            },
+        )
+    }
+
+    /// A body of about `bytes` bytes (scope it: `Avatar` or `Chat`).
+    pub fn oversized(bytes: usize) -> Fault {
+        Fault::new(Scope::Any, FaultKind::Oversized { bytes })
+    }
+
     /// Whether this fault's kind makes sense for a request (`chat`: is it a chat completion).
     pub(crate) fn applies_to(&self, scope: Scope, chat: bool) -> bool {
         let scope_ok = self.scope == Scope::Any || self.scope == scope;
@@ -361,13 +430,30 @@ Request ID: 8r3Hj1cK0wq2b7vJd0mXhYkQyq9g1l3R0nV5wD4pZ6sT2uA7eB8cCw==\n\
             FaultKind::Status { .. }
             | FaultKind::SlowStream { .. }
             | FaultKind::CutStream { .. }
-            | FaultKind::Hang => true,
+            | FaultKind::Hang
+            | FaultKind::Redirect { .. }
+            | FaultKind::EchoCredential { .. }
+            | FaultKind::Oversized { .. } => true,
             FaultKind::MalformedEvent { .. }
+            | FaultKind::UnendedStream { .. }
             | FaultKind::ErrorEvent { .. }
             | FaultKind::LongStream { .. }
             | FaultKind::Answer { .. } => chat,
         };
         scope_ok && kind_ok
+    }
+}
+
+impl FaultKind {
+    /// Faults answered before anything else is checked (authentication, routing).
+    pub(crate) fn is_immediate(&self) -> bool {
+        matches!(
+            self,
+            FaultKind::Status { .. }
+                | FaultKind::Hang
+                | FaultKind::Redirect { .. }
+                | FaultKind::EchoCredential { .. }
+        )
     }
 }
 

@@ -219,7 +219,7 @@ impl Shared {
             f.applies_to(scope, chat) && f.provider.as_deref().is_none_or(|p| Some(p) == provider)
         })?;
         let kind = faults[pos].kind.clone();
-        if immediate_only && !matches!(kind, FaultKind::Status { .. } | FaultKind::Hang) {
+        if immediate_only && !kind.is_immediate() {
             return None;
         }
         match &mut faults[pos].times {

@@ -117,6 +117,8 @@ struct Subst {
     user: Option<String>,
     model: Option<String>,
     provider: Option<String>,
+    /// The credential the request carried (bearer or `Key`), for `EchoCredential`.
+    credential: Option<String>,
 }
 
 impl Subst {
@@ -215,22 +217,67 @@ fn replay(rec: &Recorded, request_id: &str, direct: bool) -> Response {
 }
 
 fn status_fault(kind: &FaultKind, subst: &Subst, request_id: &str) -> Option<Response> {
-    let FaultKind::Status {
-        code,
-        body,
-        content_type,
-        headers,
-    } = kind
-    else {
-        return None;
-    };
-    Some(respond(
-        *code,
-        content_type,
-        headers,
-        request_id,
-        subst.apply(body),
-    ))
+    match kind {
+        FaultKind::Status {
+            code,
+            body,
+            content_type,
+            headers,
+        } => Some(respond(
+            *code,
+            content_type,
+            headers,
+            request_id,
+            subst.apply(body),
+        )),
+        FaultKind::Redirect { code, location } => Some(respond(
+            *code,
+            "text/plain; charset=utf-8",
+            &[("location".to_string(), location.clone())],
+            request_id,
+            format!("Redirecting to {location}"),
+        )),
+        FaultKind::EchoCredential { code, fragment } => {
+            let key = subst.credential.clone().unwrap_or_default();
+            let quoted = match fragment {
+                Some(n) => {
+                    let chars: Vec<char> = key.chars().collect();
+                    let n = (*n).min(chars.len());
+                    let start = (chars.len() - n) / 2;
+                    chars[start..start + n].iter().collect()
+                }
+                None => key,
+            };
+            let body = json!({
+                "error": {
+                    "message": format!("Incorrect API key provided: {quoted}. You can find your API key in your account settings."),
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key"
+                }
+            });
+            Some(json_error(*code, &body.to_string(), request_id))
+        }
+        _ => None,
+    }
+}
+
+/// The credential of a request: the value after `Bearer ` or `Key `.
+fn credential_of(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let (_, value) = auth.split_once(' ')?;
+    Some(value.trim().to_string())
+}
+
+/// About `bytes` bytes of `fill`, in 64 KiB chunks.
+fn filler_chunks(bytes: usize, fill: u8) -> Vec<Bytes> {
+    const CHUNK: usize = 64 * 1024;
+    let block = Bytes::from(vec![fill; CHUNK]);
+    let mut chunks = vec![block.clone(); bytes / CHUNK];
+    let rest = bytes - chunks.len() * CHUNK;
+    if rest > 0 {
+        chunks.push(block.slice(..rest));
+    }
+    chunks
 }
 
 async fn hang(s: &Shared) -> Response {
@@ -254,7 +301,13 @@ async fn cut_body(resp: Response) -> Response {
 }
 
 /// Answers a non-chat request, applying the first matching fault.
-async fn guarded<F, Fut>(s: &Arc<Shared>, scope: Scope, subst: Subst, normal: F) -> Response
+async fn guarded<F, Fut>(
+    s: &Arc<Shared>,
+    index: usize,
+    scope: Scope,
+    subst: Subst,
+    normal: F,
+) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Response>,
@@ -263,6 +316,13 @@ where
         return normal().await;
     };
     let rid = s.request_id();
+    if let FaultKind::Oversized { bytes } = kind {
+        let resp = normal().await;
+        let (mut parts, _) = resp.into_parts();
+        parts.headers.remove("content-length");
+        let body = stream_body(s, index, filler_chunks(bytes, b'x'), Duration::ZERO, None);
+        return Response::from_parts(parts, body);
+    }
     if let Some(resp) = status_fault(&kind, &subst, &rid) {
         return resp;
     }
@@ -292,12 +352,16 @@ fn user_of(s: &Shared, headers: &HeaderMap) -> Option<String> {
 
 // ---------------------------------------------------------------- hub
 
-async fn whoami(State(s): S, headers: HeaderMap) -> Response {
+async fn whoami(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    headers: HeaderMap,
+) -> Response {
     let subst = Subst {
         user: user_of(&s, &headers),
         ..Subst::default()
     };
-    guarded(&s, Scope::Whoami, subst, || async {
+    guarded(&s, index, Scope::Whoami, subst, || async {
         let rid = s.request_id();
         match bearer(&headers).and_then(|t| s.profile(t)) {
             Some(profile) => respond(
@@ -313,7 +377,12 @@ async fn whoami(State(s): S, headers: HeaderMap) -> Response {
     .await
 }
 
-async fn hub_model(State(s): S, Path(id): Path<String>, uri: Uri) -> Response {
+async fn hub_model(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Response {
     let expanded = uri
         .query()
         .is_some_and(|q| q.contains("inferenceProviderMapping"));
@@ -321,7 +390,7 @@ async fn hub_model(State(s): S, Path(id): Path<String>, uri: Uri) -> Response {
         model: Some(id.clone()),
         ..Subst::default()
     };
-    guarded(&s, Scope::Mapping, subst, || async {
+    guarded(&s, index, Scope::Mapping, subst, || async {
         let rid = s.request_id();
         if let Some(hm) = s.fixtures.hub_models.get(&id) {
             let rec = if expanded {
@@ -365,8 +434,12 @@ async fn hub_model(State(s): S, Path(id): Path<String>, uri: Uri) -> Response {
     .await
 }
 
-async fn avatar(State(s): S, Path(file): Path<String>) -> Response {
-    guarded(&s, Scope::Avatar, Subst::default(), || async {
+async fn avatar(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    Path(file): Path<String>,
+) -> Response {
+    guarded(&s, index, Scope::Avatar, Subst::default(), || async {
         let rid = s.request_id();
         match file.strip_suffix(".png") {
             Some(name) if !name.is_empty() => respond(
@@ -384,20 +457,24 @@ async fn avatar(State(s): S, Path(file): Path<String>) -> Response {
 
 // ---------------------------------------------------------------- router catalog
 
-async fn models_list(State(s): S) -> Response {
-    guarded(&s, Scope::Models, Subst::default(), || async {
+async fn models_list(State(s): S, Extension(ReqIndex(index)): Extension<ReqIndex>) -> Response {
+    guarded(&s, index, Scope::Models, Subst::default(), || async {
         let body = s.catalog.list_json().to_string();
         respond(200, "application/json", &[], &s.request_id(), body)
     })
     .await
 }
 
-async fn model_one(State(s): S, Path(id): Path<String>) -> Response {
+async fn model_one(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    Path(id): Path<String>,
+) -> Response {
     let subst = Subst {
         model: Some(id.clone()),
         ..Subst::default()
     };
-    guarded(&s, Scope::Models, subst, || async {
+    guarded(&s, index, Scope::Models, subst, || async {
         let rid = s.request_id();
         match s.catalog.get(&id) {
             Some(m) => respond(
@@ -480,7 +557,7 @@ async fn router_provider(
         provider: Some(provider.clone()),
         ..Subst::default()
     };
-    guarded(&s, Scope::Any, subst, || async {
+    guarded(&s, index, Scope::Any, subst, || async {
         let rid = s.request_id();
         if let Err(resp) = router_auth(&s, &headers, &rid) {
             return *resp;
@@ -522,21 +599,30 @@ async fn direct(
             .filter_map(|m| m.provider(&provider))
             .map(|p| serde_json::json!({"id": p.provider_id, "object": "model", "owned_by": provider}))
             .collect::<Vec<_>>();
-        return guarded(&s, Scope::Any, Subst::default(), || async {
-            let rid = s.uuid();
-            if let Err(resp) = direct_auth(&provider, &headers, &rid) {
-                return *resp;
-            }
-            let body = serde_json::json!({"object": "list", "data": served}).to_string();
-            respond(200, "application/json", &[], &rid, body)
-        })
+        return guarded(
+            &s,
+            index,
+            Scope::Any,
+            Subst {
+                credential: credential_of(&headers),
+                ..Subst::default()
+            },
+            || async {
+                let rid = s.uuid();
+                if let Err(resp) = direct_auth(&provider, &headers, &rid) {
+                    return *resp;
+                }
+                let body = serde_json::json!({"object": "list", "data": served}).to_string();
+                respond(200, "application/json", &[], &rid, body)
+            },
+        )
         .await;
     }
     let key = (method.to_string(), format!("/{provider}/{route}"));
     let Some(rec) = s.fixtures.routed.get(&key).cloned() else {
         return json_error(404, &error_json("Not Found"), &s.uuid());
     };
-    guarded(&s, Scope::Any, Subst::default(), || async {
+    guarded(&s, index, Scope::Any, Subst::default(), || async {
         let rid = s.uuid();
         if let Err(resp) = direct_auth(&provider, &headers, &rid) {
             return *resp;
@@ -677,6 +763,7 @@ async fn chat(
                 .map(str::to_string),
             Mode::Routed { provider, .. } | Mode::Direct { provider } => Some(provider.clone()),
         },
+        credential: credential_of(headers),
     };
     if let Some(resp) = immediate_fault(s, Scope::Chat, true, &subst, &rid).await {
         return resp;
@@ -753,8 +840,19 @@ async fn chat(
         }
     };
     let mut delay = Duration::ZERO;
+    let oversized = matches!(fault, Some(FaultKind::Oversized { .. }));
     let mut answer = match &fault {
         Some(FaultKind::Answer { content }) => synthesized(content, sse::split_content(content, 5)),
+        Some(FaultKind::Oversized { bytes }) if !stream => {
+            let content = "x".repeat(*bytes);
+            synthesized(&content, Vec::new())
+        }
+        Some(FaultKind::Oversized { bytes }) => {
+            // Content chunks of 4 KiB until about `bytes` bytes were sent.
+            let piece = "x".repeat(4096);
+            let pieces = vec![piece; bytes.div_ceil(4096).max(1)];
+            synthesized("", pieces)
+        }
         Some(FaultKind::LongStream { chunks, delay_us }) => {
             delay = Duration::from_micros(*delay_us);
             let pieces: Vec<String> = (0..*chunks).map(sse::filler_piece).collect();
@@ -821,7 +919,9 @@ async fn chat(
         extra.push(("x-inference-provider".to_string(), provider.clone()));
     }
     let mut cut_after = None;
+    let mut unended = None;
     match fault {
+        Some(FaultKind::UnendedStream { line_end }) => unended = Some(line_end),
         Some(FaultKind::SlowStream { delay_ms_per_chunk }) => {
             delay = Duration::from_millis(delay_ms_per_chunk);
         }
@@ -852,9 +952,19 @@ async fn chat(
             content_type,
         } => {
             headers.extend(extra);
+            let mut events = events;
+            if unended.is_some() {
+                events.retain(|e| e != DONE_EVENT);
+            }
+            let last = events.len().saturating_sub(1);
             let chunks = events
                 .into_iter()
-                .map(|e| Bytes::from(format!("{e}\n\n")))
+                .enumerate()
+                .map(|(i, e)| match unended {
+                    Some(true) if i == last => Bytes::from(format!("{e}\n")),
+                    Some(false) if i == last => Bytes::from(e),
+                    _ => Bytes::from(format!("{e}\n\n")),
+                })
                 .collect();
             let body = stream_body(s, index, chunks, delay, cut_after);
             respond(200, &content_type, &headers, &rid, body)
@@ -868,6 +978,16 @@ async fn chat(
             headers.extend(extra);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
+            }
+            if oversized {
+                // Sent in pieces, so the double sees whether the client read it all.
+                let chunks = body
+                    .as_bytes()
+                    .chunks(64 * 1024)
+                    .map(Bytes::copy_from_slice)
+                    .collect();
+                let body = stream_body(s, index, chunks, Duration::ZERO, None);
+                return respond(status, &content_type, &headers, &rid, body);
             }
             let resp = respond(status, &content_type, &headers, &rid, body);
             if cut_after.is_some() {

@@ -1029,3 +1029,138 @@ fn binary_prints_its_url_and_stops_when_stdin_closes() {
     let status = child.wait().unwrap();
     assert!(status.success());
 }
+
+/// The raw body of a streamed routed chat answer, as bytes on the wire.
+async fn raw_stream(d: &HfDouble, model: &str) -> String {
+    let resp = router_chat(d, PRO_TOKEN, &chat_body(model, true)).await;
+    assert_eq!(resp.status(), 200);
+    resp.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn unended_stream_ends_without_done_and_without_a_blank_line() {
+    let d = double().await;
+    let model = "meta-llama/Llama-3.3-70B-Instruct:cerebras";
+    for line_end in [true, false] {
+        d.push_fault(Fault::unended_stream(line_end).once());
+        let body = raw_stream(&d, model).await;
+        assert!(!body.contains("[DONE]"), "{body}");
+        assert!(
+            !body.ends_with("\n\n"),
+            "no blank line after the last event"
+        );
+        assert_eq!(body.ends_with("}\n"), line_end, "{line_end}");
+        assert!(body.ends_with('}') || body.ends_with("}\n"));
+        // The last event carries the finish reason and usage, as the recorded cerebras one does.
+        let last = body.trim_end().rsplit("\n\n").next().unwrap();
+        let v: Value = serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(v["choices"][0]["finish_reason"], "length");
+        assert!(v["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    }
+    // Without the fault, the same stream ends with a blank line.
+    assert!(raw_stream(&d, model).await.ends_with("\n\n"));
+}
+
+#[tokio::test]
+async fn redirects_point_elsewhere() {
+    let d = double().await;
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (code, location) in [
+        (307, "https://elsewhere.example/v1/chat/completions"),
+        (308, "http://plain.example/v1/chat/completions"),
+    ] {
+        d.push_fault(Fault::redirect(code, location).scope(Scope::Chat).once());
+        let resp = no_follow
+            .post(format!("{}/v1/chat/completions", d.router_url()))
+            .bearer_auth(PRO_TOKEN)
+            .json(&chat_body("meta-llama/Llama-3.3-70B-Instruct", true))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), code);
+        assert_eq!(header(&resp, "location"), location);
+    }
+    d.push_fault(
+        Fault::redirect(302, "http://other.example/api/whoami-v2")
+            .scope(Scope::Whoami)
+            .once(),
+    );
+    let resp = no_follow
+        .get(format!("{}/api/whoami-v2", d.hub_url()))
+        .bearer_auth(PRO_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 302);
+}
+
+#[tokio::test]
+async fn echoed_credentials_quote_the_key_sent() {
+    let d = double().await;
+    let key = "r8_EchoedKey0123456789abcdefABCDEF";
+    for (fault, quoted) in [
+        (Fault::echo_credential(), key.to_string()),
+        (Fault::echo_credential_fragment(12), key[11..23].to_string()),
+    ] {
+        d.push_fault(fault.once());
+        let resp = client()
+            .post(format!(
+                "{}/v1/chat/completions",
+                d.provider_base("together")
+            ))
+            .bearer_auth(key)
+            .json(&chat_body("m", false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401);
+        let body = resp.text().await.unwrap();
+        assert!(body.contains(&quoted), "{body}");
+        if quoted != key {
+            assert!(!body.contains(key));
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_as_big_as_asked() {
+    let d = double().await;
+    let bytes = 3 * 1024 * 1024 + 17;
+    d.push_fault(Fault::oversized(bytes).scope(Scope::Avatar).once());
+    let resp = client()
+        .get(format!("{}/avatars/alice.png", d.hub_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&resp, "content-type"), "image/png");
+    assert_eq!(resp.bytes().await.unwrap().len(), bytes);
+
+    d.push_fault(Fault::oversized(bytes).scope(Scope::Chat).once());
+    let resp = router_chat(
+        &d,
+        PRO_TOKEN,
+        &chat_body("meta-llama/Llama-3.3-70B-Instruct", false),
+    )
+    .await;
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .len(),
+        bytes
+    );
+
+    d.push_fault(Fault::oversized(bytes).scope(Scope::Chat).once());
+    let body = raw_stream(&d, "meta-llama/Llama-3.3-70B-Instruct").await;
+    let events = data_events(&body);
+    assert!(content_of(&events).len() >= bytes);
+    assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
+    // Every planned chunk went out.
+    d.wait_for_stream_outcome(|o| o.completed, WAIT)
+        .await
+        .unwrap();
+}

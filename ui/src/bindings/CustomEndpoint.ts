@@ -8,4 +8,9 @@ baseUrl: string,
 /**
  * Model ids from the last successful test, so the picker works offline.
  */
-models: Array<string>, };
+models: Array<string>, 
+/**
+ * The user chose to send to this plain-http address of a public host without encryption
+ * (see [`check_transport`]); loopback and private addresses need no choice.
+ */
+allowPlainHttp: boolean, };

@@ -10,6 +10,7 @@ import {
   formatTokens,
   parseExtra,
   requestMessages,
+  retrySecondsLeft,
   streamIntoTurn,
   turnFromStored,
   userTurn,
@@ -57,6 +58,23 @@ describe("turns", () => {
     expect(t.retry).toEqual({ attempt: 1, maxAttempts: 3, until: 3000, error });
     applyEvent(t, { event: "started", requestId: "r2", provider: null });
     expect(t.retry).toBeNull();
+  });
+
+  it("a retry countdown starts at the wait asked, not one second above it", () => {
+    const error = { code: "rate_limited" as const, message: "429" };
+    for (const [waitMs, shown] of [
+      [1000, 1],
+      [2000, 2],
+      [4000, 4],
+    ]) {
+      const t = assistantTurn("m/x");
+      // The event is applied at 10 000; the screen's clock last ticked 200 ms before.
+      applyEvent(t, { event: "retrying", attempt: 1, maxAttempts: 3, waitMs, error, requestId: "r" }, 10_000);
+      expect(retrySecondsLeft(t.retry!, 9_800, () => 10_000)).toBe(shown);
+      // Later ticks count down to zero, never below.
+      expect(retrySecondsLeft(t.retry!, 10_000 + waitMs - 400, () => 10_000 + waitMs - 400)).toBe(1);
+      expect(retrySecondsLeft(t.retry!, 10_000 + waitMs + 50, () => 10_000 + waitMs + 50)).toBe(0);
+    }
   });
 
   it("errors keep the text that came before", () => {

@@ -19,6 +19,16 @@ export interface RetryInfo {
   error: AppError;
 }
 
+/**
+ * Whole seconds left before a retry, for its countdown. `now` is the screen's clock, which ticks
+ * a few times a second and so may be a little older than the event that set `until`; the time is
+ * read again (`clock`) so the countdown never starts above the wait the server asked for
+ * (`retry-after: 1` shows 1 s, not 2 s).
+ */
+export function retrySecondsLeft(retry: RetryInfo, now: number, clock: () => number = Date.now): number {
+  return Math.max(0, Math.ceil((retry.until - Math.max(now, clock())) / 1000));
+}
+
 export interface Turn {
   id: number;
   role: Exclude<Role, "system">;

@@ -89,6 +89,22 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "No key saved for this provider",
     hint: "Add the provider’s API key in Providers, or set the provider back to “Through Hugging Face”.",
   },
+  answer_unfinished: {
+    title: "The provider did not say the answer was finished",
+    hint: "The answer ended without the provider’s end mark, so it may be incomplete. What arrived is kept; ask again if it looks cut short.",
+  },
+  redirected: {
+    title: "The server sent the request elsewhere",
+    hint: "Switchboard doesn’t follow a redirect to another address, so your key and conversation stayed here. Check the address, or ask whoever runs it.",
+  },
+  too_large: {
+    title: "The answer was too large",
+    hint: "The server sent far more than asked, so Switchboard stopped reading it. What arrived is kept; lower the maximum length or check the endpoint.",
+  },
+  insecure_endpoint: {
+    title: "This address isn’t encrypted",
+    hint: "Over plain http, the endpoint’s key and your prompts cross the network in clear. Use an https address, or tick “Send without encryption” if you trust the network.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

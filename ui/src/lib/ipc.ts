@@ -90,8 +90,9 @@ export const api = {
   providerKeySet: (name: string, key: string) => call("provider_key_set", { name, key }),
   providerKeyRemove: (name: string) => call("provider_key_remove", { name }),
   providerKeyTest: (name: string) => call("provider_key_test", { name }),
-  endpointAdd: (name: string, baseUrl: string, key: string | null) =>
-    call("endpoint_add", { name, baseUrl, key }),
+  /** `allowPlainHttp`: the user chose to send to a plain-http public address unencrypted. */
+  endpointAdd: (name: string, baseUrl: string, key: string | null, allowPlainHttp = false) =>
+    call("endpoint_add", { name, baseUrl, key, allowPlainHttp }),
   endpointRemove: (id: string) => call("endpoint_remove", { id }),
   /** Lists the endpoint's models and remembers them for the model picker. */
   endpointTest: (id: string) => call("endpoint_test", { id }),

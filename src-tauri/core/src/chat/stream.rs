@@ -25,7 +25,10 @@ use super::ChatPreview;
 use crate::call::{CallResult, CallStats, ChatEvent, Outcome};
 use crate::catalog::Pricing;
 use crate::error::{scrub, AppError, ErrorCode};
-use crate::hf::{error_detail, error_from_response, looks_like_html, transport_error};
+use crate::hf::{
+    error_detail, error_from_response, human_bytes, looks_like_html, read_text_capped,
+    transport_error, MAX_SMALL_BODY_BYTES,
+};
 use crate::secrets::Secret;
 
 pub const HEADER_PROVIDER: &str = "x-inference-provider";
@@ -46,6 +49,11 @@ pub struct CallOptions {
     pub idle_timeout: Duration,
     /// Text is sent to the UI at most this often.
     pub flush_every: Duration,
+    /// A non-streamed answer's body, or an error body, is read up to this size.
+    pub max_body_bytes: usize,
+    /// A streamed answer (text and reasoning) is stopped past this size: an endpoint that ignores
+    /// `max_tokens` could otherwise send without end.
+    pub max_answer_bytes: usize,
 }
 
 impl Default for CallOptions {
@@ -57,6 +65,8 @@ impl Default for CallOptions {
             first_byte_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(60),
             flush_every: Duration::from_millis(16),
+            max_body_bytes: 16 << 20,
+            max_answer_bytes: 8 << 20,
         }
     }
 }
@@ -96,7 +106,56 @@ pub fn failed_before_sending(
 }
 
 /// Runs one call to the end. Every event goes to `emit`; the last one is `Finished`.
+///
+/// Errors quote what the server said, and a server may quote the credential it was sent (whatever
+/// its shape): that credential, and any long piece of it, is taken out of every error before it
+/// reaches the UI, the history or an export.
 pub async fn run(
+    http: &reqwest::Client,
+    preview: &ChatPreview,
+    token: &Secret,
+    ctx: &CallContext<'_>,
+    opts: &CallOptions,
+    cancel: &CancellationToken,
+    emit: &mut (dyn FnMut(ChatEvent) + Send),
+) -> CallResult {
+    let key = token.expose();
+    let clean = |e: AppError| e.without_secret(key);
+    let mut redacting = |event: ChatEvent| {
+        emit(match event {
+            ChatEvent::Retrying {
+                attempt,
+                max_attempts,
+                wait_ms,
+                error,
+                request_id,
+            } => ChatEvent::Retrying {
+                attempt,
+                max_attempts,
+                wait_ms,
+                error: clean(error),
+                request_id,
+            },
+            ChatEvent::Finished {
+                outcome,
+                error,
+                request_id,
+                stats,
+            } => ChatEvent::Finished {
+                outcome,
+                error: error.map(clean),
+                request_id,
+                stats,
+            },
+            other => other,
+        })
+    };
+    let mut result = run_unredacted(http, preview, token, ctx, opts, cancel, &mut redacting).await;
+    result.error = result.error.map(clean);
+    result
+}
+
+async fn run_unredacted(
     http: &reqwest::Client,
     preview: &ChatPreview,
     token: &Secret,
@@ -148,8 +207,12 @@ pub async fn run(
         let body = tokio::select! {
             biased;
             _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
-            b = tokio::time::timeout(opts.idle_timeout, response.text()) => b,
+            b = tokio::time::timeout(
+                opts.idle_timeout,
+                read_text_capped(response, MAX_SMALL_BODY_BYTES.min(opts.max_body_bytes), ctx.who),
+            ) => b,
         };
+        // An error body too large or unreadable: the status alone tells what happened.
         let body = match body {
             Ok(Ok(b)) => b,
             _ => String::new(),
@@ -194,11 +257,14 @@ pub async fn run(
         let body = tokio::select! {
             biased;
             _ = cancel.cancelled() => return call.finish(Outcome::Stopped, None, emit),
-            b = tokio::time::timeout(opts.idle_timeout, response.text()) => b,
+            b = tokio::time::timeout(
+                opts.idle_timeout,
+                read_text_capped(response, opts.max_body_bytes, ctx.who),
+            ) => b,
         };
         return match body {
             Err(_) => call.timeout(emit),
-            Ok(Err(e)) => call.finish(Outcome::Error, Some(transport_error(&e, ctx.who)), emit),
+            Ok(Err(e)) => call.finish(Outcome::Error, Some(e), emit),
             Ok(Ok(body)) if looks_like_html(&headers, &body) => {
                 let e = AppError::new(
                     ErrorCode::BadResponse,
@@ -223,7 +289,10 @@ pub async fn run(
         };
     }
 
-    let mut events = response.bytes_stream().eventsource();
+    // The blank line after a clean end of the body ends a last event the server left
+    // unterminated (the recorded cerebras stream ends right after its last data line); a
+    // transport failure comes as an error before it.
+    let mut events = with_clean_end(response.bytes_stream()).eventsource();
     // The stop signal and both timers are set up once and moved only when needed, instead of
     // a new waiter and two new timers for every event: at thousands of events a second,
     // registering them costs more than reading the events.
@@ -295,12 +364,50 @@ pub async fn run(
             }
             Ok(None) => {}
         }
+        if call.size() > opts.max_answer_bytes {
+            // Dropping `events` closes the connection: nothing more is read.
+            call.flush(emit);
+            let e = AppError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "{} kept sending past {} of text, far more than asked: Switchboard stopped the answer there. What arrived is kept.",
+                    ctx.who,
+                    human_bytes(opts.max_answer_bytes)
+                ),
+            );
+            return call.finish(Outcome::Error, Some(e), emit);
+        }
         if last_event.saturating_duration_since(call.last_flush) >= opts.flush_every {
             call.flush(emit);
             flush_armed = false;
         }
     }
     call.end(emit)
+}
+
+/// A piece of a streamed body, or the blank line added after its clean end.
+enum BodyPiece<B> {
+    Body(B),
+    End,
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for BodyPiece<B> {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            BodyPiece::Body(b) => b.as_ref(),
+            BodyPiece::End => b"\n\n",
+        }
+    }
+}
+
+/// The body, then a blank line once it has ended cleanly, so that a last event left without
+/// its blank line is still read.
+fn with_clean_end<S, B, E>(body: S) -> impl futures_util::Stream<Item = Result<BodyPiece<B>, E>>
+where
+    S: futures_util::Stream<Item = Result<B, E>>,
+{
+    body.map(|r| r.map(BodyPiece::Body))
+        .chain(futures_util::stream::iter([Ok(BodyPiece::End)]))
 }
 
 /// What one chunk adds, whichever way it was read.
@@ -420,6 +527,14 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// Bytes of text and reasoning received so far.
+    fn size(&self) -> usize {
+        self.content.len()
+            + self.reasoning.len()
+            + self.pending_content.len()
+            + self.pending_reasoning.len()
+    }
+
     fn has_pending(&self) -> bool {
         !self.pending_content.is_empty() || !self.pending_reasoning.is_empty()
     }
@@ -519,17 +634,25 @@ impl<'a> Call<'a> {
         emit(ChatEvent::Delta { content, reasoning });
     }
 
-    /// The stream ended: complete if the server said so, else cut short.
+    /// The body ended cleanly: complete if the server said so (`[DONE]`, or a finish reason:
+    /// some providers never send `[DONE]`), else possibly unfinished, but never a broken
+    /// connection (that is an error while reading, see [`Call::interrupted`]).
     fn end(mut self, emit: &mut (dyn FnMut(ChatEvent) + Send)) -> CallResult {
         let rest = self.splitter.finish();
         self.pending_content.push_str(&rest.content);
         self.pending_reasoning.push_str(&rest.reasoning);
         self.flush(emit);
-        // Some providers never send [DONE] but do send a finish reason.
         if self.done || self.finish_reason.is_some() {
             self.finish(Outcome::Complete, None, emit)
         } else {
-            self.interrupted(emit)
+            let e = AppError::new(
+                ErrorCode::AnswerUnfinished,
+                format!(
+                    "{} ended the answer without saying it was finished: it may be incomplete.",
+                    self.ctx.who
+                ),
+            );
+            self.finish(Outcome::Error, Some(e), emit)
         }
     }
 

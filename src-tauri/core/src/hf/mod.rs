@@ -20,6 +20,8 @@ pub use whoami::{Account, Org, Plan};
 /// How long a small JSON call (whoami, a mapping) may take in all.
 const SHORT_CALL_TIMEOUT: Duration = Duration::from_secs(20);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Same-origin redirects followed in a row, at most.
+const MAX_REDIRECTS: usize = 5;
 /// Avatars bigger than this are not worth keeping.
 const MAX_AVATAR_BYTES: usize = 512 * 1024;
 
@@ -34,6 +36,21 @@ impl HfClient {
         let http = reqwest::Client::builder()
             .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
+            // This client carries the HF token, provider keys, `X-HF-Bill-To` and whole
+            // conversations: a redirect is followed only to the same origin (so never to another
+            // host, nor from https to http); any other comes back as the 3xx answer, which
+            // becomes a `redirected` error naming the host.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same = attempt
+                    .previous()
+                    .last()
+                    .is_some_and(|from| same_origin(from, attempt.url()));
+                if same && attempt.previous().len() <= MAX_REDIRECTS {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
             .build()
             .map_err(|e| AppError::internal(format!("HTTP client setup failed: {e}")))?;
         Ok(Self { http, endpoints })
@@ -56,7 +73,9 @@ impl HfClient {
             .get(&url)
             .bearer_auth(token.expose())
             .timeout(SHORT_CALL_TIMEOUT);
-        let (status, headers, body) = send_for_text(request, "Hugging Face").await?;
+        let (status, headers, body) = send_for_text(request, "Hugging Face")
+            .await
+            .map_err(|e| e.without_secret(token.expose()))?;
         if looks_like_html(&headers, &body) {
             return Err(html_error(status, "Hugging Face"));
         }
@@ -121,10 +140,11 @@ impl HfClient {
         ) {
             return None;
         }
-        let bytes = response.bytes().await.ok()?;
-        if bytes.len() > MAX_AVATAR_BYTES {
+        // Read piece by piece and given up past the limit: a huge "avatar" is never held whole.
+        let Some(bytes) = read_capped(response, MAX_AVATAR_BYTES).await.ok()? else {
+            log::warn!("the avatar is larger than {MAX_AVATAR_BYTES} bytes: not shown");
             return None;
-        }
+        };
         use base64::Engine;
         Some(format!(
             "data:{mime};base64,{}",
@@ -169,6 +189,59 @@ pub fn parse_mapping(body: &str) -> Option<Vec<MappingEntry>> {
     }
 }
 
+/// The most a small JSON answer (whoami, a mapping, a model list, an error) may weigh.
+pub const MAX_SMALL_BODY_BYTES: usize = 8 << 20;
+
+/// Reads a body piece by piece: `None` as soon as it passes `max_bytes` (the rest is not read;
+/// dropping the response closes the connection).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > max_bytes {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// [`read_capped`] as text (invalid UTF-8 replaced); too large is an error about `who`.
+pub async fn read_text_capped(
+    response: reqwest::Response,
+    max_bytes: usize,
+    who: &str,
+) -> AppResult<String> {
+    match read_capped(response, max_bytes).await {
+        Ok(Some(b)) => Ok(String::from_utf8(b)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+        Ok(None) => Err(too_large(who, max_bytes)),
+        Err(e) => Err(transport_error(&e, who)),
+    }
+}
+
+/// The error for an answer past a size limit.
+pub fn too_large(who: &str, max_bytes: usize) -> AppError {
+    AppError::new(
+        ErrorCode::TooLarge,
+        format!(
+            "{who} sent more than {}: Switchboard stopped reading there.",
+            human_bytes(max_bytes)
+        ),
+    )
+}
+
+/// A size for messages: `8 MB`, `512 KB`.
+pub fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{} MB", n >> 20)
+    } else {
+        format!("{} KB", (n >> 10).max(1))
+    }
+}
+
 /// Sends `request` and reads the whole answer as text. A failure to connect or read, or a status
 /// other than success, becomes the app's error about `who`; a successful answer comes back as
 /// its status, headers and body, for the caller to check and parse.
@@ -179,10 +252,7 @@ pub async fn send_for_text(
     let response = request.send().await.map_err(|e| transport_error(&e, who))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| transport_error(&e, who))?;
+    let body = read_text_capped(response, MAX_SMALL_BODY_BYTES, who).await?;
     if !status.is_success() {
         return Err(error_from_response(status, &headers, &body, who));
     }
@@ -204,6 +274,46 @@ pub fn transport_error(err: &reqwest::Error, who: &str) -> AppError {
             format!("The connection to {who} failed while reading its answer."),
         )
     }
+}
+
+/// Whether a redirect from `from` to `to` stays on the same origin: same scheme, host and port.
+pub fn same_origin(from: &url::Url, to: &url::Url) -> bool {
+    from.scheme() == to.scheme()
+        && from.host_str() == to.host_str()
+        && from.port_or_known_default() == to.port_or_known_default()
+}
+
+/// A redirect the app did not follow: where it pointed, for the message.
+fn redirect_error(status: StatusCode, headers: &HeaderMap, who: &str) -> AppError {
+    let target = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok());
+    let place = match &target {
+        Some(u) => {
+            let host = u.host_str().unwrap_or("another address");
+            let host = match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            };
+            if u.scheme() == "http" {
+                format!("{host}, without encryption (http)")
+            } else {
+                host
+            }
+        }
+        None => "another address".to_string(),
+    };
+    AppError::new(
+        ErrorCode::Redirected,
+        scrub(
+            &format!(
+                "{who} redirected the request to {place} (HTTP {}). Switchboard does not follow it, so your key and conversation were not sent there. Check the address.",
+                status.as_u16()
+            ),
+            400,
+        ),
+    )
 }
 
 pub fn looks_like_html(headers: &HeaderMap, body: &str) -> bool {
@@ -267,6 +377,9 @@ pub fn error_from_response(
     body: &str,
     who: &str,
 ) -> AppError {
+    if status.is_redirection() {
+        return redirect_error(status, headers, who);
+    }
     if looks_like_html(headers, body) {
         return html_error(status, who);
     }
@@ -407,6 +520,37 @@ mod tests {
             ("together", "staging")
         );
         assert!(parse_mapping("{}").is_none());
+    }
+
+    #[test]
+    fn redirects_are_followed_only_within_the_same_origin() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("https://router.huggingface.co/v1/chat/completions"),
+            &u("https://router.huggingface.co:443/v2/chat/completions")
+        ));
+        for other in [
+            "http://router.huggingface.co/v1/chat/completions",
+            "https://evil.example/v1/chat/completions",
+            "https://router.huggingface.co:8443/v1/chat/completions",
+        ] {
+            assert!(!same_origin(
+                &u("https://router.huggingface.co/v1/chat/completions"),
+                &u(other)
+            ));
+        }
+        let mut h = HeaderMap::new();
+        h.insert(
+            reqwest::header::LOCATION,
+            HeaderValue::from_static("http://plain.example:8080/v1/chat/completions"),
+        );
+        let e = error_from_response(StatusCode::PERMANENT_REDIRECT, &h, "", "Groq");
+        assert_eq!(e.code, ErrorCode::Redirected);
+        assert!(
+            e.message.contains("plain.example:8080, without encryption"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -11,10 +11,10 @@ use super::Services;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{looks_like_html, send_for_text};
 use crate::providers::{
-    self, endpoint_key_entry, normalize_base_url, normalize_key, parse_model_list,
+    self, check_transport, endpoint_key_entry, normalize_base_url, normalize_key, parse_model_list,
     provider_key_entry, CustomEndpoint, ProviderMode, ProviderPrefs,
 };
-use crate::secrets::{Secrets, Storage};
+use crate::secrets::{Secret, Secrets, Storage};
 
 const TEST_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -131,17 +131,23 @@ fn storage_for(secrets: &Secrets) -> Storage {
 }
 
 /// Lists models with `key` at `url`: a free call that proves the key (or endpoint) works.
+/// `authorization` is the header's value and `key` the credential in it, taken out of any error
+/// that quotes the server.
 async fn list_models(
     http: &reqwest::Client,
     url: &str,
-    authorization: Option<String>,
+    authorization: Option<(String, &Secret)>,
     who: &str,
 ) -> AppResult<Vec<String>> {
     let mut req = http.get(url).timeout(TEST_TIMEOUT);
-    if let Some(a) = authorization {
+    let key = authorization.as_ref().map(|(_, k)| *k);
+    if let Some((a, _)) = &authorization {
         req = req.header(reqwest::header::AUTHORIZATION, a);
     }
-    let (_, headers, body) = send_for_text(req, who).await?;
+    let (_, headers, body) = send_for_text(req, who).await.map_err(|e| match key {
+        Some(k) => e.without_secret(k.expose()),
+        None => e,
+    })?;
     if looks_like_html(&headers, &body) {
         return Err(AppError::new(
             ErrorCode::BadResponse,
@@ -224,7 +230,7 @@ impl Services {
         let models = list_models(
             self.hf.http(),
             &url,
-            Some(def.authorization(&key)),
+            Some((def.authorization(&key), &key)),
             &def.display,
         )
         .await?;
@@ -243,6 +249,7 @@ impl Services {
         name: String,
         base_url: String,
         key: Option<String>,
+        allow_plain_http: bool,
     ) -> AppResult<ProviderSettings> {
         let key = key.map(Zeroizing::new);
         let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -253,6 +260,9 @@ impl Services {
             ));
         }
         let base_url = normalize_base_url(&base_url)?;
+        check_transport(&base_url, allow_plain_http)?;
+        // Remembered only where it is needed: a local address needs no choice.
+        let allow_plain_http = allow_plain_http && check_transport(&base_url, false).is_err();
         let secret = match key.as_deref().map(|k| k.trim()) {
             Some(k) if !k.is_empty() => Some(normalize_key(k)?),
             _ => None,
@@ -278,6 +288,7 @@ impl Services {
             name,
             base_url,
             models: Vec::new(),
+            allow_plain_http,
         });
         prefs.save(&*self.store)?;
         Ok(settings_with(self, true))
@@ -298,11 +309,12 @@ impl Services {
             .endpoint(&id)
             .cloned()
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, "That endpoint no longer exists."))?;
+        ep.check_transport()?;
         let key = self.secrets.get(&endpoint_key_entry(&id))?.map(|(k, _)| k);
         let models = list_models(
             self.hf.http(),
             &format!("{}/v1/models", ep.base_url),
-            key.map(|k| format!("Bearer {}", k.expose())),
+            key.as_ref().map(|k| (format!("Bearer {}", k.expose()), k)),
             &ep.name,
         )
         .await?;
