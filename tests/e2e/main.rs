@@ -5,6 +5,7 @@ mod background;
 mod billing;
 mod compare;
 mod history;
+mod instances;
 mod playground;
 mod providers;
 mod signin;
