@@ -265,3 +265,53 @@ async fn a_custom_endpoint_answers_with_its_own_models_and_key() {
     assert_eq!(sent.json().unwrap()["model"], "openai/gpt-oss-120b");
     assert_eq!(sent.credential(), Some(tokens::PROVIDER_KEY));
 }
+
+#[tokio::test]
+async fn a_pinned_provider_the_user_turned_off_gets_no_call_routed_or_with_their_key() {
+    let f = fixture().await;
+    f.secrets
+        .set(
+            &provider_key_entry("together"),
+            &Secret::new("tg-live-key-1234".into()),
+            Storage::Session,
+        )
+        .unwrap();
+    let mut prefs = ProviderPrefs::load(&*f.store);
+    for (name, mode) in [
+        ("together", ProviderMode::OwnKey),
+        ("groq", ProviderMode::Routed),
+    ] {
+        prefs.providers.insert(
+            name.into(),
+            ProviderPref {
+                enabled: false,
+                mode,
+            },
+        );
+    }
+    prefs.save(&*f.store).unwrap();
+
+    for (provider, shown) in [("together", "Together AI"), ("groq", "Groq")] {
+        let (_, r) = f.send(&request(provider, MODEL)).await;
+        let e = r.error.expect("refused");
+        assert_eq!(e.code, ErrorCode::ProviderDisabled, "{provider}");
+        assert!(e.message.contains(shown), "{}", e.message);
+        assert!(
+            e.message.contains("turned off in Providers"),
+            "{}",
+            e.message
+        );
+    }
+    assert!(f.chats().is_empty(), "a turned-off provider was called");
+
+    // Automatic choice is the router's, from the user's Hugging Face settings: not refused.
+    let auto = ChatRequest {
+        routing: Routing::Auto {
+            policy: switchboard_core::call::Policy::Fastest,
+        },
+        ..request("groq", MODEL)
+    };
+    let (mode, r) = f.send(&auto).await;
+    assert_eq!(mode, CallMode::Routed);
+    assert_eq!(r.outcome, Outcome::Complete, "{:?}", r.error);
+}

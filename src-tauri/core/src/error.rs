@@ -68,6 +68,8 @@ pub enum ErrorCode {
     NoSuchConversation,
     /// A provider set to "my own key" has no key saved.
     ProviderKeyMissing,
+    /// A call pinned to a provider the user turned off in Providers.
+    ProviderDisabled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

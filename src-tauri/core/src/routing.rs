@@ -96,6 +96,26 @@ impl Resolver {
         }
     }
 
+    /// Refuses a call pinned to a provider the user turned off in Providers (a choice restored
+    /// from the settings, a preset or a reopened conversation): nothing is sent to it, with its
+    /// key or through the router. Automatic policies are the router's choice, made from the
+    /// user's Hugging Face settings.
+    pub fn check_enabled(&self, routing: &Routing) -> AppResult<()> {
+        let Target::Provider(p) = routing.target() else {
+            return Ok(());
+        };
+        if ProviderPrefs::load(&*self.store).pref(p).enabled {
+            return Ok(());
+        }
+        let name = providers::get(p).map_or(p, |d| d.display.as_str());
+        Err(AppError::new(
+            ErrorCode::ProviderDisabled,
+            format!(
+                "{name} is turned off in Providers, so Switchboard sends it nothing. Turn it on in Providers, or pick another provider."
+            ),
+        ))
+    }
+
     /// Routed with the HF token, straight to a provider with the user's key, or to a custom
     /// endpoint. `routed` is the router request already built (and validated).
     pub async fn resolve(
@@ -104,6 +124,7 @@ impl Resolver {
         routed: ChatPreview,
         hf_token: Option<Secret>,
     ) -> AppResult<Resolved> {
+        self.check_enabled(&request.routing)?;
         let prefs = ProviderPrefs::load(&*self.store);
         let not_signed_in = || {
             AppError::new(

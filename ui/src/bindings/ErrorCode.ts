@@ -3,4 +3,4 @@
 /**
  * Stable error codes. Add new ones at the end; never rename one (the UI keys on them).
  */
-export type ErrorCode = "token_empty" | "token_malformed" | "unauthorized" | "forbidden" | "payment_required" | "rate_limited" | "not_found" | "invalid_request" | "server_error" | "bad_response" | "network" | "timeout" | "keyring_unavailable" | "not_signed_in" | "no_cli_token" | "forbidden_url" | "io" | "internal" | "model_unavailable" | "stream_interrupted" | "provider_error" | "history_unavailable" | "history_read_only" | "disk_full" | "import_invalid" | "no_such_conversation" | "provider_key_missing";
+export type ErrorCode = "token_empty" | "token_malformed" | "unauthorized" | "forbidden" | "payment_required" | "rate_limited" | "not_found" | "invalid_request" | "server_error" | "bad_response" | "network" | "timeout" | "keyring_unavailable" | "not_signed_in" | "no_cli_token" | "forbidden_url" | "io" | "internal" | "model_unavailable" | "stream_interrupted" | "provider_error" | "history_unavailable" | "history_read_only" | "disk_full" | "import_invalid" | "no_such_conversation" | "provider_key_missing" | "provider_disabled";

@@ -85,6 +85,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "No key saved for this provider",
     hint: "Add the provider’s API key in Providers, or set the provider back to “Through Hugging Face”.",
   },
+  provider_disabled: {
+    title: "This provider is turned off",
+    hint: "You turned it off in Providers, so Switchboard doesn’t call it. Turn it back on in Providers, or pick another provider or an automatic choice.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

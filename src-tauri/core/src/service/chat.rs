@@ -182,6 +182,7 @@ impl Services {
         let catalog = self.chat.catalog();
         let routed = chat::build(&self.config.endpoints, &request, Some(&catalog))?;
         let resolver = self.resolver();
+        resolver.check_enabled(&request.routing)?;
         let route = resolver.decide(&request.routing, request.bill_to.as_deref());
         let mode = route.mode;
         let hf_token = self.auth.token().map(|(t, _)| t);
