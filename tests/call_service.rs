@@ -366,3 +366,68 @@ async fn stop_ends_the_call_and_keeps_what_came() {
     assert_eq!(conv.messages[1].content, result.content);
     assert_eq!(f.ledger().len(), 1);
 }
+
+#[tokio::test]
+async fn get_code_shows_the_real_route_of_an_own_key_or_endpoint_call_without_its_key() {
+    let f = fixture().await;
+    // Routed: the router, for the HF token.
+    let routed = f.services.chat_preview(&request(auto())).await.unwrap();
+    assert_eq!(routed.mode, CallMode::Routed);
+    assert!(
+        routed.url.starts_with(&f.double.router_url()),
+        "{}",
+        routed.url
+    );
+
+    // Own key: the provider's own URL and model id (the Hub's mapping), for the provider's key.
+    f.own_key("together", Some(tokens::PROVIDER_KEY));
+    let own = f
+        .services
+        .chat_preview(&request(pinned("together")))
+        .await
+        .unwrap();
+    assert_eq!(own.mode, CallMode::OwnKey);
+    assert_eq!(
+        own.url,
+        format!("{}/v1/chat/completions", f.double.provider_base("together"))
+    );
+    let mapped = f
+        .double
+        .catalog()
+        .models
+        .iter()
+        .find(|m| m.id == MODEL)
+        .and_then(|m| m.provider("together"))
+        .map(|p| p.provider_id.clone())
+        .unwrap();
+    assert_eq!(own.body["model"], mapped.as_str());
+    assert_eq!(own.bill_to, None);
+    let shown = serde_json::to_string(&own).unwrap();
+    assert!(!shown.contains(tokens::PROVIDER_KEY));
+    assert!(!shown.contains(tokens::PRO_TOKEN));
+
+    // A custom endpoint: its own URL, for its key.
+    let settings = f
+        .services
+        .endpoint_add(
+            "My vLLM".into(),
+            "http://127.0.0.1:9/v1".into(),
+            Some("ep-secret-key-5678".into()),
+        )
+        .await
+        .unwrap();
+    let id = &settings.endpoints[0].endpoint.id;
+    let ep = f
+        .services
+        .chat_preview(&request(pinned(&format!("endpoint:{id}"))))
+        .await
+        .unwrap();
+    assert_eq!(ep.mode, CallMode::Endpoint);
+    assert_eq!(ep.url, "http://127.0.0.1:9/v1/chat/completions");
+    assert_eq!(ep.body["model"], MODEL);
+    assert!(!serde_json::to_string(&ep)
+        .unwrap()
+        .contains("ep-secret-key-5678"));
+    // Nothing was sent to get them.
+    assert!(f.chat_requests().is_empty());
+}

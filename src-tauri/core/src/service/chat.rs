@@ -134,9 +134,13 @@ impl Services {
         Ok(self.with_endpoints(fresh))
     }
 
-    /// The exact request a send would make, for "Get code" (the token is never in it).
-    pub fn chat_preview(&self, request: &ChatRequest) -> AppResult<ChatPreview> {
-        chat::build(&self.config.endpoints, request, Some(&self.chat.catalog()))
+    /// The exact request a send would make, for "Get code": the route resolved as a send
+    /// would (the provider's URL and model id with the user's own key, the endpoint's URL),
+    /// nothing sent, and no credential in it.
+    pub async fn chat_preview(&self, request: &ChatRequest) -> AppResult<ChatPreview> {
+        let routed = chat::build(&self.config.endpoints, request, Some(&self.chat.catalog()))?;
+        let (preview, _) = self.resolver().route(request, routed).await?;
+        Ok(preview)
     }
 
     /// Where a call chosen as `routing` would go and who would pay, for the UI to show before
