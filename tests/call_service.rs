@@ -431,3 +431,55 @@ async fn get_code_shows_the_real_route_of_an_own_key_or_endpoint_call_without_it
     // Nothing was sent to get them.
     assert!(f.chat_requests().is_empty());
 }
+
+#[tokio::test]
+async fn an_own_key_only_provider_offers_the_models_it_lists_for_the_key_and_answers() {
+    let f = fixture().await;
+    f.own_key("openai", Some(tokens::PROVIDER_KEY));
+    // The router never lists OpenAI: nothing to pick yet.
+    let catalog = f.services.catalog_refresh(true).await.unwrap();
+    assert!(!catalog
+        .models
+        .iter()
+        .any(|m| m.providers.iter().any(|o| o.provider == "openai")));
+
+    // Testing the key lists its models, kept for the pickers.
+    let tested = f.services.provider_key_test("openai".into()).await.unwrap();
+    assert_eq!(tested.models as usize, hf_double::DIRECT_ONLY_MODELS.len());
+    let model = hf_double::DIRECT_ONLY_MODELS[0];
+    let catalog = f.services.catalog();
+    let offered = catalog.models.iter().find(|m| m.id == model).unwrap();
+    assert_eq!(offered.providers.len(), 1);
+    assert_eq!(offered.providers[0].provider, "openai");
+
+    // Picked and sent: straight to OpenAI with its own id and the user's key.
+    let req = ChatRequest {
+        model: model.into(),
+        ..request(pinned("openai"))
+    };
+    let preview = f.services.chat_preview(&req).await.unwrap();
+    assert_eq!(preview.mode, CallMode::OwnKey);
+    assert_eq!(preview.body["model"], model);
+    let (sink, _) = collect();
+    let (started, task) = f.services.chat_call(None, None, req, sink).await.unwrap();
+    assert_eq!(started.route.mode, CallMode::OwnKey);
+    let result = task.await.unwrap();
+    assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
+    let sent = f.chat_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].target,
+        Target::Direct {
+            provider: "openai".into()
+        }
+    );
+    assert_eq!(sent[0].json().unwrap()["model"], model);
+    assert_eq!(sent[0].credential(), Some(tokens::PROVIDER_KEY));
+
+    // Removing the key removes its models from the pickers.
+    f.services
+        .provider_key_remove("openai".into())
+        .await
+        .unwrap();
+    assert!(!f.services.catalog().models.iter().any(|m| m.id == model));
+}

@@ -166,7 +166,8 @@ impl Resolver {
 
     /// The request exactly as it will be sent (URL, the provider's model id, headers, whose
     /// credential), without the credential: what "Get code" shows, and what [`Self::resolve`]
-    /// sends. An own-key call needs the Hub's mapping (network, cached for an hour).
+    /// sends. An own-key call needs the Hub's mapping (network, cached for an hour) unless the
+    /// provider itself listed the model for the user's key.
     pub async fn route(
         &self,
         request: &ChatRequest,
@@ -191,7 +192,12 @@ impl Resolver {
         let def = providers::get(pinned);
         match (pref.mode, def) {
             (ProviderMode::OwnKey, Some(def)) if def.supports_own_key() => {
-                let provider_id = self.provider_model_id(request, pinned, def).await?;
+                let provider_id = if prefs.lists_model(pinned, &request.model) {
+                    // A model the provider listed for the user's key: its own id already.
+                    request.model.clone()
+                } else {
+                    self.provider_model_id(request, pinned, def).await?
+                };
                 let url = def
                     .chat_url(&self.endpoints)
                     .expect("own-key providers have a chat URL");

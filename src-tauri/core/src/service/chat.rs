@@ -105,14 +105,18 @@ impl Services {
     }
 
     /// The router's catalog plus the models of the user's custom endpoints, each offered by
-    /// the pseudo-provider `endpoint:{id}`.
+    /// the pseudo-provider `endpoint:{id}`, and the models providers on the user's own key
+    /// listed for it (OpenAI's only way in: the router never lists it).
     fn with_endpoints(&self, catalog: Arc<Catalog>) -> Arc<Catalog> {
         let prefs = crate::providers::ProviderPrefs::load(&*self.store);
-        if prefs.endpoints.iter().all(|e| e.models.is_empty()) {
+        if prefs.endpoints.iter().all(|e| e.models.is_empty())
+            && prefs.provider_models.values().all(Vec::is_empty)
+        {
             return catalog;
         }
         let mut c = (*catalog).clone();
         crate::providers::merge_endpoints(&mut c, &prefs.endpoints);
+        crate::providers::merge_provider_models(&mut c, &prefs);
         Arc::new(c)
     }
 
