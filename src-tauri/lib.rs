@@ -99,6 +99,40 @@ fn single_instance<R: tauri::Runtime>(identifier: &str) -> tauri::plugin::TauriP
         .build()
 }
 
+/// Whether the app's window may show `url`: only the app's own pages (and, in `make dev`, Vite's
+/// dev server). A link in an answer opens in the system browser after a confirmation
+/// ([`commands::account::open_url`]); nothing navigates the window away from the app.
+fn own_page(url: &tauri::Url, dev_url: Option<&tauri::Url>) -> bool {
+    match url.scheme() {
+        "tauri" => url.host_str() == Some("localhost"),
+        "http" | "https" if url.host_str() == Some("tauri.localhost") => true,
+        "about" => url.as_str() == "about:blank",
+        _ => dev_url.is_some_and(|d| d.origin() == url.origin()),
+    }
+}
+
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|webview, url| {
+            let dev_url = if tauri::is_dev() {
+                webview.app_handle().config().build.dev_url.clone()
+            } else {
+                None
+            };
+            let allowed = own_page(url, dev_url.as_ref());
+            if !allowed {
+                // The scheme and host only: a query could carry anything.
+                log::warn!(
+                    "blocked the window from leaving the app for {}://{}",
+                    url.scheme(),
+                    url.host_str().unwrap_or("")
+                );
+            }
+            allowed
+        })
+        .build()
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     commands::perf::mark_start();
@@ -107,6 +141,7 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(single_instance(&identifier))
         .plugin(log_plugin())
+        .plugin(navigation_guard())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
@@ -133,4 +168,37 @@ pub fn run() {
         .expect("error while starting Switchboard");
     commands::perf::mark("built");
     app.run(|_, _| {});
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_page;
+
+    #[test]
+    fn the_window_stays_on_the_apps_own_pages() {
+        let url = |s: &str| tauri::Url::parse(s).unwrap();
+        for ok in [
+            "tauri://localhost/",
+            "tauri://localhost/index.html#x",
+            "http://tauri.localhost/",
+            "about:blank",
+        ] {
+            assert!(own_page(&url(ok), None), "{ok}");
+        }
+        for away in [
+            "https://example.com/",
+            "http://localhost:5173/",
+            "file:///etc/passwd",
+            "tauri://evil.com/",
+            "https://tauri.localhost.evil.com/",
+        ] {
+            assert!(!own_page(&url(away), None), "{away}");
+        }
+        let dev = url("http://localhost:5173");
+        assert!(own_page(
+            &url("http://localhost:5173/src/main.ts"),
+            Some(&dev)
+        ));
+        assert!(!own_page(&url("http://localhost:5174/"), Some(&dev)));
+    }
 }

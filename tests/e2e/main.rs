@@ -6,6 +6,7 @@ mod billing;
 mod compare;
 mod history;
 mod instances;
+mod links;
 mod playground;
 mod providers;
 mod signin;
