@@ -483,3 +483,38 @@ async fn an_own_key_only_provider_offers_the_models_it_lists_for_the_key_and_ans
         .unwrap();
     assert!(!f.services.catalog().models.iter().any(|m| m.id == model));
 }
+
+#[tokio::test]
+async fn a_401_on_a_routed_call_shows_the_account_as_needing_a_new_token_until_one_works() {
+    let f = fixture().await;
+    assert!(!f.services.auth.status().await.token_rejected);
+
+    // Hugging Face rejects the saved token on a chat.
+    f.double.push_fault(Fault::unauthorized().once());
+    let (_, result, _) = f.call(auto()).await;
+    assert_eq!(result.error.unwrap().code, ErrorCode::Unauthorized);
+    let status = f.services.auth.status().await;
+    assert!(status.signed_in);
+    assert!(status.token_rejected, "the account needs a new token");
+
+    // A provider's 401 on the user's own key says nothing about the HF token.
+    f.own_key("together", Some("sk-not-a-valid-key"));
+    let (_, own, _) = f.call(pinned("together")).await;
+    assert_eq!(own.error.unwrap().code, ErrorCode::Unauthorized);
+    assert!(f.services.auth.status().await.token_rejected);
+
+    // A new token that works clears it.
+    f.services
+        .sign_in(tokens::PRO_TOKEN.to_string(), true)
+        .await
+        .unwrap();
+    assert!(!f.services.auth.status().await.token_rejected);
+
+    // And so does the same token working again on a routed call.
+    f.double.push_fault(Fault::unauthorized().once());
+    let _ = f.call(auto()).await;
+    assert!(f.services.auth.status().await.token_rejected);
+    let (_, ok, _) = f.call(auto()).await;
+    assert_eq!(ok.outcome, Outcome::Complete, "{:?}", ok.error);
+    assert!(!f.services.auth.status().await.token_rejected);
+}

@@ -10,6 +10,7 @@ mod links;
 mod playground;
 mod providers;
 mod signin;
+mod token;
 
 /// The harness lives in the dev-only testkit crate (tests/testkit/src/desktop.rs); the tests
 /// reach it as `crate::harness`. The app it launches is this crate's binary, built with the

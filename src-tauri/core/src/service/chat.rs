@@ -465,6 +465,19 @@ impl LedgerContext {
                 log::error!("could not record the call in the ledger: {e}");
             }
         }
+        // Through Hugging Face, the HF token was used: a 401 means the account needs a new one
+        // (shown until one works), an answer means it works.
+        if matches!(self.billing, Billing::HfCredits | Billing::Org) {
+            let rejected = result
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == ErrorCode::Unauthorized);
+            if rejected || result.outcome == crate::call::Outcome::Complete {
+                if let Err(e) = crate::auth::note_token_rejected(&*self.store, rejected) {
+                    log::error!("could not note the token's state: {e}");
+                }
+            }
+        }
         let depleted = result
             .error
             .as_ref()
