@@ -7,6 +7,7 @@ mod compare;
 mod history;
 mod instances;
 mod links;
+mod own_key;
 mod playground;
 mod providers;
 mod signin;
