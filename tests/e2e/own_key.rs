@@ -57,7 +57,10 @@ async fn an_openai_key_makes_its_models_pickable_and_get_code_shows_the_real_rou
 
         // "Bill to" has nothing to do here, and says so.
         let select = app.wait_for("[data-testid=bill-to]").await;
-        assert_eq!(select.attr("disabled").await.unwrap().is_some(), true);
+        assert!(
+            select.attr("disabled").await.unwrap().is_some(),
+            "Bill to is disabled"
+        );
         app.wait_for_text("[data-testid=bill-to-reason]", "OpenAI bills your own key")
             .await;
 
