@@ -23,7 +23,7 @@ async fn a_rejected_token_leads_to_replace_token_and_shows_until_a_new_one_works
         let notice = app
             .wait_for_text(
                 &format!("{LAST_ANSWER} [data-testid=error]"),
-                "no longer accepts your token",
+                "Replace it with a new one in Account",
             )
             .await;
         assert!(!notice.contains("paste it here"), "{notice}");
