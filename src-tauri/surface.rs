@@ -19,6 +19,7 @@ surface! {
     account::get_settings() -> Settings;
     account::set_theme(Theme) -> Settings;
     account::open_external(Link) -> ();
+    account::open_url(UrlArgs) -> ();
     chat::catalog_get() -> Catalog;
     chat::catalog_refresh(RefreshArgs) -> Catalog;
     chat::chat_preview(ChatRequest) -> ChatPreview;

@@ -366,3 +366,156 @@ async fn stop_ends_the_call_and_keeps_what_came() {
     assert_eq!(conv.messages[1].content, result.content);
     assert_eq!(f.ledger().len(), 1);
 }
+
+#[tokio::test]
+async fn get_code_shows_the_real_route_of_an_own_key_or_endpoint_call_without_its_key() {
+    let f = fixture().await;
+    // Routed: the router, for the HF token.
+    let routed = f.services.chat_preview(&request(auto())).await.unwrap();
+    assert_eq!(routed.mode, CallMode::Routed);
+    assert!(
+        routed.url.starts_with(&f.double.router_url()),
+        "{}",
+        routed.url
+    );
+
+    // Own key: the provider's own URL and model id (the Hub's mapping), for the provider's key.
+    f.own_key("together", Some(tokens::PROVIDER_KEY));
+    let own = f
+        .services
+        .chat_preview(&request(pinned("together")))
+        .await
+        .unwrap();
+    assert_eq!(own.mode, CallMode::OwnKey);
+    assert_eq!(
+        own.url,
+        format!("{}/v1/chat/completions", f.double.provider_base("together"))
+    );
+    let mapped = f
+        .double
+        .catalog()
+        .models
+        .iter()
+        .find(|m| m.id == MODEL)
+        .and_then(|m| m.provider("together"))
+        .map(|p| p.provider_id.clone())
+        .unwrap();
+    assert_eq!(own.body["model"], mapped.as_str());
+    assert_eq!(own.bill_to, None);
+    let shown = serde_json::to_string(&own).unwrap();
+    assert!(!shown.contains(tokens::PROVIDER_KEY));
+    assert!(!shown.contains(tokens::PRO_TOKEN));
+
+    // A custom endpoint: its own URL, for its key.
+    let settings = f
+        .services
+        .endpoint_add(
+            "My vLLM".into(),
+            "http://127.0.0.1:9/v1".into(),
+            Some("ep-secret-key-5678".into()),
+            false,
+        )
+        .await
+        .unwrap();
+    let id = &settings.endpoints[0].endpoint.id;
+    let ep = f
+        .services
+        .chat_preview(&request(pinned(&format!("endpoint:{id}"))))
+        .await
+        .unwrap();
+    assert_eq!(ep.mode, CallMode::Endpoint);
+    assert_eq!(ep.url, "http://127.0.0.1:9/v1/chat/completions");
+    assert_eq!(ep.body["model"], MODEL);
+    assert!(!serde_json::to_string(&ep)
+        .unwrap()
+        .contains("ep-secret-key-5678"));
+    // Nothing was sent to get them.
+    assert!(f.chat_requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_own_key_only_provider_offers_the_models_it_lists_for_the_key_and_answers() {
+    let f = fixture().await;
+    f.own_key("openai", Some(tokens::PROVIDER_KEY));
+    // The router never lists OpenAI: nothing to pick yet.
+    let catalog = f.services.catalog_refresh(true).await.unwrap();
+    assert!(!catalog
+        .models
+        .iter()
+        .any(|m| m.providers.iter().any(|o| o.provider == "openai")));
+
+    // Testing the key lists its models, kept for the pickers.
+    let tested = f.services.provider_key_test("openai".into()).await.unwrap();
+    assert_eq!(tested.models as usize, hf_double::DIRECT_ONLY_MODELS.len());
+    let model = hf_double::DIRECT_ONLY_MODELS[0];
+    let catalog = f.services.catalog();
+    let offered = catalog.models.iter().find(|m| m.id == model).unwrap();
+    assert_eq!(offered.providers.len(), 1);
+    assert_eq!(offered.providers[0].provider, "openai");
+
+    // Picked and sent: straight to OpenAI with its own id and the user's key.
+    let req = ChatRequest {
+        model: model.into(),
+        ..request(pinned("openai"))
+    };
+    let preview = f.services.chat_preview(&req).await.unwrap();
+    assert_eq!(preview.mode, CallMode::OwnKey);
+    assert_eq!(preview.body["model"], model);
+    let (sink, _) = collect();
+    let (started, task) = f.services.chat_call(None, None, req, sink).await.unwrap();
+    assert_eq!(started.route.mode, CallMode::OwnKey);
+    let result = task.await.unwrap();
+    assert_eq!(result.outcome, Outcome::Complete, "{:?}", result.error);
+    let sent = f.chat_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].target,
+        Target::Direct {
+            provider: "openai".into()
+        }
+    );
+    assert_eq!(sent[0].json().unwrap()["model"], model);
+    assert_eq!(sent[0].credential(), Some(tokens::PROVIDER_KEY));
+
+    // Removing the key removes its models from the pickers.
+    f.services
+        .provider_key_remove("openai".into())
+        .await
+        .unwrap();
+    assert!(!f.services.catalog().models.iter().any(|m| m.id == model));
+}
+
+#[tokio::test]
+async fn a_401_on_a_routed_call_shows_the_account_as_needing_a_new_token_until_one_works() {
+    let f = fixture().await;
+    assert!(!f.services.auth.status().await.token_rejected);
+
+    // Hugging Face rejects the saved token on a chat.
+    f.double.push_fault(Fault::unauthorized().once());
+    let (_, result, _) = f.call(auto()).await;
+    assert_eq!(result.error.unwrap().code, ErrorCode::Unauthorized);
+    let status = f.services.auth.status().await;
+    assert!(status.signed_in);
+    assert!(status.token_rejected, "the account needs a new token");
+
+    // A provider's 401 on the user's own key says nothing about the HF token.
+    f.own_key("together", Some("sk-not-a-valid-key"));
+    let (_, own, _) = f.call(pinned("together")).await;
+    assert_eq!(own.error.unwrap().code, ErrorCode::Unauthorized);
+    assert!(f.services.auth.status().await.token_rejected);
+
+    // A new token that works clears it.
+    f.services
+        .sign_in(tokens::PRO_TOKEN.to_string(), true)
+        .await
+        .unwrap();
+    assert!(!f.services.auth.status().await.token_rejected);
+
+    // And so does the same token working again on a routed call.
+    f.double.push_fault(Fault::unauthorized().once());
+    let _ = f.call(auto()).await;
+    assert!(f.services.auth.status().await.token_rejected);
+    let (_, ok, _) = f.call(auto()).await;
+    assert_eq!(ok.outcome, Outcome::Complete, "{:?}", ok.error);
+    assert!(!f.services.auth.status().await.token_rejected);
+}

@@ -363,3 +363,53 @@ async fn a_plain_http_endpoint_on_a_public_host_needs_the_users_choice() {
     assert!(e.message.contains("203.0.113.9"), "{}", e.message);
     assert!(f.chats().is_empty(), "nothing sent");
 }
+
+#[tokio::test]
+async fn a_pinned_provider_the_user_turned_off_gets_no_call_routed_or_with_their_key() {
+    let f = fixture().await;
+    f.secrets
+        .set(
+            &provider_key_entry("together"),
+            &Secret::new("tg-live-key-1234".into()),
+            Storage::Session,
+        )
+        .unwrap();
+    let mut prefs = ProviderPrefs::load(&*f.store);
+    for (name, mode) in [
+        ("together", ProviderMode::OwnKey),
+        ("groq", ProviderMode::Routed),
+    ] {
+        prefs.providers.insert(
+            name.into(),
+            ProviderPref {
+                enabled: false,
+                mode,
+            },
+        );
+    }
+    prefs.save(&*f.store).unwrap();
+
+    for (provider, shown) in [("together", "Together AI"), ("groq", "Groq")] {
+        let (_, r) = f.send(&request(provider, MODEL)).await;
+        let e = r.error.expect("refused");
+        assert_eq!(e.code, ErrorCode::ProviderDisabled, "{provider}");
+        assert!(e.message.contains(shown), "{}", e.message);
+        assert!(
+            e.message.contains("turned off in Providers"),
+            "{}",
+            e.message
+        );
+    }
+    assert!(f.chats().is_empty(), "a turned-off provider was called");
+
+    // Automatic choice is the router's, from the user's Hugging Face settings: not refused.
+    let auto = ChatRequest {
+        routing: Routing::Auto {
+            policy: switchboard_core::call::Policy::Fastest,
+        },
+        ..request("groq", MODEL)
+    };
+    let (mode, r) = f.send(&auto).await;
+    assert_eq!(mode, CallMode::Routed);
+    assert_eq!(r.outcome, Outcome::Complete, "{:?}", r.error);
+}

@@ -96,3 +96,23 @@ pub fn open_external<R: Runtime>(
         )
     })
 }
+
+#[derive(Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct UrlArgs {
+    pub url: String,
+}
+
+/// Opens a link from an answer in the system browser, after the user confirmed its host in the
+/// window. Only http(s) addresses are opened ([`switchboard_core::links::web_url`]).
+#[tauri::command]
+pub fn open_url<R: Runtime>(app: AppHandle<R>, args: UrlArgs) -> AppResult<()> {
+    let url = switchboard_core::links::web_url(&args.url)?;
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        AppError::new(
+            ErrorCode::ForbiddenUrl,
+            format!("Could not open the browser: {e}"),
+        )
+    })
+}

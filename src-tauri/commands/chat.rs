@@ -62,8 +62,8 @@ pub async fn catalog_refresh(s: State<'_, Services>, args: RefreshArgs) -> AppRe
 }
 
 #[tauri::command]
-pub fn chat_preview(s: State<'_, Services>, args: ChatRequest) -> AppResult<ChatPreview> {
-    s.chat_preview(&args)
+pub async fn chat_preview(s: State<'_, Services>, args: ChatRequest) -> AppResult<ChatPreview> {
+    s.chat_preview(&args).await
 }
 
 /// Where a call would go and who would pay, to show before sending.

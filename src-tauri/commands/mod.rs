@@ -25,7 +25,7 @@ mod surface_tests;
 // Every type named in `surface.rs`.
 #[allow(unused_imports)]
 use self::{
-    account::{SessionOnlyArgs, SignInArgs},
+    account::{SessionOnlyArgs, SignInArgs, UrlArgs},
     billing::TotalsArgs,
     chat::{CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
     history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},

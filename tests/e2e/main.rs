@@ -6,9 +6,13 @@ mod billing;
 mod compare;
 mod crashloop;
 mod history;
+mod instances;
+mod links;
+mod own_key;
 mod playground;
 mod providers;
 mod signin;
+mod token;
 
 /// The harness lives in the dev-only testkit crate (tests/testkit/src/desktop.rs); the tests
 /// reach it as `crate::harness`. The app it launches is this crate's binary, built with the

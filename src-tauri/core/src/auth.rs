@@ -29,6 +29,26 @@ pub struct AuthStatus {
     pub account: Option<Account>,
     /// Whether the OS keyring answers. When it does not, the UI offers a session-only sign-in.
     pub keyring_available: bool,
+    /// Hugging Face answered a call made with this token with 401: the account needs a new
+    /// token, until one works (a sign-in, or a call through Hugging Face that succeeds).
+    pub token_rejected: bool,
+}
+
+/// The settings key of [`AuthStatus::token_rejected`].
+const KEY_TOKEN_REJECTED: &str = "tokenRejected";
+
+/// Notes whether Hugging Face just rejected the saved token (401 on a routed call) or accepted
+/// it. Nothing about the token itself is stored.
+pub fn note_token_rejected(store: &dyn Store, rejected: bool) -> AppResult<()> {
+    let was = get_typed::<bool>(store, KEY_TOKEN_REJECTED).unwrap_or(false);
+    match (was, rejected) {
+        (false, true) => {
+            log::warn!("Hugging Face rejected the saved token: the account needs a new one");
+            set_typed(store, KEY_TOKEN_REJECTED, &true)
+        }
+        (true, false) => store.delete(KEY_TOKEN_REJECTED),
+        _ => Ok(()),
+    }
 }
 
 /// A token found where `huggingface-cli login` or the environment keeps it.
@@ -159,6 +179,7 @@ impl Auth {
                 token_last4: None,
                 account: None,
                 keyring_available,
+                token_rejected: false,
             };
         };
         let mut account: Option<Account> = get_typed(&*self.store, KEY_ACCOUNT);
@@ -175,6 +196,7 @@ impl Auth {
             token_last4: Some(token.last4()),
             account,
             keyring_available,
+            token_rejected: get_typed(&*self.store, KEY_TOKEN_REJECTED).unwrap_or(false),
         }
     }
 
@@ -201,6 +223,7 @@ impl Auth {
             .map_err(explain_sign_in_error)?;
         self.secrets.set(HF_TOKEN_ENTRY, &token, storage)?;
         set_typed(&*self.store, KEY_ACCOUNT, &account)?;
+        note_token_rejected(&*self.store, false)?;
         log::info!(
             "signed in as {} (token kept in {:?})",
             account.name,
@@ -239,6 +262,7 @@ impl Auth {
     pub fn sign_out(&self) -> AppResult<()> {
         self.secrets.delete(HF_TOKEN_ENTRY)?;
         self.store.delete(KEY_ACCOUNT)?;
+        note_token_rejected(&*self.store, false)?;
         log::info!("signed out");
         Ok(())
     }

@@ -83,6 +83,8 @@ pub enum ErrorCode {
     /// A custom endpoint on plain http to a public host, without the user's choice to send
     /// without encryption.
     InsecureEndpoint,
+    /// A call pinned to a provider the user turned off in Providers.
+    ProviderDisabled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::config::Endpoints;
+use crate::error::{AppError, AppResult, ErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -40,9 +41,55 @@ impl Link {
     }
 }
 
+/// A link from an answer, checked before the system browser opens it: http(s) only, with a
+/// host. Anything else (`file:`, `javascript:`, app-internal schemes) is refused.
+pub fn web_url(raw: &str) -> AppResult<String> {
+    let refuse = |why: &str| {
+        AppError::new(
+            ErrorCode::ForbiddenUrl,
+            format!("Switchboard opens only web links (http or https): {why}."),
+        )
+    };
+    let url = url::Url::parse(raw.trim()).map_err(|_| refuse("this is not a full address"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(refuse(&format!("this one is “{}:”", url.scheme())));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(refuse("this one has no host"));
+    }
+    Ok(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_web_links_open_in_the_browser() {
+        assert_eq!(
+            web_url(" https://example.com/a?b=1#c ").unwrap(),
+            "https://example.com/a?b=1#c"
+        );
+        assert_eq!(
+            web_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080/"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "tauri://localhost/",
+            "mailto:a@b.c",
+            "data:text/html,hi",
+            "/relative",
+            "",
+        ] {
+            assert_eq!(
+                web_url(bad).unwrap_err().code,
+                ErrorCode::ForbiddenUrl,
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn links_point_at_the_configured_hub() {

@@ -177,6 +177,9 @@ pub fn check_transport(base_url: &str, allow_plain_http: bool) -> AppResult<()> 
 pub struct ProviderPrefs {
     pub providers: BTreeMap<String, ProviderPref>,
     pub endpoints: Vec<CustomEndpoint>,
+    /// The model ids each provider listed for the user's own key (its `/v1/models`, at the last
+    /// successful key test), so its own models can be picked offline: OpenAI's only way in.
+    pub provider_models: BTreeMap<String, Vec<String>>,
 }
 
 impl ProviderPrefs {
@@ -203,6 +206,13 @@ impl ProviderPrefs {
 
     pub fn endpoint(&self, id: &str) -> Option<&CustomEndpoint> {
         self.endpoints.iter().find(|e| e.id == id)
+    }
+
+    /// Whether `provider` listed `model` for the user's key (then `model` is its own id).
+    pub fn lists_model(&self, provider: &str, model: &str) -> bool {
+        self.provider_models
+            .get(provider)
+            .is_some_and(|m| m.iter().any(|id| id == model))
     }
 }
 
@@ -301,6 +311,46 @@ pub fn merge_endpoints(catalog: &mut Catalog, endpoints: &[CustomEndpoint]) {
                     id: id.clone(),
                     created: None,
                     owned_by: Some(ep.name.clone()),
+                    input_modalities: vec!["text".into()],
+                    output_modalities: vec!["text".into()],
+                    providers: vec![offer],
+                }),
+            }
+        }
+    }
+}
+
+/// Adds the models each provider in own-key mode listed for the user's key (see
+/// [`ProviderPrefs::provider_models`]) as offers of that provider: to the router model of the
+/// same id, else as a model of its own. The router never lists OpenAI: this is how its models
+/// reach the pickers.
+pub fn merge_provider_models(catalog: &mut Catalog, prefs: &ProviderPrefs) {
+    for (name, ids) in &prefs.provider_models {
+        let def = get(name);
+        let pref = prefs.pref(name);
+        if !pref.enabled || !pref.calls_directly(def) {
+            continue;
+        }
+        let owner = def.map_or_else(|| name.clone(), |d| d.display.clone());
+        for id in ids {
+            let offer = ProviderOffer {
+                provider: name.clone(),
+                status: OfferStatus::Live,
+                context_length: None,
+                pricing: None,
+                is_free: false,
+                supports_tools: None,
+                supports_structured_output: None,
+                first_token_latency_ms: None,
+                throughput: None,
+            };
+            match catalog.models.iter_mut().find(|m| &m.id == id) {
+                Some(m) if m.providers.iter().any(|o| &o.provider == name) => {}
+                Some(m) => m.providers.push(offer),
+                None => catalog.models.push(ModelInfo {
+                    id: id.clone(),
+                    created: None,
+                    owned_by: Some(owner.clone()),
                     input_modalities: vec!["text".into()],
                     output_modalities: vec!["text".into()],
                     providers: vec![offer],

@@ -96,6 +96,26 @@ impl Resolver {
         }
     }
 
+    /// Refuses a call pinned to a provider the user turned off in Providers (a choice restored
+    /// from the settings, a preset or a reopened conversation): nothing is sent to it, with its
+    /// key or through the router. Automatic policies are the router's choice, made from the
+    /// user's Hugging Face settings.
+    pub fn check_enabled(&self, routing: &Routing) -> AppResult<()> {
+        let Target::Provider(p) = routing.target() else {
+            return Ok(());
+        };
+        if ProviderPrefs::load(&*self.store).pref(p).enabled {
+            return Ok(());
+        }
+        let name = providers::get(p).map_or(p, |d| d.display.as_str());
+        Err(AppError::new(
+            ErrorCode::ProviderDisabled,
+            format!(
+                "{name} is turned off in Providers, so Switchboard sends it nothing. Turn it on in Providers, or pick another provider."
+            ),
+        ))
+    }
+
     /// Routed with the HF token, straight to a provider with the user's key, or to a custom
     /// endpoint. `routed` is the router request already built (and validated).
     pub async fn resolve(
@@ -104,86 +124,81 @@ impl Resolver {
         routed: ChatPreview,
         hf_token: Option<Secret>,
     ) -> AppResult<Resolved> {
-        let prefs = ProviderPrefs::load(&*self.store);
+        self.check_enabled(&request.routing)?;
         let not_signed_in = || {
             AppError::new(
                 ErrorCode::NotSignedIn,
                 "Sign in with a Hugging Face token to send messages through Hugging Face.",
             )
         };
+        // The credential first: a missing one is explained without any network.
+        let credential = match request.routing.target() {
+            Target::Auto(_) => hf_token.ok_or_else(not_signed_in)?,
+            Target::Endpoint(id) => self
+                .secrets
+                .get(&endpoint_key_entry(id))?
+                .map(|(k, _)| k)
+                .unwrap_or_else(|| Secret::new(String::new())),
+            Target::Provider(p) => match self.decide(&request.routing, None).mode {
+                CallMode::OwnKey => match self.secrets.get(&provider_key_entry(p))? {
+                    Some((key, _)) => key,
+                    None => {
+                        let name = providers::get(p).map_or(p, |d| d.display.as_str());
+                        return Err(AppError::new(
+                            ErrorCode::ProviderKeyMissing,
+                            format!(
+                                "{name} is set to use your own key, but no key is saved. Add it in Providers, or switch it back to “Through Hugging Face”."
+                            ),
+                        ));
+                    }
+                },
+                _ => hf_token.ok_or_else(not_signed_in)?,
+            },
+        };
+        let (preview, who) = self.route(request, routed).await?;
+        Ok(Resolved {
+            mode: preview.mode,
+            preview,
+            credential,
+            who,
+        })
+    }
+
+    /// The request exactly as it will be sent (URL, the provider's model id, headers, whose
+    /// credential), without the credential: what "Get code" shows, and what [`Self::resolve`]
+    /// sends. An own-key call needs the Hub's mapping (network, cached for an hour) unless the
+    /// provider itself listed the model for the user's key.
+    pub async fn route(
+        &self,
+        request: &ChatRequest,
+        routed: ChatPreview,
+    ) -> AppResult<(ChatPreview, String)> {
+        let prefs = ProviderPrefs::load(&*self.store);
         let pinned = match request.routing.target() {
-            Target::Auto(_) => {
-                return Ok(Resolved {
-                    preview: routed,
-                    credential: hf_token.ok_or_else(not_signed_in)?,
-                    mode: CallMode::Routed,
-                    who: "Hugging Face".into(),
-                })
-            }
+            Target::Auto(_) => return Ok((routed, "Hugging Face".into())),
             Target::Provider(p) => p,
             Target::Endpoint(id) => {
                 let ep = prefs.endpoint(id).ok_or_else(|| {
                     AppError::new(ErrorCode::NotFound, "That custom endpoint was removed.")
                 })?;
                 ep.check_transport()?;
-                let key = self
-                    .secrets
-                    .get(&endpoint_key_entry(id))?
-                    .map(|(k, _)| k)
-                    .unwrap_or_else(|| Secret::new(String::new()));
                 let url = format!("{}/v1/chat/completions", ep.base_url);
-                return Ok(Resolved {
-                    preview: routed.retarget(url, &request.model, Vec::new()),
-                    credential: key,
-                    mode: CallMode::Endpoint,
-                    who: ep.name.clone(),
-                });
+                return Ok((
+                    routed.retarget(url, &request.model, Vec::new()),
+                    ep.name.clone(),
+                ));
             }
         };
         let pref = prefs.pref(pinned);
         let def = providers::get(pinned);
         match (pref.mode, def) {
             (ProviderMode::OwnKey, Some(def)) if def.supports_own_key() => {
-                let Some((key, _)) = self.secrets.get(&provider_key_entry(pinned))? else {
-                    return Err(AppError::new(
-                        ErrorCode::ProviderKeyMissing,
-                        format!(
-                            "{} is set to use your own key, but no key is saved. Add it in Providers, or switch it back to “Through Hugging Face”.",
-                            def.display
-                        ),
-                    ));
+                let provider_id = if prefs.lists_model(pinned, &request.model) {
+                    // A model the provider listed for the user's key: its own id already.
+                    request.model.clone()
+                } else {
+                    self.provider_model_id(request, pinned, def).await?
                 };
-                let mapping = self.mappings.get(&self.hf, &request.model).await?;
-                let entry = mapping.iter().find(|m| m.provider == pinned).ok_or_else(|| {
-                    AppError::new(
-                        ErrorCode::ModelUnavailable,
-                        format!(
-                            "Hugging Face does not list {} as served by {}, so the app does not know its model id there.",
-                            request.model, def.display
-                        ),
-                    )
-                })?;
-                match entry.status.as_str() {
-                    "live" => {}
-                    "staging" => {
-                        return Err(AppError::new(
-                            ErrorCode::ModelUnavailable,
-                            format!(
-                                "{} lists {} as “staging”: only {}’s own organization can use it for now.",
-                                def.display, request.model, def.display
-                            ),
-                        ))
-                    }
-                    other => {
-                        return Err(AppError::new(
-                            ErrorCode::ModelUnavailable,
-                            format!(
-                                "{} marks {} as unavailable (“{other}”) right now.",
-                                def.display, request.model
-                            ),
-                        ))
-                    }
-                }
                 let url = def
                     .chat_url(&self.endpoints)
                     .expect("own-key providers have a chat URL");
@@ -192,19 +207,47 @@ impl Resolver {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                Ok(Resolved {
-                    preview: routed.retarget(url, &entry.provider_id, headers),
-                    credential: key,
-                    mode: CallMode::OwnKey,
-                    who: def.display.clone(),
-                })
+                let mut preview = routed.retarget(url, &provider_id, headers);
+                preview.mode = CallMode::OwnKey;
+                Ok((preview, def.display.clone()))
             }
-            _ => Ok(Resolved {
-                preview: routed,
-                credential: hf_token.ok_or_else(not_signed_in)?,
-                mode: CallMode::Routed,
-                who: "Hugging Face".into(),
-            }),
+            _ => Ok((routed, "Hugging Face".into())),
+        }
+    }
+
+    /// The provider's id for a Hub model, from the Hub's mapping; only a live one is used.
+    async fn provider_model_id(
+        &self,
+        request: &ChatRequest,
+        pinned: &str,
+        def: &providers::ProviderDef,
+    ) -> AppResult<String> {
+        let mapping = self.mappings.get(&self.hf, &request.model).await?;
+        let entry = mapping.iter().find(|m| m.provider == pinned).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::ModelUnavailable,
+                format!(
+                    "Hugging Face does not list {} as served by {}, so the app does not know its model id there.",
+                    request.model, def.display
+                ),
+            )
+        })?;
+        match entry.status.as_str() {
+            "live" => Ok(entry.provider_id.clone()),
+            "staging" => Err(AppError::new(
+                ErrorCode::ModelUnavailable,
+                format!(
+                    "{} lists {} as “staging”: only {}’s own organization can use it for now.",
+                    def.display, request.model, def.display
+                ),
+            )),
+            other => Err(AppError::new(
+                ErrorCode::ModelUnavailable,
+                format!(
+                    "{} marks {} as unavailable (“{other}”) right now.",
+                    def.display, request.model
+                ),
+            )),
         }
     }
 }

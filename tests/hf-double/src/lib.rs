@@ -23,6 +23,7 @@ pub use catalog::{chat_route, Catalog, CatalogModel, CatalogProvider, REMOVED_PR
 pub use fault::{
     Fault, FaultKind, Scope, CREDITS_DEPLETED_BODY, FORBIDDEN_BODY, UNAUTHORIZED_BODY,
 };
+pub use server::DIRECT_ONLY_MODELS;
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

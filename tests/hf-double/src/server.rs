@@ -46,6 +46,8 @@ const HF_FRONT_HEADERS: [&str; 10] = [
 /// Providers reachable only through the router / only directly.
 const ROUTED_ONLY: [&str; 1] = ["hf-inference"];
 const DIRECT_ONLY: [&str; 1] = ["openai"];
+/// The models a direct-only provider lists for a valid key.
+pub const DIRECT_ONLY_MODELS: [&str; 2] = ["gpt-4.1-mini", "gpt-4o-mini"];
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -592,13 +594,21 @@ async fn direct(
         .and_then(|r| r.strip_suffix("chat/completions"))
         .map(|r| format!("{r}models"));
     if method == Method::GET && models_route.as_deref() == Some(route.as_str()) {
-        let served = s
+        let mut served = s
             .catalog
             .models
             .iter()
             .filter_map(|m| m.provider(&provider))
             .map(|p| serde_json::json!({"id": p.provider_id, "object": "model", "owned_by": provider}))
             .collect::<Vec<_>>();
+        // A provider the router never lists (OpenAI) has models of its own all the same.
+        if DIRECT_ONLY.contains(&provider.as_str()) {
+            served.extend(
+                DIRECT_ONLY_MODELS.iter().map(
+                    |id| serde_json::json!({"id": id, "object": "model", "owned_by": provider}),
+                ),
+            );
+        }
         return guarded(
             &s,
             index,

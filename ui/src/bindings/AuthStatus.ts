@@ -17,4 +17,9 @@ tokenLast4: string | null, account: Account | null,
 /**
  * Whether the OS keyring answers. When it does not, the UI offers a session-only sign-in.
  */
-keyringAvailable: boolean, };
+keyringAvailable: boolean, 
+/**
+ * Hugging Face answered a call made with this token with 401: the account needs a new
+ * token, until one works (a sign-in, or a call through Hugging Face that succeeds).
+ */
+tokenRejected: boolean, };

@@ -45,6 +45,7 @@ import type { TestResult } from "./TestResult";
 import type { Theme } from "./Theme";
 import type { Totals } from "./Totals";
 import type { TotalsArgs } from "./TotalsArgs";
+import type { UrlArgs } from "./UrlArgs";
 
 /** Every command the window may call: its arguments, its event channel, its result. */
 export type Commands = {
@@ -58,6 +59,7 @@ export type Commands = {
   get_settings: { args: null; channel: null; result: Settings };
   set_theme: { args: Theme; channel: null; result: Settings };
   open_external: { args: Link; channel: null; result: null };
+  open_url: { args: UrlArgs; channel: null; result: null };
   catalog_get: { args: null; channel: null; result: Catalog };
   catalog_refresh: { args: RefreshArgs; channel: null; result: Catalog };
   chat_preview: { args: ChatRequest; channel: null; result: ChatPreview };

@@ -96,6 +96,23 @@ describe("ProviderPicker", () => {
     expect(onChange).not.toHaveBeenCalled();
     expect(document.querySelector("[role=listbox]")).not.toBeNull();
   });
+
+  it("flags a pinned provider the user turned off, and says whose settings automatic choice follows", async () => {
+    Element.prototype.scrollIntoView = () => {};
+    app = mount(ProviderPicker, {
+      target: document.body,
+      props: { model, value: { kind: "pinned", provider: "groq" }, disabledProviders: ["groq"], onChange: vi.fn() },
+    });
+    flushSync();
+    const trigger = document.querySelector<HTMLButtonElement>("[data-testid=provider-picker]")!;
+    expect(trigger.querySelector("[data-testid=provider-off]")?.textContent).toBe("turned off");
+    expect(trigger.getAttribute("aria-label")).toContain("turned off in Providers");
+    trigger.click();
+    flushSync();
+    await tick();
+    expect(document.querySelector("[data-testid=auto-note]")?.textContent).toContain("follows your provider settings on");
+    expect(document.querySelector("[data-provider=groq]")).toBeNull();
+  });
 });
 
 describe("ModelPicker on the same Combobox", () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CallStats } from "../bindings/CallStats";
 import {
+  billToUnused,
   applyEvent,
   assistantTurn,
   EventBuffer,
@@ -191,5 +192,21 @@ describe("streaming into a turn", () => {
     expect(t.status).toBe("complete");
     expect(s.finished).toBe(true);
     expect(finishedCalls).toBe(1);
+  });
+});
+
+describe("bill to an organisation", () => {
+  const route = (mode: "routed" | "own_key" | "endpoint", who: string | null) => ({
+    mode,
+    billing: mode === "routed" ? ("hf_credits" as const) : mode === "own_key" ? ("provider" as const) : ("endpoint" as const),
+    who,
+    billTo: null,
+  });
+
+  it("applies to calls through Hugging Face only, and says why not otherwise", () => {
+    expect(billToUnused(null)).toBeNull();
+    expect(billToUnused(route("routed", "Groq"))).toBeNull();
+    expect(billToUnused(route("own_key", "Groq"))).toBe("Groq bills your own key: no organisation is billed.");
+    expect(billToUnused(route("endpoint", "My vLLM"))).toContain("custom endpoint");
   });
 });

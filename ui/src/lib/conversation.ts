@@ -98,6 +98,19 @@ export function routeLabel(route: RouteDecision): string {
   return billingLabel(route.mode, route.who, route.billTo) ?? "HF credits";
 }
 
+/** Why "Bill to <organisation>" does nothing for this call, or null when it applies: only
+ * calls through Hugging Face can be billed to an organisation (nothing is sent otherwise). */
+export function billToUnused(route: RouteDecision | null): string | null {
+  switch (route?.mode) {
+    case "own_key":
+      return `${route.who ?? "The provider"} bills your own key: no organisation is billed.`;
+    case "endpoint":
+      return "Your custom endpoint is not billed by Hugging Face: no organisation is billed.";
+    default:
+      return null;
+  }
+}
+
 /** A turn from a saved message. An answer still marked streaming was not finished by this
  * session: it is shown as interrupted. */
 export function turnFromStored(m: StoredMessage): Turn {

@@ -105,6 +105,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "This address isn’t encrypted",
     hint: "Over plain http, the endpoint’s key and your prompts cross the network in clear. Use an https address, or tick “Send without encryption” if you trust the network.",
   },
+  provider_disabled: {
+    title: "This provider is turned off",
+    hint: "You turned it off in Providers, so Switchboard doesn’t call it. Turn it back on in Providers, or pick another provider or an automatic choice.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

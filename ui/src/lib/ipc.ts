@@ -47,6 +47,7 @@ export const api = {
   getSettings: () => call("get_settings"),
   setTheme: (theme: Args<"set_theme">) => call("set_theme", theme),
   openExternal: (link: Args<"open_external">) => call("open_external", link),
+  openUrl: (url: string) => call("open_url", { url }),
   catalogGet: () => call("catalog_get"),
   catalogRefresh: (force: boolean) => call("catalog_refresh", { force }),
   chatPreview: (request: Args<"chat_preview">) => call("chat_preview", request),

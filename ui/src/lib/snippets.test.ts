@@ -295,6 +295,40 @@ describe("snippet: the token", () => {
   });
 });
 
+describe("snippet: own key and custom endpoints", () => {
+  const direct = (mode: "own_key" | "endpoint") =>
+    request({
+      url: "https://api.z.ai/api/paas/v4/chat/completions",
+      baseUrl: "https://api.z.ai/api/paas/v4",
+      mode,
+      headers: mode === "own_key" ? [["x-source-channel", "hugging_face"]] : [],
+    });
+
+  it.each(ALL_LANGS)("%s sends a provider-bound call with the provider's key, never the HF token", (lang) => {
+    const code = snippet(lang, direct("own_key"));
+    expect(code).toContain("PROVIDER_API_KEY");
+    expect(code).not.toContain("HF_TOKEN");
+    expect(code).not.toContain("router.huggingface.co");
+    expect(code).toContain(lang === "curl" ? "https://api.z.ai/api/paas/v4/chat/completions" : "https://api.z.ai/api/paas/v4");
+  });
+
+  it.each(ALL_LANGS)("%s sends a custom endpoint's call with the endpoint's key", (lang) => {
+    const code = snippet(lang, direct("endpoint"));
+    expect(code).toContain("ENDPOINT_API_KEY");
+    expect(code).not.toContain("HF_TOKEN");
+  });
+
+  it("curl sends the provider's extra headers", () => {
+    const words = shellWords(snippet("curl", direct("own_key")));
+    const headers = words.flatMap((w, i) => (words[i - 1] === "-H" ? [w] : []));
+    expect(headers).toEqual([
+      "Authorization: Bearer $PROVIDER_API_KEY",
+      "Content-Type: application/json",
+      "x-source-channel: hugging_face",
+    ]);
+  });
+});
+
 describe("snippet: curl", () => {
   it.each([true, false])("recovers the exact body and headers (stream=%s)", (stream) => {
     for (const billTo of [null, "acme-org"]) {

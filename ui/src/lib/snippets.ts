@@ -1,12 +1,29 @@
 // "Get code": the chat request the app is about to send, as a runnable
-// snippet in a few languages and clients. The token never appears in a
-// snippet (this module never receives it): each snippet reads HF_TOKEN from
-// the environment.
+// snippet in a few languages and clients. No secret ever appears in a
+// snippet (this module never receives one): each snippet reads the credential
+// the call uses from the environment: HF_TOKEN through Hugging Face,
+// PROVIDER_API_KEY straight to a provider with the user's own key,
+// ENDPOINT_API_KEY for a custom endpoint.
+import type { CallMode } from "../bindings/CallMode";
 import type { ChatPreview } from "../bindings/ChatPreview";
 
 /** What a snippet is made from: the app's own preview of the request (`chat_preview`), of which
- * the snippets use the URLs, the exact JSON body and the organisation billed (X-HF-Bill-To). */
-export type SnippetRequest = Pick<ChatPreview, "url" | "baseUrl" | "body" | "billTo">;
+ * the snippets use the URLs, the exact JSON body, the organisation billed (X-HF-Bill-To), the
+ * provider's extra headers and whose credential the call needs. */
+export type SnippetRequest = Pick<ChatPreview, "url" | "baseUrl" | "body" | "billTo"> &
+  Partial<Pick<ChatPreview, "headers" | "mode">>;
+
+/** The environment variable a snippet reads the credential from, by where the call goes. */
+export function keyVariable(mode: CallMode | undefined): string {
+  switch (mode) {
+    case "own_key":
+      return "PROVIDER_API_KEY";
+    case "endpoint":
+      return "ENDPOINT_API_KEY";
+    default:
+      return "HF_TOKEN";
+  }
+}
 
 export type SnippetLang = "curl" | "python_hf" | "python_openai" | "js_hf" | "js_openai";
 
@@ -61,6 +78,21 @@ function indentRest(text: string, pad: string): string {
   return text.replace(/\n/g, `\n${pad}`);
 }
 
+/** The headers the openai clients send on top of their own: X-HF-Bill-To, a provider's. */
+function extraHeaders(req: SnippetRequest): Record<string, string> | null {
+  const headers: Record<string, string> = {};
+  if (req.billTo) headers["X-HF-Bill-To"] = req.billTo;
+  for (const [k, v] of req.headers ?? []) headers[k] = v;
+  return Object.keys(headers).length > 0 ? headers : null;
+}
+
+/** `{"k": "v", …}` on one line: a Python dict and a JavaScript object alike. */
+function inlineObject(o: Record<string, string>): string {
+  return `{${Object.entries(o)
+    .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+    .join(", ")}}`;
+}
+
 // ---------------------------------------------------------------- shell
 
 /** One shell word: bare when harmless, double-quoted when nothing expands, else single-quoted. */
@@ -79,8 +111,9 @@ export function shellSingleQuote(s: string): string {
 function curlSnippet(req: SnippetRequest): string {
   const args = [`curl ${shellWord(req.url)}`];
   if (isStreaming(req.body)) args.push("-N");
-  args.push(`-H "Authorization: Bearer $HF_TOKEN"`);
+  args.push(`-H "Authorization: Bearer $${keyVariable(req.mode)}"`);
   args.push(`-H ${shellWord("Content-Type: application/json")}`);
+  for (const [k, v] of req.headers ?? []) args.push(`-H ${shellWord(`${k}: ${v}`)}`);
   if (req.billTo) args.push(`-H ${shellWord(`X-HF-Bill-To: ${req.billTo}`)}`);
   args.push(`-d ${shellSingleQuote(JSON.stringify(req.body, null, 2))}`);
   return args.join(" \\\n    ") + "\n";
@@ -144,8 +177,9 @@ function pyCreateAndPrint(body: Record<string, unknown>, known: Set<string>): st
 function pythonHfSnippet(req: SnippetRequest): string {
   const args: string[] = [];
   if (req.baseUrl !== HF_ROUTER_BASE_URL) args.push(`    base_url=${JSON.stringify(req.baseUrl)},`);
-  args.push(`    api_key=os.environ["HF_TOKEN"],`);
+  args.push(`    api_key=os.environ["${keyVariable(req.mode)}"],`);
   if (req.billTo) args.push(`    bill_to=${JSON.stringify(req.billTo)},`);
+  if (req.headers?.length) args.push(`    headers=${inlineObject(Object.fromEntries(req.headers))},`);
   return [
     "import os",
     "",
@@ -159,8 +193,9 @@ function pythonHfSnippet(req: SnippetRequest): string {
 
 /** Python with the openai client pointed at the endpoint's base URL. */
 function pythonOpenAiSnippet(req: SnippetRequest): string {
-  const args = [`    base_url=${JSON.stringify(req.baseUrl)},`, `    api_key=os.environ["HF_TOKEN"],`];
-  if (req.billTo) args.push(`    default_headers={"X-HF-Bill-To": ${JSON.stringify(req.billTo)}},`);
+  const args = [`    base_url=${JSON.stringify(req.baseUrl)},`, `    api_key=os.environ["${keyVariable(req.mode)}"],`];
+  const headers = extraHeaders(req);
+  if (headers) args.push(`    default_headers=${inlineObject(headers)},`);
   return [
     "import os",
     "",
@@ -220,7 +255,7 @@ function jsHfSnippet(req: SnippetRequest): string {
   return [
     'import { InferenceClient } from "@huggingface/inference";',
     "",
-    "const client = new InferenceClient(process.env.HF_TOKEN);",
+    `const client = new InferenceClient(process.env.${keyVariable(req.mode)});`,
     "",
     body,
     "",
@@ -229,8 +264,9 @@ function jsHfSnippet(req: SnippetRequest): string {
 
 /** JavaScript with the openai client pointed at the endpoint's base URL. */
 function jsOpenAiSnippet(req: SnippetRequest): string {
-  const options = [`  baseURL: ${JSON.stringify(req.baseUrl)},`, "  apiKey: process.env.HF_TOKEN,"];
-  if (req.billTo) options.push(`  defaultHeaders: { "X-HF-Bill-To": ${JSON.stringify(req.billTo)} },`);
+  const options = [`  baseURL: ${JSON.stringify(req.baseUrl)},`, `  apiKey: process.env.${keyVariable(req.mode)},`];
+  const headers = extraHeaders(req);
+  if (headers) options.push(`  defaultHeaders: { ${inlineObject(headers).slice(1, -1)} },`);
   const clientOptions = `{\n${options.join("\n")}\n}`;
   const create = `await client.chat.completions.create(${jsLiteral(req.body)});`;
   const body = isStreaming(req.body)

@@ -57,12 +57,13 @@ export class ProvidersStore {
     return run;
   }
 
-  /** Settings returned by a change (they always carry the keys' status). */
-  applied(next: ProviderSettings, endpointsChanged = false) {
+  /** Settings returned by a change (they always carry the keys' status); `catalogChanged`: the
+   * pickers' models changed too (custom endpoints, models listed for an own key). */
+  applied(next: ProviderSettings, catalogChanged = false) {
     this.settings = next;
     this.revision++;
     this.#withKeys = true;
-    if (endpointsChanged) void catalog.reload();
+    if (catalogChanged) void catalog.reload();
   }
 }
 

@@ -10,6 +10,7 @@ import { toAppError } from "../lib/errors";
 import { api } from "../lib/ipc";
 import { billing } from "./billing.svelte";
 import { history } from "./history.svelte";
+import { token } from "./token.svelte";
 
 export interface AnswerOptions {
   /** The saved conversation (or compare session) to add to; null starts a new one. */
@@ -55,6 +56,9 @@ export class RunningAnswer {
         done();
         billing.refresh();
         history.changed();
+        // A 401 may mean Hugging Face rejected the saved token (Rust tells); an answer may
+        // mean it works again.
+        if (turn.error?.code === "unauthorized" || token.rejected) token.recheck();
       },
       options.around,
     );

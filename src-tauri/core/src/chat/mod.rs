@@ -15,8 +15,8 @@ use crate::config::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 pub use crate::call::{
-    CallResult, CallStats, ChatEvent, ChatMessage, ChatParams, ChatRequest, Outcome, Policy,
-    RateLimit, Role, Routing,
+    CallMode, CallResult, CallStats, ChatEvent, ChatMessage, ChatParams, ChatRequest, Outcome,
+    Policy, RateLimit, Role, Routing,
 };
 pub use prefs::PlaygroundPrefs;
 pub use stream::{run, CallOptions};
@@ -36,6 +36,9 @@ pub struct ChatPreview {
     pub bill_to: Option<String>,
     /// Extra non-secret headers (some providers want one on direct calls).
     pub headers: Vec<(String, String)>,
+    /// Whose credential it needs: the HF token (routed), the provider's key (own key) or the
+    /// endpoint's key. "Get code" names the matching environment variable, never the secret.
+    pub mode: CallMode,
 }
 
 impl ChatPreview {
@@ -50,6 +53,7 @@ impl ChatPreview {
         self.url = url;
         self.bill_to = None;
         self.headers = headers;
+        self.mode = CallMode::Endpoint;
         self
     }
 }
@@ -148,6 +152,7 @@ pub fn build(
         body: Value::Object(body),
         bill_to,
         headers: Vec::new(),
+        mode: CallMode::Routed,
     })
 }
 

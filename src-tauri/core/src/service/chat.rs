@@ -123,14 +123,18 @@ impl Services {
     }
 
     /// The router's catalog plus the models of the user's custom endpoints, each offered by
-    /// the pseudo-provider `endpoint:{id}`.
+    /// the pseudo-provider `endpoint:{id}`, and the models providers on the user's own key
+    /// listed for it (OpenAI's only way in: the router never lists it).
     fn with_endpoints(&self, catalog: Arc<Catalog>) -> Arc<Catalog> {
         let prefs = crate::providers::ProviderPrefs::load(&*self.store);
-        if prefs.endpoints.iter().all(|e| e.models.is_empty()) {
+        if prefs.endpoints.iter().all(|e| e.models.is_empty())
+            && prefs.provider_models.values().all(Vec::is_empty)
+        {
             return catalog;
         }
         let mut c = (*catalog).clone();
         crate::providers::merge_endpoints(&mut c, &prefs.endpoints);
+        crate::providers::merge_provider_models(&mut c, &prefs);
         Arc::new(c)
     }
 
@@ -152,9 +156,13 @@ impl Services {
         Ok(self.with_endpoints(fresh))
     }
 
-    /// The exact request a send would make, for "Get code" (the token is never in it).
-    pub fn chat_preview(&self, request: &ChatRequest) -> AppResult<ChatPreview> {
-        chat::build(&self.config.endpoints, request, Some(&self.chat.catalog()))
+    /// The exact request a send would make, for "Get code": the route resolved as a send
+    /// would (the provider's URL and model id with the user's own key, the endpoint's URL),
+    /// nothing sent, and no credential in it.
+    pub async fn chat_preview(&self, request: &ChatRequest) -> AppResult<ChatPreview> {
+        let routed = chat::build(&self.config.endpoints, request, Some(&self.chat.catalog()))?;
+        let (preview, _) = self.resolver().route(request, routed).await?;
+        Ok(preview)
     }
 
     /// Where a call chosen as `routing` would go and who would pay, for the UI to show before
@@ -200,6 +208,7 @@ impl Services {
         let catalog = self.chat.catalog();
         let routed = chat::build(&self.config.endpoints, &request, Some(&catalog))?;
         let resolver = self.resolver();
+        resolver.check_enabled(&request.routing)?;
         let route = resolver.decide(&request.routing, request.bill_to.as_deref());
         let mode = route.mode;
         let hf_token = self.auth.token().map(|(t, _)| t);
@@ -428,6 +437,19 @@ impl RunningCall {
         }
         // Saving blocks: on a blocking thread. What cannot be saved is kept in memory, the user
         // is told, and it is tried again (the ledger after every call, all of it on Retry).
+        // Through Hugging Face, the HF token was used: a 401 means the account needs a new one
+        // (shown until one works), an answer means it works.
+        if matches!(self.ledger.billing, Billing::HfCredits | Billing::Org) {
+            let rejected = result
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == ErrorCode::Unauthorized);
+            if rejected || result.outcome == crate::call::Outcome::Complete {
+                if let Err(e) = crate::auth::note_token_rejected(&*self.ledger.store, rejected) {
+                    log::error!("could not note the token's state: {e}");
+                }
+            }
+        }
         let mut unsaved = Unsaved {
             history: self.history.clone(),
             answer: saved.map(|s| (s.answer, result.clone())),

@@ -208,6 +208,10 @@ impl Services {
 
     pub async fn provider_key_remove(&self, name: String) -> AppResult<ProviderSettings> {
         self.secrets.delete(&provider_key_entry(&name))?;
+        let mut prefs = ProviderPrefs::load(&*self.store);
+        if prefs.provider_models.remove(&name).is_some() {
+            prefs.save(&*self.store)?;
+        }
         Ok(settings_with(self, true))
     }
 
@@ -234,13 +238,17 @@ impl Services {
             &def.display,
         )
         .await?;
+        let n = models.len();
+        // Kept for the pickers (offline too): a provider on the user's own key offers the
+        // models it lists, which for OpenAI is the only list there is.
+        if def.supports_own_key() {
+            let mut prefs = ProviderPrefs::load(&*self.store);
+            prefs.provider_models.insert(name, models);
+            prefs.save(&*self.store)?;
+        }
         Ok(TestResult {
-            models: models.len() as u32,
-            message: format!(
-                "The key works: {} lists {} models.",
-                def.display,
-                models.len()
-            ),
+            models: n as u32,
+            message: format!("The key works: {} lists {n} models.", def.display),
         })
     }
 
