@@ -142,7 +142,6 @@ pub fn run() {
         .plugin(single_instance(&identifier))
         .plugin(log_plugin())
         .plugin(navigation_guard())
-        .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
