@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hf_double::{tokens, Fault, Scope};
 use serde_json::{json, Value};
-use switchboard_testkit::procs::pid_of;
+use switchboard_testkit::procs::{kill_9, pid_of};
 
 use crate::harness::{rig, within_time_limit, App, SERIAL};
 use crate::playground::{choose, send, sign_in, MODEL};
@@ -106,14 +106,6 @@ async fn check_settings(app: &App, round: usize) {
     );
     let status = invoke(app, "auth_status", Value::Null).await;
     assert_eq!(status["signedIn"], json!(true), "round {round}: signed out");
-}
-
-fn kill_9(pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,31 +5,12 @@ use std::time::Duration;
 
 use hf_double::{tokens, Fault, Scope};
 
+use switchboard_testkit::procs::{kill_9, pid_of};
+
 use crate::harness::{rig_with, within_time_limit, App, SERIAL};
 use crate::playground::{choose, send, sign_in, wait_answer, LAST_ANSWER, MODEL};
 
 const RARE_WORD: &str = "zanzibarian";
-
-async fn pid_of(app: &App) -> u32 {
-    let info = app
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             window.__TAURI_INTERNALS__.invoke('app_info').then(done, e => done(null));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    info["pid"].as_u64().expect("app_info answers its pid") as u32
-}
-
-fn kill_9(pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
 
 /// Opens the newest conversation, once the sidebar lists it with `title`.
 async fn open_first_conversation(app: &App, title: &str) {

@@ -289,41 +289,48 @@ pub fn parse_model_list(body: &str) -> Option<Vec<String>> {
     Some(ids)
 }
 
-/// Adds custom endpoints' models to the catalog, offered by `endpoint:{id}` (merged into a
-/// router model of the same id, else a model of their own).
+/// Offers `model` from `provider` (a provider's name, or `endpoint:{id}`): added to the router
+/// model of the same id unless that provider already offers it there, else a model of its own,
+/// owned by `owner`. The app knows nothing of such an offer but that it is live.
+fn add_offer(catalog: &mut Catalog, model: &str, provider: &str, owner: &str) {
+    let offer = ProviderOffer {
+        provider: provider.to_string(),
+        status: OfferStatus::Live,
+        context_length: None,
+        pricing: None,
+        is_free: false,
+        supports_tools: None,
+        supports_structured_output: None,
+        first_token_latency_ms: None,
+        throughput: None,
+    };
+    match catalog.models.iter_mut().find(|m| m.id == model) {
+        Some(m) if m.providers.iter().any(|o| o.provider == provider) => {}
+        Some(m) => m.providers.push(offer),
+        None => catalog.models.push(ModelInfo {
+            id: model.to_string(),
+            created: None,
+            owned_by: Some(owner.to_string()),
+            input_modalities: vec!["text".into()],
+            output_modalities: vec!["text".into()],
+            providers: vec![offer],
+        }),
+    }
+}
+
+/// Adds custom endpoints' models to the catalog, offered by `endpoint:{id}`.
 pub fn merge_endpoints(catalog: &mut Catalog, endpoints: &[CustomEndpoint]) {
     for ep in endpoints {
+        let provider = format!("{ENDPOINT_PREFIX}{}", ep.id);
         for id in &ep.models {
-            let offer = ProviderOffer {
-                provider: format!("{}{}", ENDPOINT_PREFIX, ep.id),
-                status: OfferStatus::Live,
-                context_length: None,
-                pricing: None,
-                is_free: false,
-                supports_tools: None,
-                supports_structured_output: None,
-                first_token_latency_ms: None,
-                throughput: None,
-            };
-            match catalog.models.iter_mut().find(|m| &m.id == id) {
-                Some(m) => m.providers.push(offer),
-                None => catalog.models.push(ModelInfo {
-                    id: id.clone(),
-                    created: None,
-                    owned_by: Some(ep.name.clone()),
-                    input_modalities: vec!["text".into()],
-                    output_modalities: vec!["text".into()],
-                    providers: vec![offer],
-                }),
-            }
+            add_offer(catalog, id, &provider, &ep.name);
         }
     }
 }
 
 /// Adds the models each provider in own-key mode listed for the user's key (see
-/// [`ProviderPrefs::provider_models`]) as offers of that provider: to the router model of the
-/// same id, else as a model of its own. The router never lists OpenAI: this is how its models
-/// reach the pickers.
+/// [`ProviderPrefs::provider_models`]) as offers of that provider. The router never lists
+/// OpenAI: this is how its models reach the pickers.
 pub fn merge_provider_models(catalog: &mut Catalog, prefs: &ProviderPrefs) {
     for (name, ids) in &prefs.provider_models {
         let def = get(name);
@@ -333,29 +340,7 @@ pub fn merge_provider_models(catalog: &mut Catalog, prefs: &ProviderPrefs) {
         }
         let owner = def.map_or_else(|| name.clone(), |d| d.display.clone());
         for id in ids {
-            let offer = ProviderOffer {
-                provider: name.clone(),
-                status: OfferStatus::Live,
-                context_length: None,
-                pricing: None,
-                is_free: false,
-                supports_tools: None,
-                supports_structured_output: None,
-                first_token_latency_ms: None,
-                throughput: None,
-            };
-            match catalog.models.iter_mut().find(|m| &m.id == id) {
-                Some(m) if m.providers.iter().any(|o| &o.provider == name) => {}
-                Some(m) => m.providers.push(offer),
-                None => catalog.models.push(ModelInfo {
-                    id: id.clone(),
-                    created: None,
-                    owned_by: Some(owner.clone()),
-                    input_modalities: vec!["text".into()],
-                    output_modalities: vec!["text".into()],
-                    providers: vec![offer],
-                }),
-            }
+            add_offer(catalog, id, name, &owner);
         }
     }
 }

@@ -78,6 +78,15 @@ pub fn kill(signal: &str, pid: u32) {
         .status();
 }
 
+/// Kills `pid` with SIGKILL, as a crash would, and checks the signal was delivered.
+pub fn kill_9(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -9 {pid} failed");
+}
+
 /// The app's PID, as it reports it itself (the `app_info` command), through a WebDriver session.
 pub async fn pid_of(app: &App) -> u32 {
     let info = app
