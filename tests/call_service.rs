@@ -519,3 +519,40 @@ async fn a_401_on_a_routed_call_shows_the_account_as_needing_a_new_token_until_o
     assert_eq!(ok.outcome, Outcome::Complete, "{:?}", ok.error);
     assert!(!f.services.auth.status().await.token_rejected);
 }
+
+#[tokio::test]
+async fn a_plain_http_public_endpoint_is_added_only_by_the_users_choice_and_remembers_it() {
+    let f = fixture().await;
+    let far = "http://203.0.113.9:8000/v1";
+    let refused = f
+        .services
+        .endpoint_add("Far gateway".into(), far.into(), None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InsecureEndpoint);
+    let added = f
+        .services
+        .endpoint_add("Far gateway".into(), far.into(), None, true)
+        .await
+        .unwrap();
+    let row = added
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint.name == "Far gateway")
+        .unwrap();
+    assert!(row.endpoint.allow_plain_http, "the choice is remembered");
+    // A loopback address needs no choice, so none is recorded.
+    let local = f
+        .services
+        .endpoint_add("Local".into(), "http://127.0.0.1:9/v1".into(), None, true)
+        .await
+        .unwrap();
+    let row = local
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint.name == "Local")
+        .unwrap();
+    assert!(!row.endpoint.allow_plain_http);
+    // Nothing was sent anywhere: adding does not call the endpoint.
+    assert!(f.double.requests().is_empty());
+}
