@@ -42,6 +42,11 @@ pub struct CallStats {
     /// The provider's or the Hub's remaining allowance, when the answer said.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// USD: the router's own estimate (`usage.estimated_cost`), when a routed answer carried
+    /// one. `cost` is the app's estimate (tokens × catalog price); what Hugging Face finally
+    /// bills is reconciled per conversation later.
+    #[serde(default)]
+    pub router_cost: Option<f64>,
 }
 
 /// What `x-ratelimit-*` or `RateLimit`/`RateLimit-Policy` headers said.
