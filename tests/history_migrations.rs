@@ -243,3 +243,52 @@ fn databases_of_every_schema_version_open_with_nothing_lost() {
         check(*version, path);
     }
 }
+
+/// v4 (billing truth): a conversation's session id is kept (never made anew), the router's
+/// estimate stays on its ledger row, the billed cost on its conversation; and a conversation from
+/// before v4 gets a session on its first routed call.
+#[test]
+fn v4_keeps_sessions_router_costs_and_billed_costs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v4.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    let stored: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT session_id FROM conversations WHERE id = 'v4billed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(h.session_id("v4billed", 0).unwrap(), stored);
+    assert_eq!(h.session_id("v4billed", 2).unwrap(), format!("{stored}-p2"));
+    let billed = h.billed("v4billed").unwrap().unwrap();
+    assert_eq!((billed.billed_nano_usd, billed.requests), (1_800_000, 1));
+    let calls = h
+        .calls(&switchboard_core::history::ledger::CallQuery::default())
+        .unwrap();
+    let row = calls
+        .rows
+        .iter()
+        .find(|r| r.conversation_id.as_deref() == Some("v4billed"))
+        .unwrap();
+    assert_eq!(row.router_cost, Some(0.0018));
+    assert!(calls
+        .rows
+        .iter()
+        .filter(|r| r.conversation_id.as_deref() != Some("v4billed"))
+        .all(|r| r.router_cost.is_none()));
+
+    // From v3: no session until the first routed call, then one that stays.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v3.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    let old = h.list(false).unwrap()[0].id.clone();
+    assert!(h.recent_sessions(0).unwrap().is_empty());
+    let made = h.session_id(&old, 0).unwrap();
+    assert!(!made.is_empty() && made.len() <= 256);
+    assert_eq!(h.session_id(&old, 0).unwrap(), made);
+    assert_eq!(h.recent_sessions(0).unwrap(), vec![(old, made)]);
+}

@@ -85,6 +85,9 @@ pub enum ErrorCode {
     InsecureEndpoint,
     /// A call pinned to a provider the user turned off in Providers.
     ProviderDisabled,
+    /// 403 from Hugging Face's billing endpoints: the token may not read billing (a
+    /// fine-grained token without "Billing: read").
+    BillingForbidden,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -25,6 +25,8 @@ pub enum Scope {
     Avatar,
     /// Every request but the control routes.
     Any,
+    /// `GET /api/settings/billing/...` (usage and per-session costs).
+    Billing,
 }
 
 /// What to do instead of answering normally.

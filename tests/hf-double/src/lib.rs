@@ -157,7 +157,51 @@ pub(crate) struct Shared {
     pub streams: Mutex<Vec<StreamOutcome>>,
     pub streams_notify: Notify,
     pub shutdown: watch::Receiver<bool>,
+    pub billing: Mutex<BillingState>,
     ids: AtomicU64,
+}
+
+/// One routed chat call the double billed.
+#[derive(Debug, Clone)]
+pub(crate) struct BilledCall {
+    pub token: String,
+    /// `X-HF-Session-id`, if the call carried one.
+    pub session: Option<String>,
+    /// `X-HF-Bill-To`: billed to that organisation, not to the user.
+    pub bill_to: Option<String>,
+    pub at: Instant,
+    pub at_unix: i64,
+    pub cost_nano_usd: i64,
+}
+
+/// The billing side of the double: the calls it billed and how it reports them.
+#[derive(Debug, Default)]
+pub(crate) struct BillingState {
+    pub calls: Vec<BilledCall>,
+    /// How long after a call its session cost appears (Hugging Face settles in minutes).
+    pub settle_delay: Duration,
+    /// Whether routed answers carry `usage.estimated_cost`.
+    pub estimated_cost: bool,
+}
+
+/// How the billing endpoints behave (`POST /__double/billing`); unset fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BillingControl {
+    #[serde(default)]
+    pub settle_delay_ms: Option<u64>,
+    #[serde(default)]
+    pub estimated_cost: Option<bool>,
+}
+
+impl BillingState {
+    pub fn apply(&mut self, c: &BillingControl) {
+        if let Some(ms) = c.settle_delay_ms {
+            self.settle_delay = Duration::from_millis(ms);
+        }
+        if let Some(e) = c.estimated_cost {
+            self.estimated_cost = e;
+        }
+    }
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -193,6 +237,7 @@ impl Shared {
             streams: Mutex::new(Vec::new()),
             streams_notify: Notify::new(),
             shutdown,
+            billing: Mutex::new(BillingState::default()),
             ids: AtomicU64::new(1),
         }
     }
@@ -436,6 +481,22 @@ impl HfDouble {
     /// Adds a token answering `whoami-v2` with `profile` (also valid on the router).
     pub fn register_token(&self, token: &str, profile: serde_json::Value) {
         lock(&self.shared.tokens).insert(token.to_string(), profile);
+    }
+
+    /// How long after a routed call its cost appears in `usage-by-inference-session`
+    /// (0 at start).
+    pub fn set_settle_delay(&self, delay: Duration) {
+        lock(&self.shared.billing).settle_delay = delay;
+    }
+
+    /// Whether routed answers carry `usage.estimated_cost` (USD), as some do (off at start).
+    pub fn set_estimated_cost(&self, on: bool) {
+        lock(&self.shared.billing).estimated_cost = on;
+    }
+
+    /// Routed chat calls the double billed so far.
+    pub fn billed_calls(&self) -> usize {
+        lock(&self.shared.billing).calls.len()
     }
 
     /// The first recorded request matching `pred`, waiting up to `timeout` for one to arrive.

@@ -4,7 +4,9 @@ use crate::catalog::{self, CatalogModel};
 use crate::fault::{FaultKind, Scope, FORBIDDEN_BODY, UNAUTHORIZED_BODY};
 use crate::fixtures::Recorded;
 use crate::sse::{self, DONE_EVENT, MALFORMED_EVENT};
-use crate::{lock, png, tokens, Fault, RecordedRequest, Shared, Target};
+use crate::{
+    lock, png, tokens, BilledCall, BillingControl, Fault, RecordedRequest, Shared, Target,
+};
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -54,6 +56,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/whoami-v2", get(whoami))
         .route("/api/models/{*id}", get(hub_model))
         .route("/avatars/{file}", get(avatar))
+        .route("/api/settings/billing/usage-v2", get(billing_usage))
+        .route(
+            "/api/settings/billing/usage-by-inference-session",
+            get(billing_sessions),
+        )
         .route("/router/v1/models", get(models_list))
         .route("/router/v1/models/{*id}", get(model_one))
         .route("/router/v1/chat/completions", post(router_chat))
@@ -71,6 +78,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/__double/streams", get(ctl_streams))
         .route("/__double/tokens", post(ctl_register_token))
+        .route("/__double/billing", post(ctl_billing))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
@@ -457,6 +465,197 @@ async fn avatar(
     .await
 }
 
+// ---------------------------------------------------------------- billing
+
+/// Query values must be whole numbers of seconds; more than this is milliseconds.
+const MAX_UNIX_SECONDS: i64 = 100_000_000_000;
+
+fn query_param(uri: &Uri, key: &str) -> Option<String> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| {
+            v.replace("%3A", ":")
+                .replace("%3a", ":")
+                .replace("%2B", "+")
+        })
+    })
+}
+
+/// The token of a billing request, if it may read billing; else the refusal.
+fn billing_auth(s: &Shared, headers: &HeaderMap, rid: &str) -> Result<String, Refusal> {
+    let token = bearer(headers)
+        .filter(|t| s.profile(t).is_some())
+        .ok_or_else(|| Box::new(unauthorized(rid)))?;
+    if !tokens::billing_profile(token).can_read_billing {
+        let body = error_json("This authentication method does not have sufficient permissions to read billing information. Grant the 'Billing: read' permission to your token.");
+        return Err(Box::new(json_error(403, &body, rid)));
+    }
+    Ok(token.to_string())
+}
+
+/// Records a routed chat call against its token (and session), as Hugging Face bills it.
+fn bill_call(s: &Shared, headers: &HeaderMap) {
+    let Some(token) = bearer(headers) else { return };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    lock(&s.billing).calls.push(BilledCall {
+        token: token.to_string(),
+        session: header("x-hf-session-id"),
+        bill_to: header("x-hf-bill-to"),
+        at: std::time::Instant::now(),
+        at_unix: tokens::now_unix(),
+        cost_nano_usd: tokens::CALL_COST_NANO_USD,
+    });
+}
+
+/// Adds `usage.estimated_cost` (USD) to the answer's usage, where it has one.
+fn add_estimated_cost(answer: &mut Answer) {
+    let cost = json!(tokens::CALL_COST_NANO_USD as f64 / tokens::NANO_PER_USD as f64);
+    let add = |text: &str| -> Option<String> {
+        let mut v: Value = serde_json::from_str(text).ok()?;
+        let usage = v.get_mut("usage").filter(|u| u.is_object())?;
+        usage["estimated_cost"] = cost.clone();
+        Some(v.to_string())
+    };
+    match answer {
+        Answer::Stream { events, .. } => {
+            for e in events.iter_mut() {
+                let Some(data) = e.strip_prefix("data:") else {
+                    continue;
+                };
+                if let Some(new) = add(data.trim()) {
+                    *e = format!("data: {new}");
+                }
+            }
+        }
+        Answer::Whole { body, .. } => {
+            if let Some(new) = add(body) {
+                *body = new;
+            }
+        }
+    }
+}
+
+async fn billing_usage(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    guarded(&s, index, Scope::Billing, Subst::default(), || async {
+        let rid = s.request_id();
+        let token = match billing_auth(&s, &headers, &rid) {
+            Ok(t) => t,
+            Err(resp) => return *resp,
+        };
+        let bound = |k: &str| query_param(&uri, k).and_then(|v| v.parse::<i64>().ok());
+        let (Some(start), Some(end)) = (bound("startDate"), bound("endDate")) else {
+            return json_error(
+                400,
+                &error_json("startDate and endDate must be unix timestamps in seconds"),
+                &rid,
+            );
+        };
+        if start > MAX_UNIX_SECONDS || end > MAX_UNIX_SECONDS {
+            // What Hugging Face does when given milliseconds.
+            return json_error(500, &error_json("Internal Server Error"), &rid);
+        }
+        let profile = tokens::billing_profile(&token);
+        let (mut used, mut requests) = (profile.used_nano_usd, profile.requests);
+        for c in lock(&s.billing).calls.iter().filter(|c| {
+            c.token == token && c.bill_to.is_none() && (start..=end).contains(&c.at_unix)
+        }) {
+            used += c.cost_nano_usd;
+            requests += 1;
+        }
+        let now = tokens::now_unix();
+        let body = json!({
+            "usage": {
+                "inferenceProviders": {
+                    "usedNanoUsd": used,
+                    "includedNanoUsd": profile.included_nano_usd,
+                    "limitNanoUsd": profile.limit_nano_usd,
+                    "numRequests": requests,
+                    "periodStart": tokens::iso_from_unix(tokens::start_of_month(now)),
+                    "periodEnd": tokens::iso_from_unix(tokens::start_of_next_month(now)),
+                },
+                "jobs": {"usedMicroUsd": 0, "totalMinutes": 0}
+            }
+        });
+        respond(
+            200,
+            "application/json; charset=utf-8",
+            &[],
+            &rid,
+            body.to_string(),
+        )
+    })
+    .await
+}
+
+async fn billing_sessions(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    guarded(&s, index, Scope::Billing, Subst::default(), || async {
+        let rid = s.request_id();
+        let token = match billing_auth(&s, &headers, &rid) {
+            Ok(t) => t,
+            Err(resp) => return *resp,
+        };
+        let bound = |k: &str| query_param(&uri, k).and_then(|v| tokens::unix_from_iso(&v));
+        let (Some(start), Some(end)) = (bound("startDate"), bound("endDate")) else {
+            return json_error(
+                400,
+                &error_json("startDate and endDate must be ISO 8601 dates"),
+                &rid,
+            );
+        };
+        let billing = lock(&s.billing);
+        let settled = |c: &&BilledCall| c.at.elapsed() >= billing.settle_delay;
+        // (id, nano-USD, requests), in first-call order.
+        let mut sessions: Vec<(String, i64, u64)> = Vec::new();
+        for c in billing.calls.iter().filter(settled).filter(|c| {
+            c.token == token && c.bill_to.is_none() && (start..=end).contains(&c.at_unix)
+        }) {
+            let Some(id) = &c.session else { continue };
+            match sessions.iter_mut().find(|(s, _, _)| s == id) {
+                Some(e) => {
+                    e.1 += c.cost_nano_usd;
+                    e.2 += 1;
+                }
+                None => sessions.push((id.clone(), c.cost_nano_usd, 1)),
+            }
+        }
+        drop(billing);
+        let sessions: Vec<Value> = sessions
+            .into_iter()
+            .map(|(id, nano, n)| {
+                json!({"id": id, "costCents": nano as f64 / 10_000_000.0, "requestCount": n})
+            })
+            .collect();
+        let body = json!({"periods": [{
+            "periodStart": tokens::iso_from_unix(start),
+            "periodEnd": tokens::iso_from_unix(end),
+            "sessions": sessions
+        }]});
+        respond(
+            200,
+            "application/json; charset=utf-8",
+            &[],
+            &rid,
+            body.to_string(),
+        )
+    })
+    .await
+}
+
 // ---------------------------------------------------------------- router catalog
 
 async fn models_list(State(s): S, Extension(ReqIndex(index)): Extension<ReqIndex>) -> Response {
@@ -830,6 +1029,9 @@ async fn chat(
         }
     }
 
+    if mode.routed() {
+        bill_call(s, headers);
+    }
     let chat_id = format!("chatcmpl-{}", s.uuid().replace('-', ""));
     let synthesized = |content: &str, pieces: Vec<String>| {
         if stream {
@@ -924,6 +1126,9 @@ async fn chat(
         }
     };
 
+    if mode.routed() && lock(&s.billing).estimated_cost {
+        add_estimated_cost(&mut answer);
+    }
     let mut extra = Vec::new();
     if mode.routed() {
         extra.push(("x-inference-provider".to_string(), provider.clone()));
@@ -1106,6 +1311,11 @@ struct TokenRegistration {
 
 async fn ctl_register_token(State(s): S, Json(t): Json<TokenRegistration>) -> StatusCode {
     lock(&s.tokens).insert(t.token, t.profile);
+    StatusCode::NO_CONTENT
+}
+
+async fn ctl_billing(State(s): S, Json(c): Json<BillingControl>) -> StatusCode {
+    lock(&s.billing).apply(&c);
     StatusCode::NO_CONTENT
 }
 

@@ -9,6 +9,17 @@ pub const FREE_TOKEN: &str = "hf_doubleFreeUserAAAAAAAAAAAAAAAAAAAAAA";
 pub const PRO_TOKEN: &str = "hf_doubleProUserBBBBBBBBBBBBBBBBBBBBBBBB";
 /// User "linus": fine-grained token without `inference.serverless.write`.
 pub const NO_INFERENCE_TOKEN: &str = "hf_doubleNoInferenceCCCCCCCCCCCCCCCCCCC";
+/// Free user "emmy": a read token (billing readable), and no included credits this period
+/// (a later Hugging Face page says free accounts get none).
+pub const FREE_ZERO_TOKEN: &str = "hf_doubleFreeZeroDDDDDDDDDDDDDDDDDDDDDDDD";
+/// PRO user "katherine": used past her $2.00 of included credits, under a $10 spending limit.
+pub const PRO_OVER_TOKEN: &str = "hf_doubleProOverEEEEEEEEEEEEEEEEEEEEEEEEE";
+/// Free user "rosalind", member of the Team org "acme-research" (can pay): her routed calls
+/// billed to it (`X-HF-Bill-To`) do not count in her own usage.
+pub const ORG_MEMBER_TOKEN: &str = "hf_doubleOrgMemberFFFFFFFFFFFFFFFFFFFFFFFF";
+/// User "alan": fine-grained token that may call Inference Providers but not read billing
+/// (the billing endpoints answer 403).
+pub const NO_BILLING_TOKEN: &str = "hf_doubleNoBillingGGGGGGGGGGGGGGGGGGGGGGGG";
 /// A provider's own API key, accepted by every `/direct/{provider}` endpoint (any `pk-...` is).
 pub const PROVIDER_KEY: &str = "pk-double-provider-key-1234";
 
@@ -26,7 +37,112 @@ pub(crate) fn builtin_profiles(base: &str) -> Vec<(String, Value)> {
         (FREE_TOKEN.to_string(), free_profile(base)),
         (PRO_TOKEN.to_string(), pro_profile(base)),
         (NO_INFERENCE_TOKEN.to_string(), no_inference_profile(base)),
+        (
+            FREE_ZERO_TOKEN.to_string(),
+            variant(free_profile(base), "emmy", "Emmy Noether", Some("read")),
+        ),
+        (
+            PRO_OVER_TOKEN.to_string(),
+            variant(pro_profile(base), "katherine", "Katherine Johnson", None),
+        ),
+        (ORG_MEMBER_TOKEN.to_string(), org_member_profile(base)),
+        (
+            NO_BILLING_TOKEN.to_string(),
+            variant(free_profile(base), "alan", "Alan Turing", None),
+        ),
     ]
+}
+
+/// Nano-USD (1e-9 USD), the unit of the usage endpoint.
+pub const NANO_PER_USD: i64 = 1_000_000_000;
+/// What the double bills for one routed chat call: $0.0018.
+pub const CALL_COST_NANO_USD: i64 = 1_800_000;
+
+/// What the billing endpoints say about an account before any call the double served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BillingProfile {
+    /// Whether the token may read billing (else 403).
+    pub can_read_billing: bool,
+    pub included_nano_usd: i64,
+    /// The spending limit, `None` when the account has none (free accounts cannot go past
+    /// the included credits).
+    pub limit_nano_usd: Option<i64>,
+    /// Used this period before the double started (calls made elsewhere).
+    pub used_nano_usd: i64,
+    pub requests: u64,
+}
+
+/// The billing side of a token; a registered (unknown) token is a free account with $0.10.
+pub fn billing_profile(token: &str) -> BillingProfile {
+    let free = BillingProfile {
+        can_read_billing: true,
+        included_nano_usd: NANO_PER_USD / 10,
+        limit_nano_usd: None,
+        used_nano_usd: 0,
+        requests: 0,
+    };
+    match token {
+        FREE_ZERO_TOKEN => BillingProfile {
+            included_nano_usd: 0,
+            ..free
+        },
+        PRO_TOKEN => BillingProfile {
+            included_nano_usd: 2 * NANO_PER_USD,
+            used_nano_usd: 350_000_000,
+            requests: 41,
+            ..free
+        },
+        PRO_OVER_TOKEN => BillingProfile {
+            included_nano_usd: 2 * NANO_PER_USD,
+            limit_nano_usd: Some(10 * NANO_PER_USD),
+            used_nano_usd: 2_750_000_000,
+            requests: 913,
+            ..free
+        },
+        NO_BILLING_TOKEN => BillingProfile {
+            can_read_billing: false,
+            ..free
+        },
+        _ => free,
+    }
+}
+
+/// `base` under another user's name and, with `role`, a classic token of that role.
+fn variant(mut base: Value, name: &str, fullname: &str, role: Option<&str>) -> Value {
+    base["name"] = json!(name);
+    base["fullname"] = json!(fullname);
+    base["email"] = json!(format!("{name}@example.com"));
+    if let Some(role) = role {
+        base["auth"]["accessToken"] = json!({
+            "displayName": format!("{name}-{role}"),
+            "role": role,
+            "createdAt": "2025-11-01T10:00:00.000Z"
+        });
+    }
+    base
+}
+
+fn org_member_profile(base: &str) -> Value {
+    let mut p = variant(
+        free_profile(base),
+        "rosalind",
+        "Rosalind Franklin",
+        Some("write"),
+    );
+    p["orgs"] = json!([{
+        "type": "org",
+        "id": "65a1f0c2d4e5f6a7b8c9d0f1",
+        "name": "acme-research",
+        "fullname": "Acme Research",
+        "email": null,
+        "canPay": true,
+        "periodEnd": start_of_next_month(now_unix()),
+        "avatarUrl": format!("{base}/avatars/acme-research.png"),
+        "roleInOrg": "write",
+        "isEnterprise": false,
+        "plan": "team"
+    }]);
+    p
 }
 
 fn free_profile(base: &str) -> Value {
@@ -165,6 +281,52 @@ pub fn can_call_inference(profile: &Value) -> bool {
             .is_some_and(|s| s.iter().any(|e| has(&e["permissions"])))
 }
 
+/// `2026-11-01T00:00:00.000Z` for unix seconds.
+pub fn iso_from_unix(t: i64) -> String {
+    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Unix seconds of an ISO 8601 UTC time (`2026-11-01T00:00:00Z`, fractions and a `+00:00`
+/// offset allowed, or a bare date); `None` for anything else.
+pub fn unix_from_iso(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, time) = match text.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut parts = date.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if let Some(t) = time {
+        let t = t.strip_suffix('Z').or_else(|| t.strip_suffix("+00:00"))?;
+        let t = t.split('.').next()?;
+        let mut hms = t.split(':');
+        let h: i64 = hms.next()?.parse().ok()?;
+        let mi: i64 = hms.next()?.parse().ok()?;
+        let se: i64 = hms.next().map_or(Some(0), |x| x.parse().ok())?;
+        secs += h * 3600 + mi * 60 + se;
+    }
+    Some(secs)
+}
+
+/// Unix seconds of 00:00:00 UTC on the first day of the month of `now`.
+pub fn start_of_month(now: i64) -> i64 {
+    let (y, m, _) = civil_from_days(now.div_euclid(86_400));
+    days_from_civil(y, m, 1) * 86_400
+}
+
 pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -213,6 +375,19 @@ mod tests {
         assert_eq!(start_of_next_month(1_739_457_445), 1_740_787_200);
         // 2025-12-31T23:59:59Z -> 2026-01-01T00:00:00Z
         assert_eq!(start_of_next_month(1_767_225_599), 1_767_225_600);
+    }
+
+    #[test]
+    fn iso_times_both_ways() {
+        assert_eq!(iso_from_unix(1_740_787_200), "2025-03-01T00:00:00.000Z");
+        assert_eq!(
+            unix_from_iso("2025-03-01T00:00:00.000Z"),
+            Some(1_740_787_200)
+        );
+        assert_eq!(unix_from_iso("2025-02-13T14:37:25Z"), Some(1_739_457_445));
+        assert_eq!(unix_from_iso("2025-03-01"), Some(1_740_787_200));
+        assert_eq!(unix_from_iso("1740787200"), None);
+        assert_eq!(start_of_month(1_739_457_445), 1_738_368_000);
     }
 
     #[test]

@@ -1164,3 +1164,262 @@ async fn oversized_bodies_are_as_big_as_asked() {
         .await
         .unwrap();
 }
+
+// ---------------------------------------------------------------- billing
+
+async fn get_billing(d: &HfDouble, token: &str, path_and_query: &str) -> reqwest::Response {
+    client()
+        .get(format!(
+            "{}/api/settings/billing/{path_and_query}",
+            d.hub_url()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The current month, as usage-v2 wants it: unix seconds.
+fn period_secs() -> (i64, i64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    (
+        hf_double::tokens::start_of_month(now),
+        hf_double::tokens::start_of_next_month(now),
+    )
+}
+
+async fn usage(d: &HfDouble, token: &str) -> Value {
+    let (start, end) = period_secs();
+    let resp = get_billing(
+        d,
+        token,
+        &format!("usage-v2?startDate={start}&endDate={end}"),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    resp.json::<Value>().await.unwrap()["usage"]["inferenceProviders"].clone()
+}
+
+async fn sessions(d: &HfDouble, token: &str) -> Vec<Value> {
+    let (start, end) = period_secs();
+    let q = format!(
+        "usage-by-inference-session?startDate={}&endDate={}",
+        hf_double::tokens::iso_from_unix(start),
+        hf_double::tokens::iso_from_unix(end)
+    );
+    let resp = get_billing(d, token, &q).await;
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    v["periods"][0]["sessions"].as_array().cloned().unwrap()
+}
+
+#[tokio::test]
+async fn usage_v2_reports_each_account_variant() {
+    use hf_double::tokens::*;
+    let d = double().await;
+    let cases: [(&str, i64, Option<i64>, i64); 5] = [
+        (FREE_TOKEN, 100_000_000, None, 0),
+        (FREE_ZERO_TOKEN, 0, None, 0),
+        (PRO_TOKEN, 2_000_000_000, None, 350_000_000),
+        (
+            PRO_OVER_TOKEN,
+            2_000_000_000,
+            Some(10_000_000_000),
+            2_750_000_000,
+        ),
+        (ORG_MEMBER_TOKEN, 100_000_000, None, 0),
+    ];
+    for (token, included, limit, used) in cases {
+        let u = usage(&d, token).await;
+        assert_eq!(u["includedNanoUsd"], included, "{u}");
+        assert_eq!(u["limitNanoUsd"].as_i64(), limit, "{u}");
+        assert_eq!(u["usedNanoUsd"], used, "{u}");
+        assert!(u["numRequests"].is_u64(), "{u}");
+        let start = tokens_iso(&u["periodStart"]);
+        let end = tokens_iso(&u["periodEnd"]);
+        assert_eq!((start, end), period_secs());
+    }
+    // The PRO account over its included credits: billable = used − included.
+    let over = usage(&d, PRO_OVER_TOKEN).await;
+    assert!(over["usedNanoUsd"].as_i64() > over["includedNanoUsd"].as_i64());
+}
+
+fn tokens_iso(v: &Value) -> i64 {
+    hf_double::tokens::unix_from_iso(v.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn usage_moves_with_routed_calls_but_not_org_billed_or_direct_ones() {
+    use hf_double::tokens::*;
+    let d = double().await;
+    let before = usage(&d, FREE_TOKEN).await;
+    for _ in 0..2 {
+        let resp = free_chat(&d, "meta-llama/Llama-3.1-8B-Instruct", false).await;
+        assert_eq!(resp.status(), 200);
+    }
+    let after = usage(&d, FREE_TOKEN).await;
+    assert_eq!(
+        after["usedNanoUsd"].as_i64().unwrap() - before["usedNanoUsd"].as_i64().unwrap(),
+        2 * CALL_COST_NANO_USD
+    );
+    assert_eq!(
+        after["numRequests"].as_u64().unwrap() - before["numRequests"].as_u64().unwrap(),
+        2
+    );
+    // Another account's figures do not move.
+    assert_eq!(usage(&d, PRO_TOKEN).await["usedNanoUsd"], 350_000_000);
+    // A call billed to an organisation is not the member's usage.
+    let resp = client()
+        .post(format!("{}/v1/chat/completions", d.router_url()))
+        .bearer_auth(ORG_MEMBER_TOKEN)
+        .header("x-hf-bill-to", "acme-research")
+        .json(&chat_body("meta-llama/Llama-3.1-8B-Instruct", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(usage(&d, ORG_MEMBER_TOKEN).await["usedNanoUsd"], 0);
+    assert_eq!(d.billed_calls(), 3);
+}
+
+#[tokio::test]
+async fn session_costs_appear_after_the_settle_delay() {
+    use hf_double::tokens::*;
+    let d = double().await;
+    d.set_settle_delay(Duration::from_millis(300));
+    for session in ["conv-a", "conv-a", "conv-b"] {
+        let resp = client()
+            .post(format!("{}/v1/chat/completions", d.router_url()))
+            .bearer_auth(FREE_TOKEN)
+            .header("x-hf-session-id", session)
+            .json(&chat_body("meta-llama/Llama-3.1-8B-Instruct", false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    assert!(sessions(&d, FREE_TOKEN).await.is_empty(), "not settled yet");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let settled = loop {
+        let s = sessions(&d, FREE_TOKEN).await;
+        if !s.is_empty() {
+            break s;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(settled.len(), 2, "{settled:?}");
+    let a = settled.iter().find(|s| s["id"] == "conv-a").unwrap();
+    assert_eq!(a["requestCount"], 2);
+    assert!(
+        (a["costCents"].as_f64().unwrap() - 0.36).abs() < 1e-9,
+        "{a}"
+    );
+    // Only the token's own sessions.
+    assert!(sessions(&d, PRO_TOKEN).await.is_empty());
+}
+
+#[tokio::test]
+async fn billing_faults() {
+    use hf_double::tokens::*;
+    let d = double().await;
+    let (start, end) = period_secs();
+    // No billing access.
+    let resp = get_billing(
+        &d,
+        NO_BILLING_TOKEN,
+        &format!("usage-v2?startDate={start}&endDate={end}"),
+    )
+    .await;
+    assert_eq!(resp.status(), 403);
+    let resp = get_billing(
+        &d,
+        NO_BILLING_TOKEN,
+        "usage-by-inference-session?startDate=2026-01-01&endDate=2026-02-01",
+    )
+    .await;
+    assert_eq!(resp.status(), 403);
+    // Milliseconds instead of seconds.
+    let resp = get_billing(
+        &d,
+        FREE_TOKEN,
+        &format!("usage-v2?startDate={}&endDate={}", start * 1000, end * 1000),
+    )
+    .await;
+    assert_eq!(resp.status(), 500);
+    // Unknown token.
+    let resp = get_billing(
+        &d,
+        "hf_unknownToken123456",
+        &format!("usage-v2?startDate={start}&endDate={end}"),
+    )
+    .await;
+    assert_eq!(resp.status(), 401);
+    // 429 with RateLimit, through a billing-scoped fault that chat calls do not take.
+    d.push_fault(Fault::rate_limited(42).scope(Scope::Billing).once());
+    assert_eq!(
+        free_chat(&d, "meta-llama/Llama-3.1-8B-Instruct", false)
+            .await
+            .status(),
+        200
+    );
+    let resp = get_billing(
+        &d,
+        FREE_TOKEN,
+        &format!("usage-v2?startDate={start}&endDate={end}"),
+    )
+    .await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(header(&resp, "ratelimit"), r#""api";r=0;t=42"#);
+    assert_eq!(
+        get_billing(
+            &d,
+            FREE_TOKEN,
+            &format!("usage-v2?startDate={start}&endDate={end}")
+        )
+        .await
+        .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn routed_answers_carry_estimated_cost_when_told() {
+    let d = double().await;
+    let model = "meta-llama/Llama-3.1-8B-Instruct";
+    let plain: Value = free_chat(&d, model, false).await.json().await.unwrap();
+    assert!(plain["usage"].get("estimated_cost").is_none());
+    d.set_estimated_cost(true);
+    let whole: Value = free_chat(&d, model, false).await.json().await.unwrap();
+    assert_eq!(whole["usage"]["estimated_cost"], 0.0018);
+    let mut body = chat_body(model, true);
+    body["stream_options"] = json!({"include_usage": true});
+    let text = router_chat(&d, FREE_TOKEN, &body)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let events = data_events(&text);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("\"estimated_cost\":0.0018")),
+        "{text}"
+    );
+    // Direct calls never do.
+    let resp = client()
+        .post(format!(
+            "{}/v1/chat/completions",
+            d.provider_base("together")
+        ))
+        .bearer_auth(hf_double::tokens::PROVIDER_KEY)
+        .json(&chat_body("meta-llama/Llama-3.1-8B-Instruct-Turbo", false))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = resp.json().await.unwrap();
+    assert!(v["usage"].get("estimated_cost").is_none(), "{v}");
+}

@@ -1215,6 +1215,7 @@ impl Conv {
                         cost: (mode == "routed").then(|| price.cost(tokens_in, tokens_out)),
                         finish_reason: finish.map(str::to_string),
                         rate_limit: None,
+                        router_cost: None,
                     };
                     m.stats = Some(json(&stats));
                     m.request_id = Some(format!("{:016x}{:016x}", rng.next(), rng.next()));

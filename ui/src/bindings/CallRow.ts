@@ -20,4 +20,9 @@ status: string, errorCode: ErrorCode | null, requestId: string | null, conversat
 /**
  * The allowance the answer reported, if any.
  */
-rateLimit: RateLimit | null, };
+rateLimit: RateLimit | null, 
+/**
+ * USD: the router's own estimate (`usage.estimated_cost`), when it sent one. `cost` is
+ * the app's estimate from tokens × price.
+ */
+routerCost: number | null, };

@@ -29,4 +29,10 @@ cost: number | null, finishReason: string | null,
 /**
  * The provider's or the Hub's remaining allowance, when the answer said.
  */
-rateLimit: RateLimit | null, };
+rateLimit: RateLimit | null, 
+/**
+ * USD: the router's own estimate (`usage.estimated_cost`), when a routed answer carried
+ * one. `cost` is the app's estimate (tokens × catalog price); what Hugging Face finally
+ * bills is reconciled per conversation later. Absent when the router sent none.
+ */
+routerCost?: number, };

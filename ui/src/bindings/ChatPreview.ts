@@ -15,6 +15,11 @@ url: string,
  */
 baseUrl: string, body: Record<string, unknown>, billTo: string | null, 
 /**
+ * `X-HF-Session-id`: the conversation's (or compare pane's) session, so Hugging Face
+ * reports its billed cost. Routed calls only: [`ChatPreview::retarget`] drops it.
+ */
+sessionId: string | null, 
+/**
  * Extra non-secret headers (some providers want one on direct calls).
  */
 headers: Array<[string, string]>, 

@@ -109,6 +109,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "This provider is turned off",
     hint: "You turned it off in Providers, so Switchboard doesn’t call it. Turn it back on in Providers, or pick another provider or an automatic choice.",
   },
+  billing_forbidden: {
+    title: "Your token can’t read billing",
+    hint: "So the figures shown are Switchboard’s own estimate. To see what Hugging Face reports, create a fine-grained token with “Billing: read” (and “Make calls to Inference Providers”), or use a read token, on huggingface.co/settings/tokens, and sign in with it.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

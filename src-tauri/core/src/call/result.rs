@@ -42,6 +42,12 @@ pub struct CallStats {
     /// The provider's or the Hub's remaining allowance, when the answer said.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// USD: the router's own estimate (`usage.estimated_cost`), when a routed answer carried
+    /// one. `cost` is the app's estimate (tokens × catalog price); what Hugging Face finally
+    /// bills is reconciled per conversation later. Absent when the router sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub router_cost: Option<f64>,
 }
 
 /// What `x-ratelimit-*` or `RateLimit`/`RateLimit-Policy` headers said.
@@ -71,6 +77,9 @@ pub struct RateLimit {
     rename_all_fields = "camelCase"
 )]
 #[ts(export)]
+// `Finished` carries the call's figures and is sent once per call: its size does not matter,
+// and boxing it would change every place that builds or reads it.
+#[allow(clippy::large_enum_variant)]
 pub enum ChatEvent {
     Started {
         request_id: Option<String>,

@@ -34,6 +34,10 @@ pub struct ChatPreview {
     #[ts(type = "Record<string, unknown>")]
     pub body: Value,
     pub bill_to: Option<String>,
+    /// `X-HF-Session-id`: the conversation's (or compare pane's) session, so Hugging Face
+    /// reports its billed cost. Routed calls only: [`ChatPreview::retarget`] drops it.
+    #[serde(default)]
+    pub session_id: Option<String>,
     /// Extra non-secret headers (some providers want one on direct calls).
     pub headers: Vec<(String, String)>,
     /// Whose credential it needs: the HF token (routed), the provider's key (own key) or the
@@ -52,6 +56,7 @@ impl ChatPreview {
             .to_string();
         self.url = url;
         self.bill_to = None;
+        self.session_id = None;
         self.headers = headers;
         self.mode = CallMode::Endpoint;
         self
@@ -151,6 +156,7 @@ pub fn build(
         base_url: endpoints.router_url("v1"),
         body: Value::Object(body),
         bill_to,
+        session_id: None,
         headers: Vec::new(),
         mode: CallMode::Routed,
     })
@@ -265,7 +271,9 @@ mod tests {
     fn retargeted_requests_carry_the_provider_model_and_no_bill_to() {
         let mut r = request();
         r.bill_to = Some("acme".into());
-        let p = build(&endpoints(), &r, None).unwrap().retarget(
+        let mut p = build(&endpoints(), &r, None).unwrap();
+        p.session_id = Some("conversation-session".into());
+        let p = p.retarget(
             "http://p/openai/v1/chat/completions".into(),
             "llama-3.3-70b-versatile",
             vec![("x-source-channel".into(), "hugging_face".into())],
@@ -276,6 +284,7 @@ mod tests {
             .starts_with("{\"model\":"));
         assert_eq!(p.base_url, "http://p/openai/v1");
         assert_eq!(p.bill_to, None);
+        assert_eq!(p.session_id, None, "the session is Hugging Face's only");
         assert_eq!(p.headers.len(), 1);
     }
 

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::think::ThinkSplitter;
 use super::ChatPreview;
-use crate::call::{CallResult, CallStats, ChatEvent, Outcome};
+use crate::call::{CallMode, CallResult, CallStats, ChatEvent, Outcome};
 use crate::catalog::Pricing;
 use crate::error::{scrub, AppError, ErrorCode};
 use crate::hf::{
@@ -176,6 +176,10 @@ async fn run_unredacted(
         }
         if let Some(org) = &preview.bill_to {
             request = request.header(HEADER_BILL_TO, org);
+        }
+        // Only to Hugging Face: the session names the conversation for its billing.
+        if let (Some(id), CallMode::Routed) = (&preview.session_id, preview.mode) {
+            request = request.header(crate::hf::usage::HEADER_SESSION_ID, id);
         }
         for (k, v) in &preview.headers {
             request = request.header(k, v);
@@ -413,6 +417,8 @@ where
 /// What one chunk adds, whichever way it was read.
 struct Piece<'s> {
     usage: Option<(u64, u64)>,
+    /// `usage.estimated_cost` (USD), when the router sent it.
+    estimated_cost: Option<f64>,
     content: &'s str,
     reasoning: &'s str,
     finish_reason: Option<&'s str>,
@@ -455,6 +461,8 @@ struct FastUsage {
     prompt_tokens: Option<u64>,
     #[serde(default)]
     completion_tokens: Option<u64>,
+    #[serde(default)]
+    estimated_cost: Option<f64>,
 }
 
 /// A JSON string, borrowed when it has no escapes. (`Option<Cow<str>>` would always copy.)
@@ -500,6 +508,7 @@ struct Call<'a> {
     content: String,
     reasoning: String,
     usage: Option<(u64, u64)>,
+    estimated_cost: Option<f64>,
     finish_reason: Option<String>,
     done: bool,
     rate_limit: Option<super::RateLimit>,
@@ -521,6 +530,7 @@ impl<'a> Call<'a> {
             content: String::new(),
             reasoning: String::new(),
             usage: None,
+            estimated_cost: None,
             finish_reason: None,
             done: false,
             rate_limit: None,
@@ -548,10 +558,12 @@ impl<'a> Call<'a> {
             if chunk.error.is_none() {
                 let choice = chunk.choices.first();
                 let delta = choice.and_then(|c| c.delta.as_ref());
+                let estimated_cost = chunk.usage.as_ref().and_then(|u| u.estimated_cost);
                 self.apply(Piece {
                     usage: chunk
                         .usage
                         .and_then(|u| Some((u.prompt_tokens.unwrap_or(0), u.completion_tokens?))),
+                    estimated_cost,
                     content: delta.map_or("", |d| text(&d.content)),
                     reasoning: delta.map_or("", |d| match text(&d.reasoning_content) {
                         "" => text(&d.reasoning),
@@ -581,6 +593,10 @@ impl<'a> Call<'a> {
             let n = |k: &str| u.get(k).and_then(Value::as_u64);
             Some((n("prompt_tokens").unwrap_or(0), n("completion_tokens")?))
         });
+        let estimated_cost = v
+            .get("usage")
+            .and_then(|u| u.get("estimated_cost"))
+            .and_then(Value::as_f64);
         let choice = v.get("choices").and_then(|c| c.get(0));
         let part = choice.and_then(|c| c.get(if whole { "message" } else { "delta" }));
         let text = |k: &str| {
@@ -590,6 +606,7 @@ impl<'a> Call<'a> {
         };
         self.apply(Piece {
             usage,
+            estimated_cost,
             content: text("content"),
             reasoning: match text("reasoning_content") {
                 "" => text("reasoning"),
@@ -605,6 +622,9 @@ impl<'a> Call<'a> {
     fn apply(&mut self, piece: Piece<'_>) {
         if let Some(usage) = piece.usage {
             self.usage = Some(usage);
+        }
+        if let Some(c) = piece.estimated_cost.filter(|c| c.is_finite() && *c >= 0.0) {
+            self.estimated_cost = Some(c);
         }
         if !piece.content.is_empty() || !piece.reasoning.is_empty() {
             self.first_token.get_or_insert_with(Instant::now);
@@ -744,6 +764,7 @@ impl<'a> Call<'a> {
             cost,
             finish_reason: self.finish_reason.clone(),
             rate_limit: self.rate_limit.clone(),
+            router_cost: self.estimated_cost,
         };
         emit(ChatEvent::Finished {
             outcome,

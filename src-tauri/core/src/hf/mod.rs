@@ -4,6 +4,7 @@
 //! and the configured [`Endpoints`]. Failures become an [`AppError`] whose code says what went
 //! wrong in a way the UI can explain (see [`error_from_response`]).
 
+pub mod usage;
 pub mod whoami;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::config::Endpoints;
 use crate::error::{scrub, AppError, AppResult, ErrorCode};
 use crate::secrets::Secret;
 
+pub use usage::{AccountUsage, SessionCost};
 pub use whoami::{Account, Org, Plan};
 
 /// How long a small JSON call (whoami, a mapping) may take in all.

@@ -66,6 +66,10 @@ pub struct CallRow {
     pub message_id: Option<i64>,
     /// The allowance the answer reported, if any.
     pub rate_limit: Option<crate::call::RateLimit>,
+    /// USD: the router's own estimate (`usage.estimated_cost`), when it sent one. `cost` is
+    /// the app's estimate from tokens × price.
+    #[serde(default)]
+    pub router_cost: Option<f64>,
 }
 
 impl CallRow {
@@ -108,6 +112,7 @@ impl CallRow {
             conversation_id: conversation_id.map(str::to_string),
             message_id,
             rate_limit: s.rate_limit.clone(),
+            router_cost: s.router_cost,
         }
     }
 }
@@ -161,7 +166,7 @@ pub struct Totals {
     pub hf_credits: f64,
 }
 
-const COLS: &str = "id, at, kind, model, provider, billing, bill_to, tokens_in, tokens_out, usage_estimated, price_in, price_out, cost, ttft_ms, total_ms, status, error_code, request_id, conversation_id, message_id, rate_limit";
+const COLS: &str = "id, at, kind, model, provider, billing, bill_to, tokens_in, tokens_out, usage_estimated, price_in, price_out, cost, ttft_ms, total_ms, status, error_code, request_id, conversation_id, message_id, rate_limit, router_cost";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<CallRow> {
     let kind: String = r.get(2)?;
@@ -195,6 +200,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<CallRow> {
         rate_limit: r
             .get::<_, Option<String>>(20)?
             .and_then(|j| serde_json::from_str(&j).ok()),
+        router_cost: r.get(21)?,
     })
 }
 
@@ -234,7 +240,7 @@ impl History {
     pub fn record_call(&self, c: &CallRow) -> AppResult<i64> {
         let conn = self.writable()?;
         conn.prepare_cached(&format!(
-            "INSERT INTO calls ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            "INSERT INTO calls ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             &COLS[4..]
         ))
         .and_then(|mut s| {
@@ -261,6 +267,7 @@ impl History {
                 c.rate_limit
                     .as_ref()
                     .and_then(|r| serde_json::to_string(r).ok()),
+                c.router_cost,
             ])
         })
         .map_err(db_error)?;
@@ -462,7 +469,7 @@ pub fn to_csv(rows: &[CallRow]) -> String {
         }
     }
     let mut out = String::from(
-        "time_utc,kind,model,provider,billing,bill_to,tokens_in,tokens_out,usage_estimated,price_in_per_1m,price_out_per_1m,cost_usd,ttft_ms,total_ms,status,error_code,request_id,conversation_id\n",
+        "time_utc,kind,model,provider,billing,bill_to,tokens_in,tokens_out,usage_estimated,price_in_per_1m,price_out_per_1m,cost_usd,cost_source,router_estimated_cost_usd,ttft_ms,total_ms,status,error_code,request_id,conversation_id\n",
     );
     for r in rows {
         let time = chrono_like(r.at);
@@ -480,6 +487,8 @@ pub fn to_csv(rows: &[CallRow]) -> String {
             opt(r.price.map(|p| p.input)),
             opt(r.price.map(|p| p.output)),
             r.cost.map(|c| format!("{c:.8}")).unwrap_or_default(),
+            cost_source(r).to_string(),
+            r.router_cost.map(|c| format!("{c:.8}")).unwrap_or_default(),
             opt(r.ttft_ms),
             opt(r.total_ms),
             r.status.clone(),
@@ -491,6 +500,20 @@ pub fn to_csv(rows: &[CallRow]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// What `cost_usd` of a CSV row is: the app's estimate from tokens × catalog price, billed by
+/// Hugging Face's credits (`estimated_tokens_x_price`), or billed by someone else — the
+/// provider on the user's own key, or the custom endpoint (`provider_bills`, an estimate too).
+/// What Hugging Face finally billed is per conversation (`billed_sessions`), not per call.
+pub fn cost_source(r: &CallRow) -> &'static str {
+    match (r.billing, r.cost) {
+        (_, None) => "unknown_price",
+        (Billing::Provider | Billing::Endpoint, Some(_)) => {
+            "estimated_tokens_x_price_billed_by_provider"
+        }
+        (_, Some(_)) => "estimated_tokens_x_price",
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` from Unix milliseconds (UTC), without a date library.

@@ -11,6 +11,7 @@ pub mod export;
 pub mod ledger;
 pub mod schema;
 pub mod search;
+pub mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

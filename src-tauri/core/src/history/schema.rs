@@ -5,9 +5,9 @@
 use rusqlite::Connection;
 
 /// (version reached, SQL).
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3)];
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4)];
 
-pub const CURRENT: u32 = 3;
+pub const CURRENT: u32 = 4;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -123,6 +123,24 @@ CREATE INDEX calls_provider_at ON calls (provider, at);
 /// message (about 100 ms on 200,000 messages, now 0.1 ms).
 const V3: &str = r#"
 CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming';
+"#;
+
+/// v4: billing truth. Each conversation names its session (`X-HF-Session-id`, sent on its
+/// routed calls) so Hugging Face's billed cost can be matched to it; a call keeps the router's
+/// own estimate (`usage.estimated_cost`) beside the app's; what Hugging Face billed each
+/// conversation is recorded as it settles.
+const V4: &str = r#"
+ALTER TABLE conversations ADD COLUMN session_id TEXT;
+ALTER TABLE calls ADD COLUMN router_cost REAL;
+
+CREATE TABLE billed_sessions (
+    conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+    -- What Hugging Face reports for all the conversation's sessions (its panes), nano-USD.
+    billed_nano_usd INTEGER NOT NULL,
+    requests        INTEGER NOT NULL,
+    -- When it was last asked (Unix ms).
+    checked_at      INTEGER NOT NULL
+);
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -206,7 +206,7 @@ impl Services {
         sink: EventSink,
     ) -> AppResult<(ChatStarted, JoinHandle<CallResult>)> {
         let catalog = self.chat.catalog();
-        let routed = chat::build(&self.config.endpoints, &request, Some(&catalog))?;
+        let mut routed = chat::build(&self.config.endpoints, &request, Some(&catalog))?;
         let resolver = self.resolver();
         resolver.check_enabled(&request.routing)?;
         let route = resolver.decide(&request.routing, request.bill_to.as_deref());
@@ -229,13 +229,23 @@ impl Services {
             Ok(h) => {
                 let (h, request) = (h.clone(), request.clone());
                 tokio::task::spawn_blocking(move || {
-                    h.begin_answer(&AnswerStart {
+                    let (conv, answer) = h.begin_answer(&AnswerStart {
                         conversation_id: conversation_id.as_deref(),
                         request: &request,
                         mode,
                         pane: pane.unwrap_or(0),
                         kind: if pane.is_some() { "compare" } else { "chat" },
-                    })
+                    })?;
+                    // Routed calls name the conversation's (pane's) session, so Hugging Face
+                    // reports what it billed for it. Without one the call still goes.
+                    let session = if mode == CallMode::Routed {
+                        h.session_id(&conv, pane.unwrap_or(0))
+                            .map_err(|e| log::warn!("no billing session for the call: {e}"))
+                            .ok()
+                    } else {
+                        None
+                    };
+                    Ok((conv, answer, session))
                 })
                 .await
                 .unwrap_or_else(|e| Err(AppError::internal(format!("saving failed: {e}"))))
@@ -243,7 +253,10 @@ impl Services {
             Err(e) => Err(e.clone()),
         };
         let (saved, save_error) = match begun {
-            Ok((conv, answer)) => (Some(Saved { conv, answer }), None),
+            Ok((conv, answer, session)) => {
+                routed.session_id = session;
+                (Some(Saved { conv, answer }), None)
+            }
             Err(e) => {
                 if history.is_ok() {
                     log::error!("could not save the conversation: {e}");
@@ -538,6 +551,7 @@ impl LedgerContext {
                 conversation_id: saved.map(|(c, _)| c.to_string()),
                 message_id: None,
                 rate_limit: None,
+                router_cost: None,
             })
             .collect();
         rows.push(CallRow::from_result(

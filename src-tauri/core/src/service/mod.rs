@@ -15,6 +15,7 @@ pub mod billing;
 pub mod chat;
 pub mod history;
 pub mod providers;
+pub mod usage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct Services {
     pub secrets: Arc<Secrets>,
     pub chat: Arc<chat::ChatState>,
     pub history: history::HistorySlot,
+    /// The throttle of Hugging Face's billing endpoints.
+    pub usage: Arc<usage::UsageState>,
 }
 
 impl Services {
@@ -67,6 +70,7 @@ impl Services {
             secrets,
             chat,
             history,
+            usage: Arc::default(),
         })
     }
 }

@@ -1,0 +1,135 @@
+//! Billing sessions: each conversation names a session (`X-HF-Session-id`) on its routed calls,
+//! one per compare pane, and what Hugging Face billed for them is recorded per conversation.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{db_error, History};
+use crate::error::AppResult;
+use crate::hf::usage::MAX_SESSION_ID_CHARS;
+
+/// What Hugging Face billed one conversation (all its panes), as last reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BilledCost {
+    pub conversation_id: String,
+    #[ts(type = "number")]
+    pub billed_nano_usd: i64,
+    #[ts(type = "number")]
+    pub requests: u64,
+    /// When Hugging Face was last asked (Unix ms).
+    #[ts(type = "number")]
+    pub checked_at: i64,
+}
+
+/// The session of a pane: the conversation's session itself for pane 0 (every chat), with
+/// `-p{pane}` for the other panes of a comparison. At most 256 characters.
+pub fn pane_session(session: &str, pane: u32) -> String {
+    let id = if pane == 0 {
+        session.to_string()
+    } else {
+        format!("{session}-p{pane}")
+    };
+    id.chars().take(MAX_SESSION_ID_CHARS).collect()
+}
+
+/// Whether `id` is the session of some pane of the conversation whose session is `session`.
+pub fn is_pane_of(session: &str, id: &str) -> bool {
+    match id.strip_prefix(session) {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix("-p")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        None => false,
+    }
+}
+
+impl History {
+    /// The session id to send with a routed call of `pane` in a conversation; the
+    /// conversation's session is made (a random UUID) and stored on first use.
+    pub fn session_id(&self, conversation_id: &str, pane: u32) -> AppResult<String> {
+        let conn = self.writable()?;
+        let fresh = uuid::Uuid::new_v4().to_string();
+        conn.execute(
+            "UPDATE conversations SET session_id = ?2 WHERE id = ?1 AND session_id IS NULL",
+            params![conversation_id, fresh],
+        )
+        .map_err(db_error)?;
+        let session: Option<String> = conn
+            .query_row(
+                "SELECT session_id FROM conversations WHERE id = ?1",
+                [conversation_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_error)?
+            .flatten();
+        Ok(pane_session(&session.unwrap_or(fresh), pane))
+    }
+
+    /// Conversations with a session, updated since `since_ms` (Unix ms): (id, session).
+    pub fn recent_sessions(&self, since_ms: i64) -> AppResult<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, session_id FROM conversations WHERE session_id IS NOT NULL AND updated_at >= ?1 ORDER BY updated_at DESC",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([since_ms], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?;
+        Ok(rows)
+    }
+
+    /// Records what Hugging Face billed a conversation (replacing what it said before).
+    pub fn record_billed(&self, b: &BilledCost) -> AppResult<()> {
+        let conn = self.writable()?;
+        conn.execute(
+            "INSERT INTO billed_sessions (conversation_id, billed_nano_usd, requests, checked_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (conversation_id) DO UPDATE SET billed_nano_usd = ?2, requests = ?3, checked_at = ?4",
+            params![b.conversation_id, b.billed_nano_usd, b.requests as i64, b.checked_at],
+        )
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// What Hugging Face billed a conversation, if it has reported it.
+    pub fn billed(&self, conversation_id: &str) -> AppResult<Option<BilledCost>> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT conversation_id, billed_nano_usd, requests, checked_at FROM billed_sessions WHERE conversation_id = ?1",
+            [conversation_id],
+            |r| {
+                Ok(BilledCost {
+                    conversation_id: r.get(0)?,
+                    billed_nano_usd: r.get(1)?,
+                    requests: r.get::<_, i64>(2)?.max(0) as u64,
+                    checked_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(db_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pane_sessions() {
+        let s = "0b6f3c1e-5d2a-4c8e-9f1a-2b3c4d5e6f70";
+        assert_eq!(pane_session(s, 0), s);
+        assert_eq!(pane_session(s, 2), format!("{s}-p2"));
+        assert!(is_pane_of(s, s));
+        assert!(is_pane_of(s, &format!("{s}-p12")));
+        assert!(!is_pane_of(s, &format!("{s}-px")));
+        assert!(!is_pane_of(s, "other"));
+        assert!(pane_session(&"x".repeat(300), 3).chars().count() <= MAX_SESSION_ID_CHARS);
+    }
+}
