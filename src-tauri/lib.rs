@@ -149,6 +149,8 @@ pub fn run() {
             commands::perf::mark("setup");
             let state = commands::init(app.handle())?;
             app.manage(state);
+            // Billed costs in the background, on the async runtime: returns at once.
+            commands::reconcile::start(app.handle());
             commands::perf::mark("state");
             if let Some(window) = app.get_webview_window("main") {
                 fit_to_screen(&window);

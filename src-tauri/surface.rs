@@ -58,5 +58,8 @@ surface! {
     billing::credits_get() -> CreditSettings;
     billing::credits_set(CreditSettings) -> CreditStatus;
     billing::billing_export_csv(CallQuery) -> Option<String>;
+    billing::billing_usage() -> UsageReport;
+    billing::billing_reconcile() -> ReconcileReport;
+    billing::conversation_billed(BilledArgs) -> Option<BilledCost>;
     perf::report_first_paint(FirstPaintArgs) -> ();
 }

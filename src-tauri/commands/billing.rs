@@ -10,7 +10,9 @@ use super::dialog::save_path;
 use switchboard_core::billing::{CreditSettings, CreditStatus};
 use switchboard_core::error::{AppError, AppResult};
 use switchboard_core::history::ledger::{CallPage, CallQuery, Totals};
+use switchboard_core::history::sessions::BilledCost;
 use switchboard_core::service::billing::RateInfo;
+use switchboard_core::service::usage::{ReconcileReport, UsageReport};
 use switchboard_core::service::Services;
 
 #[derive(Debug, Deserialize, TS)]
@@ -25,6 +27,13 @@ pub struct TotalsArgs {
     pub from: Option<i64>,
     #[ts(type = "number | null")]
     pub to: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BilledArgs {
+    pub conversation_id: String,
 }
 
 #[tauri::command]
@@ -87,4 +96,26 @@ pub async fn billing_export_csv<R: Runtime>(
     })
     .await?;
     Ok(Some(path.display().to_string()))
+}
+
+/// The account's usage this period as Hugging Face reports it (or the last known figures with
+/// why); `billing_forbidden` when the token may not read billing.
+#[tauri::command]
+pub async fn billing_usage(s: State<'_, Services>) -> AppResult<UsageReport> {
+    s.account_usage().await
+}
+
+/// Records what Hugging Face billed recent conversations (at most once a minute).
+#[tauri::command]
+pub async fn billing_reconcile(s: State<'_, Services>) -> AppResult<ReconcileReport> {
+    s.reconcile_sessions().await
+}
+
+/// What Hugging Face billed one conversation, once it has reported it.
+#[tauri::command]
+pub async fn conversation_billed(
+    s: State<'_, Services>,
+    args: BilledArgs,
+) -> AppResult<Option<BilledCost>> {
+    s.conversation_billed(&args.conversation_id).await
 }

@@ -77,10 +77,16 @@ pub fn chat_route(s: State<'_, Services>, args: RouteArgs) -> RouteDecision {
 #[tauri::command]
 pub async fn chat_start(
     s: State<'_, Services>,
+    reconciler: State<'_, super::reconcile::Reconciler>,
     args: ChatStartArgs,
     on_event: Channel<ChatEvent>,
 ) -> AppResult<ChatStarted> {
+    let reconciler = reconciler.inner().clone();
     let sink = Box::new(move |e: ChatEvent| {
+        if matches!(e, ChatEvent::Finished { .. }) {
+            // Its billed cost settles minutes later: the background reconciliation asks then.
+            reconciler.call_finished();
+        }
         // The window may be gone; the call still ends cleanly.
         let _ = on_event.send(e);
     });

@@ -18,6 +18,7 @@ mod dialog;
 pub mod history;
 pub mod perf;
 pub mod providers;
+pub mod reconcile;
 mod store;
 #[cfg(test)]
 mod surface_tests;
@@ -26,7 +27,7 @@ mod surface_tests;
 #[allow(unused_imports)]
 use self::{
     account::{SessionOnlyArgs, SignInArgs, UrlArgs},
-    billing::TotalsArgs,
+    billing::{BilledArgs, TotalsArgs},
     chat::{CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
     history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},
     perf::FirstPaintArgs,
@@ -40,6 +41,7 @@ use switchboard_core::{
     catalog::Catalog,
     chat::{ChatPreview, PlaygroundPrefs},
     history::ledger::{CallPage, CallQuery, Totals},
+    history::sessions::BilledCost,
     history::{Conversation, ConversationSummary, ImportReport, SearchHit, SearchQuery},
     links::Link,
     service::account::AppInfo,
@@ -47,6 +49,7 @@ use switchboard_core::{
     service::chat::ChatStarted,
     service::history::{HistoryFacets, HistoryStatus},
     service::providers::{ProviderSettings, TestResult},
+    service::usage::{ReconcileReport, UsageReport},
     settings::{Settings, Theme},
 };
 

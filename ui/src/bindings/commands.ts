@@ -1,6 +1,8 @@
 // This file was generated from src-tauri/surface.rs by `cargo test`. Do not edit it by hand.
 import type { AppInfo } from "./AppInfo";
 import type { AuthStatus } from "./AuthStatus";
+import type { BilledArgs } from "./BilledArgs";
+import type { BilledCost } from "./BilledCost";
 import type { CallIdArgs } from "./CallIdArgs";
 import type { CallPage } from "./CallPage";
 import type { CallQuery } from "./CallQuery";
@@ -32,6 +34,7 @@ import type { ProviderSetArgs } from "./ProviderSetArgs";
 import type { ProviderSettings } from "./ProviderSettings";
 import type { ProvidersGetArgs } from "./ProvidersGetArgs";
 import type { RateInfo } from "./RateInfo";
+import type { ReconcileReport } from "./ReconcileReport";
 import type { RefreshArgs } from "./RefreshArgs";
 import type { RenameArgs } from "./RenameArgs";
 import type { RouteArgs } from "./RouteArgs";
@@ -46,6 +49,7 @@ import type { Theme } from "./Theme";
 import type { Totals } from "./Totals";
 import type { TotalsArgs } from "./TotalsArgs";
 import type { UrlArgs } from "./UrlArgs";
+import type { UsageReport } from "./UsageReport";
 
 /** Every command the window may call: its arguments, its event channel, its result. */
 export type Commands = {
@@ -98,6 +102,9 @@ export type Commands = {
   credits_get: { args: null; channel: null; result: CreditSettings };
   credits_set: { args: CreditSettings; channel: null; result: CreditStatus };
   billing_export_csv: { args: CallQuery; channel: null; result: string | null };
+  billing_usage: { args: null; channel: null; result: UsageReport };
+  billing_reconcile: { args: null; channel: null; result: ReconcileReport };
+  conversation_billed: { args: BilledArgs; channel: null; result: BilledCost | null };
   report_first_paint: { args: FirstPaintArgs; channel: null; result: null };
 };
 

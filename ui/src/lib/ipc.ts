@@ -112,6 +112,12 @@ export const api = {
   creditsSet: (settings: Args<"credits_set">) => call("credits_set", settings),
   /** Writes every call matching `query` as CSV through a save dialog; the path, or null if cancelled. */
   billingExportCsv: (query: Args<"billing_export_csv">) => call("billing_export_csv", query),
+  /** The account's usage this period from Hugging Face (or the last known figures and why); throws billing_forbidden when the token may not read billing. */
+  billingUsage: () => call("billing_usage"),
+  /** Asks Hugging Face what it billed recent conversations (at most once a minute). */
+  billingReconcile: () => call("billing_reconcile"),
+  /** What Hugging Face billed a conversation, once it has reported it. */
+  conversationBilled: (conversationId: string) => call("conversation_billed", { conversationId }),
 };
 
 export type { AppError };
