@@ -49,8 +49,13 @@ async fn calls_costs_meter_402_estimator_and_csv() {
         let app = driver.launch().await;
         sign_in(&app, tokens::FREE_TOKEN).await;
 
-        // Before any call: the free plan's $0.10, all left.
+        // Before any call: Hugging Face reports $0.10 included, all left; Switchboard's
+        // estimate (the plan table of 2025-08-22) says the same, labelled as an estimate.
         open_billing(&app).await;
+        app.wait_for_text("[data-testid=hf-usage-source]", "from Hugging Face")
+            .await;
+        assert_eq!(app.text("[data-testid=hf-included]").await.trim(), "$0.10");
+        assert_eq!(app.text("[data-testid=hf-left]").await.trim(), "$0.10");
         let before = usd(&app.text("[data-testid=credits-remaining]").await);
         assert!(close(before, 0.10), "{before}");
         app.wait_for_text("[data-testid=credits-meter]", "2025-08-22").await;
@@ -96,6 +101,12 @@ async fn calls_costs_meter_402_estimator_and_csv() {
         assert!(close(spent, expected[0] + expected[1]), "{spent}");
         let after = usd(&app.text("[data-testid=credits-remaining]").await);
         assert!(after < before && close(after, 0.10 - spent), "{after}");
+        // Hugging Face's figures moved by what the double billed (2 × $0.0018), not by the
+        // app's estimate, and what is left is not rounded up to $0.10.
+        app.wait_for_text("[data-testid=hf-used]", "$0.0036").await;
+        assert_eq!(app.text("[data-testid=hf-left]").await.trim(), "$0.0964");
+        assert_eq!(app.text("[data-testid=hf-requests]").await.trim(), "2");
+        let hf_left = 0.0964;
 
         // The estimator: 1,000 tokens in, 500 out on Together.
         app.click("[data-testid=estimator] [data-testid=model-picker]").await;
@@ -136,7 +147,11 @@ async fn calls_costs_meter_402_estimator_and_csv() {
         };
         assert!(cells.contains(&n(0.10)), "$0.10 buys {} calls: {cells:?}", n(0.10));
         assert!(cells.contains(&n(2.00)), "$2.00 buys {} calls: {cells:?}", n(2.00));
-        assert!(cells.contains(&n(after)), "the remaining credits buy {}: {cells:?}", n(after));
+        // The estimator counts from what Hugging Face says is left of the included credits (it
+        // used to count from the app's estimate, `after`), and says so.
+        let basis = app.text("[data-testid=est-basis]").await;
+        assert!(basis.contains("included credits left") && basis.contains("Hugging Face"), "{basis}");
+        assert!(cells.contains(&n(hf_left)), "the remaining credits buy {}: {cells:?}", n(hf_left));
         desktop.screenshot("billing-light");
         app.click("[data-testid=theme-dark]").await;
         app.wait_for("html[data-theme=dark]").await;

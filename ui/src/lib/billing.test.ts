@@ -14,7 +14,6 @@ import {
   callQuery,
   callsAffordable,
   chartSeries,
-  compactText,
   dayKey,
   dayText,
   dayTitle,
@@ -43,6 +42,7 @@ import {
   tokensText,
   usdInput,
 } from "./billing";
+import { compactEstimateText } from "./usage";
 
 // 2026-12-01T00:00:00Z
 const DEC_1_2026 = Date.UTC(2026, 11, 1);
@@ -359,7 +359,7 @@ describe("texts of the meter", () => {
     expect(payerText({ kind: "pro" })).toBe("PRO plan");
     expect(payerText({ kind: "org", name: "acme", plan: "enterprise", seats: 3 })).toBe("acme (Enterprise plan)");
     expect(payerText({ kind: "org", name: "acme", plan: null, seats: 1 })).toBe("acme (Team plan)");
-    expect(includedSource(status())).toBe("Free plan, as Hugging Face stated on 2025-08-22");
+    expect(includedSource(status())).toBe("Free plan, plan table of 2025-08-22");
     expect(includedSource(status({ includedOverridden: true }))).toBe("your figure");
   });
   it("gives the table's figure per payer", () => {
@@ -367,11 +367,12 @@ describe("texts of the meter", () => {
     expect(tableIncluded(status({ payer: { kind: "pro" } }))).toBe(2);
     expect(tableIncluded(status({ payer: { kind: "org", name: "a", plan: "team", seats: 3 } }))).toBe(6);
   });
-  it("has a compact line", () => {
-    expect(compactText(status({ spentApp: 0.0123, remaining: 0.0877 }))).toBe(
-      "HF credits: $0.09 left of $0.10 · resets 1 Dec",
+  it("has a compact line that never rounds what is left up", () => {
+    // Was "$0.09 left" (rounded from 0.0877); now the digits that move with a call.
+    expect(compactEstimateText(status({ spentApp: 0.0123, remaining: 0.0877 }))).toBe(
+      "HF credits: ≈$0.0877 left of $0.10 · resets 1 Dec",
     );
-    expect(compactText(status({ usedUp: true, remaining: 0 }))).toBe("HF credits: used up · resets 1 Dec");
+    expect(compactEstimateText(status({ usedUp: true, remaining: 0 }))).toBe("HF credits: used up · resets 1 Dec");
   });
   it("warns about the budget from 80 %", () => {
     expect(budgetWarning(status())).toBeNull();

@@ -272,10 +272,11 @@ export function payerText(payer: Payer): string {
   }
 }
 
-/** What the included figure rests on: "Free plan, as Hugging Face stated on 2025-08-22". */
+/** What the included figure rests on: "Free plan, plan table of 2025-08-22" (the offline
+ * fallback, as Hugging Face stated it then). */
 export function includedSource(status: CreditStatus): string {
   if (status.includedOverridden) return "your figure";
-  return `${payerText(status.payer)}, as Hugging Face stated on ${status.plans.statedOn}`;
+  return `${payerText(status.payer)}, plan table of ${status.plans.statedOn}`;
 }
 
 /** The plan table's figure for this payer (what an empty override falls back to). */
@@ -289,13 +290,6 @@ export function tableIncluded(status: CreditStatus): number {
     case "org":
       return (status.payer.plan === "enterprise" ? p.enterprisePerSeat : p.teamPerSeat) * Math.max(1, status.payer.seats);
   }
-}
-
-/** The playground toolbar's line: "HF credits: $0.09 left of $0.10 · resets 1 Dec". */
-export function compactText(status: CreditStatus): string {
-  const when = `resets ${formatDay(status.resetsAt, false)}`;
-  if (status.usedUp) return `HF credits: used up · ${when}`;
-  return `HF credits: ${formatUsdShort(status.remaining)} left of ${formatUsdShort(status.included)} · ${when}`;
 }
 
 /** A warning once 80 % of the monthly budget is spent; null below that or without a budget. */

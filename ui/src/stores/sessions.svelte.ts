@@ -55,6 +55,8 @@ export class RunningAnswer {
       () => {
         done();
         billing.refresh();
+        // A 402: what Hugging Face now reports, at once (the card quotes it).
+        if (turn.error?.code === "payment_required") void billing.loadUsage();
         history.changed();
         // A 401 may mean Hugging Face rejected the saved token (Rust tells); an answer may
         // mean it works again.
