@@ -2,25 +2,23 @@
 //! meter, the session header on routed calls only, the billed cost of a conversation once the
 //! double settles it, and the router's estimate on the call. No token in any log line.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use hf_double::tokens::{self, CALL_COST_NANO_USD};
-use hf_double::{Fault, HfDouble, Scope};
-use switchboard_core::call::{
-    ChatMessage, ChatParams, ChatRequest, Outcome, Policy, Role, Routing,
-};
-use switchboard_core::config::{Config, Endpoints};
+use hf_double::{Fault, Scope};
+use switchboard_core::call::{Outcome, Routing};
+use switchboard_core::config::Endpoints;
 use switchboard_core::error::{AppError, ErrorCode};
 use switchboard_core::hf::usage::{AccountUsage, NANO_PER_USD};
 use switchboard_core::hf::HfClient;
 use switchboard_core::history::ledger::{to_csv, CallQuery};
 use switchboard_core::providers::{provider_key_entry, ProviderMode, ProviderPref, ProviderPrefs};
-use switchboard_core::secrets::{MemoryBackend, Secret, Secrets, Storage};
-use switchboard_core::service::Services;
-use switchboard_core::settings::MemoryStore;
+use switchboard_core::secrets::{Secret, Storage};
 
-const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
+mod support;
+use support::{auto, endpoints, request, services_on_double, OnDouble};
+
 const WAIT: Duration = Duration::from_secs(10);
 const ALL_TOKENS: [&str; 7] = [
     tokens::FREE_TOKEN,
@@ -74,63 +72,11 @@ fn assert_no_token_anywhere(errors: &[&AppError]) {
 
 // ------------------------------------------------------------ fixture
 
-struct Fixture {
-    double: HfDouble,
-    services: Services,
-    store: Arc<MemoryStore>,
-    _dir: tempfile::TempDir,
-}
+type Fixture = OnDouble;
 
 async fn fixture(token: &str) -> Fixture {
     logs();
-    let double = HfDouble::start(&hf_double::default_fixtures_dir())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        endpoints: endpoints(&double),
-        data_dir: dir.path().join("data"),
-        chat_timeout_secs: Some(20),
-    };
-    let store = Arc::new(MemoryStore::default());
-    let secrets = Arc::new(Secrets::new(Box::<MemoryBackend>::default()));
-    let services = Services::new(config, store.clone(), secrets, dir.path().to_path_buf()).unwrap();
-    services.sign_in(token.to_string(), true).await.unwrap();
-    double.clear_requests();
-    Fixture {
-        double,
-        services,
-        store,
-        _dir: dir,
-    }
-}
-
-fn endpoints(double: &HfDouble) -> Endpoints {
-    Endpoints {
-        hub: double.hub_url(),
-        router: double.router_url(),
-        provider_base_template: Some(double.provider_base_template()),
-    }
-}
-
-fn request(routing: Routing) -> ChatRequest {
-    ChatRequest {
-        model: MODEL.into(),
-        routing,
-        system: String::new(),
-        messages: vec![ChatMessage {
-            role: Role::User,
-            content: "Hello there".into(),
-        }],
-        params: ChatParams::default(),
-        bill_to: None,
-    }
-}
-
-fn auto() -> Routing {
-    Routing::Auto {
-        policy: Policy::Fastest,
-    }
+    services_on_double(token).await
 }
 
 impl Fixture {
@@ -356,7 +302,7 @@ async fn the_last_figures_come_back_with_their_age_on_429_5xx_and_offline() {
     let Fixture {
         double,
         services,
-        _dir,
+        dir: _dir,
         ..
     } = fixture(tokens::FREE_TOKEN).await;
     let fresh = services.account_usage().await.unwrap();

@@ -6,88 +6,27 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hf_double::{tokens, Fault, HfDouble, Scope, Target};
+use hf_double::{tokens, Fault, Scope, Target};
 use switchboard_core::billing::CreditSettings;
-use switchboard_core::call::CallResult;
 use switchboard_core::call::{
-    Billing, CallMode, ChatEvent, ChatMessage, ChatParams, ChatRequest, Outcome, Policy, Role,
-    Routing,
+    Billing, CallMode, CallResult, ChatEvent, ChatRequest, Outcome, Routing,
 };
-use switchboard_core::config::{Config, Endpoints};
 use switchboard_core::error::ErrorCode;
 use switchboard_core::history::ledger::{CallKind, CallQuery, CallRow};
 use switchboard_core::history::Conversation;
 use switchboard_core::history::{History, MessageStatus};
 use switchboard_core::providers::{provider_key_entry, ProviderMode, ProviderPref, ProviderPrefs};
-use switchboard_core::secrets::{MemoryBackend, Secret, Secrets, Storage};
+use switchboard_core::secrets::{Secret, Storage};
 use switchboard_core::service::chat::{ChatStarted, EventSink};
-use switchboard_core::service::Services;
-use switchboard_core::settings::MemoryStore;
 use tokio::task::JoinHandle;
 
-const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
+mod support;
+use support::{auto, pinned, request, services_on_double, OnDouble, MODEL};
 
-struct Fixture {
-    double: HfDouble,
-    services: Services,
-    store: Arc<MemoryStore>,
-    dir: tempfile::TempDir,
-}
+type Fixture = OnDouble;
 
 async fn fixture() -> Fixture {
-    let double = HfDouble::start(&hf_double::default_fixtures_dir())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        endpoints: Endpoints {
-            hub: double.hub_url(),
-            router: double.router_url(),
-            provider_base_template: Some(double.provider_base_template()),
-        },
-        data_dir: dir.path().join("data"),
-        chat_timeout_secs: Some(20),
-    };
-    let store = Arc::new(MemoryStore::default());
-    let secrets = Arc::new(Secrets::new(Box::<MemoryBackend>::default()));
-    let services = Services::new(config, store.clone(), secrets, dir.path().to_path_buf()).unwrap();
-    services
-        .sign_in(tokens::PRO_TOKEN.to_string(), true)
-        .await
-        .unwrap();
-    double.clear_requests();
-    Fixture {
-        double,
-        services,
-        store,
-        dir,
-    }
-}
-
-fn request(routing: Routing) -> ChatRequest {
-    ChatRequest {
-        model: MODEL.into(),
-        routing,
-        system: String::new(),
-        messages: vec![ChatMessage {
-            role: Role::User,
-            content: "Hello there".into(),
-        }],
-        params: ChatParams::default(),
-        bill_to: None,
-    }
-}
-
-fn auto() -> Routing {
-    Routing::Auto {
-        policy: Policy::Fastest,
-    }
-}
-
-fn pinned(provider: &str) -> Routing {
-    Routing::Pinned {
-        provider: provider.into(),
-    }
+    services_on_double(tokens::PRO_TOKEN).await
 }
 
 type Events = Arc<Mutex<Vec<ChatEvent>>>;
