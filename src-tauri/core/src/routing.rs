@@ -12,7 +12,7 @@ use crate::chat::{ChatPreview, ChatRequest};
 use crate::config::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{HfClient, MappingEntry};
-use crate::providers::{self, endpoint_key_entry, provider_key_entry, ProviderMode, ProviderPrefs};
+use crate::providers::{self, endpoint_key_entry, provider_key_entry, ProviderPrefs};
 use crate::secrets::{Secret, Secrets};
 use crate::settings::Store;
 
@@ -189,10 +189,10 @@ impl Resolver {
                 ));
             }
         };
-        let pref = prefs.pref(pinned);
+        // With the user's key only when the one rule says so (`ProviderPref::calls_directly`).
         let def = providers::get(pinned);
-        match (pref.mode, def) {
-            (ProviderMode::OwnKey, Some(def)) if def.supports_own_key() => {
+        match def.filter(|_| prefs.pref(pinned).calls_directly(def)) {
+            Some(def) => {
                 let provider_id = if prefs.lists_model(pinned, &request.model) {
                     // A model the provider listed for the user's key: its own id already.
                     request.model.clone()
@@ -256,7 +256,7 @@ impl Resolver {
 mod tests {
     use super::*;
     use crate::call::Policy;
-    use crate::providers::{CustomEndpoint, ProviderPref};
+    use crate::providers::{CustomEndpoint, ProviderMode, ProviderPref};
     use crate::secrets::MemoryBackend;
     use crate::settings::MemoryStore;
     use std::sync::Arc;
