@@ -148,6 +148,11 @@ pub struct CustomEndpoint {
 }
 
 impl CustomEndpoint {
+    /// The pseudo-provider its models are offered under in the catalog (`endpoint:{id}`).
+    pub fn offer(&self) -> String {
+        format!("{ENDPOINT_PREFIX}{}", self.id)
+    }
+
     /// Whether the key and prompts may be sent to this endpoint ([`check_transport`]).
     pub fn check_transport(&self) -> AppResult<()> {
         check_transport(&self.base_url, self.allow_plain_http)
@@ -321,7 +326,7 @@ fn add_offer(catalog: &mut Catalog, model: &str, provider: &str, owner: &str) {
 /// Adds custom endpoints' models to the catalog, offered by `endpoint:{id}`.
 pub fn merge_endpoints(catalog: &mut Catalog, endpoints: &[CustomEndpoint]) {
     for ep in endpoints {
-        let provider = format!("{ENDPOINT_PREFIX}{}", ep.id);
+        let provider = ep.offer();
         for id in &ep.models {
             add_offer(catalog, id, &provider, &ep.name);
         }

@@ -55,7 +55,7 @@ describe("the shared provider settings", () => {
     const before = vi.mocked(api.catalogGet).mock.calls.length;
     providers.applied({
       providers: [{ name: "groq", display: "Groq", enabled: false, mode: "routed" }],
-      endpoints: [{ id: "e1", name: "Lab", baseUrl: "http://x", key: null, models: [] }],
+      endpoints: [{ id: "e1", name: "Lab", baseUrl: "http://x", offer: "endpoint:e1", key: null, models: [] }],
     } as never, true);
     expect(providers.disabled).toEqual(["groq"]);
     expect(providers.labels).toEqual({ "endpoint:e1": "Lab" });

@@ -23,7 +23,7 @@ export class ProvidersStore {
   revision = $state(0);
   /** Custom endpoints show their names; providers keep the router's ids (as on Hugging Face). */
   readonly labels = $derived<Record<string, string>>(
-    Object.fromEntries(this.settings?.endpoints.map((e) => [`endpoint:${e.id}`, e.name] as const) ?? []),
+    Object.fromEntries(this.settings?.endpoints.map((e) => [e.offer, e.name] as const) ?? []),
   );
 
   /** A provider's display name ("Together AI" for "together"). */

@@ -51,6 +51,8 @@ pub struct ProviderRow {
 pub struct EndpointRow {
     #[serde(flatten)]
     pub endpoint: CustomEndpoint,
+    /// The provider name its models carry in the catalog and the pickers.
+    pub offer: String,
     pub key: Option<KeyInfo>,
 }
 
@@ -111,6 +113,7 @@ fn settings_with(state: &Services, with_keys: bool) -> ProviderSettings {
         .iter()
         .map(|e| EndpointRow {
             endpoint: e.clone(),
+            offer: e.offer(),
             key: with_keys
                 .then(|| key_info(&state.secrets, &endpoint_key_entry(&e.id)))
                 .flatten(),
