@@ -60,6 +60,7 @@ surface! {
     billing::billing_export_csv(CallQuery) -> Option<String>;
     billing::billing_usage() -> UsageReport;
     billing::billing_reconcile() -> ReconcileReport;
-    billing::conversation_billed(BilledArgs) -> Option<BilledCost>;
+    billing::conversation_cost(BilledArgs) -> ConversationCost;
+    billing::billing_accuracy() -> Vec<ProviderAccuracy>;
     perf::report_first_paint(FirstPaintArgs) -> ();
 }

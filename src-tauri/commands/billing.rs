@@ -10,7 +10,7 @@ use super::dialog::save_path;
 use switchboard_core::billing::{CreditSettings, CreditStatus};
 use switchboard_core::error::{AppError, AppResult};
 use switchboard_core::history::ledger::{CallPage, CallQuery, Totals};
-use switchboard_core::history::sessions::BilledCost;
+use switchboard_core::history::sessions::{ConversationCost, ProviderAccuracy};
 use switchboard_core::service::billing::RateInfo;
 use switchboard_core::service::usage::{ReconcileReport, UsageReport};
 use switchboard_core::service::Services;
@@ -111,11 +111,17 @@ pub async fn billing_reconcile(s: State<'_, Services>) -> AppResult<ReconcileRep
     s.reconcile_sessions().await
 }
 
-/// What Hugging Face billed one conversation, once it has reported it.
+/// One conversation's estimate beside what Hugging Face billed for it (from the history).
 #[tauri::command]
-pub async fn conversation_billed(
+pub async fn conversation_cost(
     s: State<'_, Services>,
     args: BilledArgs,
-) -> AppResult<Option<BilledCost>> {
-    s.conversation_billed(&args.conversation_id).await
+) -> AppResult<ConversationCost> {
+    s.conversation_cost(&args.conversation_id).await
+}
+
+/// Per provider, the estimate beside Hugging Face's bill over billed conversations.
+#[tauri::command]
+pub async fn billing_accuracy<R: Runtime>(app: AppHandle<R>) -> AppResult<Vec<ProviderAccuracy>> {
+    blocking(app, |s| s.provider_accuracy()).await
 }

@@ -41,7 +41,7 @@ use switchboard_core::{
     catalog::Catalog,
     chat::{ChatPreview, PlaygroundPrefs},
     history::ledger::{CallPage, CallQuery, Totals},
-    history::sessions::BilledCost,
+    history::sessions::{ConversationCost, ProviderAccuracy},
     history::{Conversation, ConversationSummary, ImportReport, SearchHit, SearchQuery},
     links::Link,
     service::account::AppInfo,

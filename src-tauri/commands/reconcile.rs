@@ -22,6 +22,22 @@ const DEBOUNCE: Duration = Duration::from_secs(10);
 /// How long after the last call costs are still expected to settle.
 const SETTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// In a build with the test hooks ([`crate::HOOKS`]), milliseconds that replace both the least
+/// time between two questions and the debounce, so an end-to-end test sees a cost settle in
+/// seconds rather than minutes. Read by no other build.
+pub const ENV_E2E_PACE_MS: &str = "SWITCHBOARD_E2E_RECONCILE_MS";
+
+/// The test hooks' pace, if set (always `None` without them).
+fn e2e_pace(read: impl Fn(&str) -> Option<String>) -> Option<Duration> {
+    if !crate::HOOKS {
+        return None;
+    }
+    read(ENV_E2E_PACE_MS)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+}
+
 /// Wakes the background reconciliation: managed as app state.
 #[derive(Debug, Default, Clone)]
 pub struct Reconciler {
@@ -39,14 +55,19 @@ impl Reconciler {
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let reconciler = Reconciler::default();
     app.manage(reconciler.clone());
+    let pace = e2e_pace(|k| std::env::var(k).ok());
+    if let Some(p) = pace {
+        app.state::<Services>().usage.set_min_interval(p);
+    }
+    let debounce = pace.unwrap_or(DEBOUNCE);
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         sleep(START_DELAY).await;
-        run(&app, &reconciler).await;
+        run(&app, &reconciler, debounce).await;
     });
 }
 
-async fn run<R: Runtime>(app: &AppHandle<R>, r: &Reconciler) {
+async fn run<R: Runtime>(app: &AppHandle<R>, r: &Reconciler, debounce: Duration) {
     // Until then, keep asking (the service throttles); then wait for the next call.
     let mut settle_until = Instant::now() + SETTLE_WINDOW;
     loop {
@@ -60,7 +81,7 @@ async fn run<R: Runtime>(app: &AppHandle<R>, r: &Reconciler) {
         };
         if nudged {
             // Let a burst of calls finish before asking.
-            sleep(DEBOUNCE).await;
+            sleep(debounce).await;
             settle_until = Instant::now() + SETTLE_WINDOW;
         }
     }
@@ -87,5 +108,19 @@ async fn once<R: Runtime>(app: &AppHandle<R>) -> bool {
                     | ErrorCode::BillingForbidden
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_build_with_the_test_hooks_reads_the_e2e_pace() {
+        let read = |k: &str| (k == ENV_E2E_PACE_MS).then(|| "1500".to_string());
+        let expected = crate::HOOKS.then(|| Duration::from_millis(1500));
+        assert_eq!(e2e_pace(read), expected);
+        assert_eq!(e2e_pace(|_| Some("soon".into())), None);
+        assert_eq!(e2e_pace(|_| None), None);
     }
 }

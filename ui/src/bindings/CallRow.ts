@@ -25,4 +25,13 @@ rateLimit: RateLimit | null,
  * USD: the router's own estimate (`usage.estimated_cost`), when it sent one. `cost` is
  * the app's estimate from tokens × price.
  */
-routerCost: number | null, };
+routerCost: number | null, 
+/**
+ * USD: what Hugging Face billed this call's whole conversation (all its calls), once it
+ * has reported it; `None` before, and for calls it does not bill.
+ */
+conversationBilled: number | null, 
+/**
+ * The requests Hugging Face counted in that bill.
+ */
+conversationBilledRequests: number | null, };

@@ -11,4 +11,21 @@ provider: string | null, calls: number, tokensIn: number, tokensOut: number, cos
 /**
  * Of `cost`, what went to HF credits (not an organisation, a provider or an endpoint).
  */
-hfCredits: number, };
+hfCredits: number, 
+/**
+ * Calls whose conversation Hugging Face has billed.
+ */
+billedCalls: number, 
+/**
+ * What Hugging Face billed for those calls: each billed conversation's bill shared among
+ * its calls in proportion to their estimates (evenly when none has a price).
+ */
+billed: number, 
+/**
+ * The estimate (tokens × price) of those same calls, to set beside `billed`.
+ */
+billedEstimate: number, 
+/**
+ * The best figure: billed where Hugging Face has billed, the estimate elsewhere.
+ */
+best: number, };

@@ -2,7 +2,6 @@
 import type { AppInfo } from "./AppInfo";
 import type { AuthStatus } from "./AuthStatus";
 import type { BilledArgs } from "./BilledArgs";
-import type { BilledCost } from "./BilledCost";
 import type { CallIdArgs } from "./CallIdArgs";
 import type { CallPage } from "./CallPage";
 import type { CallQuery } from "./CallQuery";
@@ -14,6 +13,7 @@ import type { ChatStartArgs } from "./ChatStartArgs";
 import type { ChatStarted } from "./ChatStarted";
 import type { CliTokenSource } from "./CliTokenSource";
 import type { Conversation } from "./Conversation";
+import type { ConversationCost } from "./ConversationCost";
 import type { ConversationSummary } from "./ConversationSummary";
 import type { CreditSettings } from "./CreditSettings";
 import type { CreditStatus } from "./CreditStatus";
@@ -29,6 +29,7 @@ import type { ListArgs } from "./ListArgs";
 import type { NameArgs } from "./NameArgs";
 import type { PinArgs } from "./PinArgs";
 import type { PlaygroundPrefs } from "./PlaygroundPrefs";
+import type { ProviderAccuracy } from "./ProviderAccuracy";
 import type { ProviderKeyArgs } from "./ProviderKeyArgs";
 import type { ProviderSetArgs } from "./ProviderSetArgs";
 import type { ProviderSettings } from "./ProviderSettings";
@@ -104,7 +105,8 @@ export type Commands = {
   billing_export_csv: { args: CallQuery; channel: null; result: string | null };
   billing_usage: { args: null; channel: null; result: UsageReport };
   billing_reconcile: { args: null; channel: null; result: ReconcileReport };
-  conversation_billed: { args: BilledArgs; channel: null; result: BilledCost | null };
+  conversation_cost: { args: BilledArgs; channel: null; result: ConversationCost };
+  billing_accuracy: { args: null; channel: null; result: Array<ProviderAccuracy> };
   report_first_paint: { args: FirstPaintArgs; channel: null; result: null };
 };
 

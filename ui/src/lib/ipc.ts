@@ -116,8 +116,10 @@ export const api = {
   billingUsage: () => call("billing_usage"),
   /** Asks Hugging Face what it billed recent conversations (at most once a minute). */
   billingReconcile: () => call("billing_reconcile"),
-  /** What Hugging Face billed a conversation, once it has reported it. */
-  conversationBilled: (conversationId: string) => call("conversation_billed", { conversationId }),
+  /** A conversation's estimate beside what Hugging Face billed for it (read from the history, never asks Hugging Face). */
+  conversationCost: (conversationId: string) => call("conversation_cost", { conversationId }),
+  /** Per provider, the estimate beside Hugging Face's bill over the conversations it billed in full. */
+  billingAccuracy: () => call("billing_accuracy"),
 };
 
 export type { AppError };

@@ -70,6 +70,14 @@ pub struct CallRow {
     /// the app's estimate from tokens × price.
     #[serde(default)]
     pub router_cost: Option<f64>,
+    /// USD: what Hugging Face billed this call's whole conversation (all its calls), once it
+    /// has reported it; `None` before, and for calls it does not bill.
+    #[serde(default)]
+    pub conversation_billed: Option<f64>,
+    /// The requests Hugging Face counted in that bill.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub conversation_billed_requests: Option<u64>,
 }
 
 impl CallRow {
@@ -113,7 +121,15 @@ impl CallRow {
             message_id,
             rate_limit: s.rate_limit.clone(),
             router_cost: s.router_cost,
+            conversation_billed: None,
+            conversation_billed_requests: None,
         }
+    }
+
+    /// Whether Hugging Face bills this call (through the user's credits or an organisation's):
+    /// only those carry a session header, so only those get a billed cost.
+    pub fn billed_by_hf(&self) -> bool {
+        matches!(self.billing, Billing::HfCredits | Billing::Org)
     }
 }
 
@@ -164,7 +180,39 @@ pub struct Totals {
     pub cost: f64,
     /// Of `cost`, what went to HF credits (not an organisation, a provider or an endpoint).
     pub hf_credits: f64,
+    /// Calls whose conversation Hugging Face has billed.
+    pub billed_calls: u32,
+    /// What Hugging Face billed for those calls: each billed conversation's bill shared among
+    /// its calls in proportion to their estimates (evenly when none has a price).
+    pub billed: f64,
+    /// The estimate (tokens × price) of those same calls, to set beside `billed`.
+    pub billed_estimate: f64,
+    /// The best figure: billed where Hugging Face has billed, the estimate elsewhere.
+    pub best: f64,
 }
+
+/// USD from nano-USD.
+pub fn usd_of_nano(n: i64) -> f64 {
+    n as f64 / 1e9
+}
+
+/// The calls with their share of their conversation's bill (`billed_share`, NULL where Hugging
+/// Face has not billed it or does not bill the call), for sums that use billed figures.
+const CALLS_WITH_BILLS: &str = "WITH conv AS (
+       SELECT conversation_id, SUM(COALESCE(cost, 0)) AS est, COUNT(*) AS n FROM calls
+       WHERE billing IN ('hf_credits', 'org') AND conversation_id IS NOT NULL GROUP BY conversation_id
+     ), c AS (
+       SELECT calls.*, CASE
+           WHEN b.conversation_id IS NULL OR calls.billing NOT IN ('hf_credits', 'org') THEN NULL
+           WHEN conv.est > 0 THEN b.billed_nano_usd / 1e9 * COALESCE(calls.cost, 0) / conv.est
+           ELSE b.billed_nano_usd / 1e9 / conv.n END AS billed_share
+       FROM calls LEFT JOIN billed_sessions b ON b.conversation_id = calls.conversation_id
+       LEFT JOIN conv ON conv.conversation_id = calls.conversation_id
+     )";
+
+/// The conversation's bill, read beside a row (after [`COLS`]).
+const BILLED_COLS: &str = "(SELECT b.billed_nano_usd FROM billed_sessions b WHERE b.conversation_id = calls.conversation_id AND calls.billing IN ('hf_credits', 'org')),
+     (SELECT b.requests FROM billed_sessions b WHERE b.conversation_id = calls.conversation_id AND calls.billing IN ('hf_credits', 'org'))";
 
 const COLS: &str = "id, at, kind, model, provider, billing, bill_to, tokens_in, tokens_out, usage_estimated, price_in, price_out, cost, ttft_ms, total_ms, status, error_code, request_id, conversation_id, message_id, rate_limit, router_cost";
 
@@ -201,6 +249,8 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<CallRow> {
             .get::<_, Option<String>>(20)?
             .and_then(|j| serde_json::from_str(&j).ok()),
         router_cost: r.get(21)?,
+        conversation_billed: r.get::<_, Option<i64>>(22)?.map(usd_of_nano),
+        conversation_billed_requests: r.get::<_, Option<i64>>(23)?.map(|n| n.max(0) as u64),
     })
 }
 
@@ -304,7 +354,7 @@ impl History {
         page_values.push(SqlValue::Integer(q.offset.unwrap_or(0) as i64));
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {COLS} FROM calls WHERE {wh} ORDER BY {sort} {dir}, id {dir} LIMIT ? OFFSET ?"
+                "SELECT {COLS}, {BILLED_COLS} FROM calls WHERE {wh} ORDER BY {sort} {dir}, id {dir} LIMIT ? OFFSET ?"
             ))
             .map_err(db_error)?;
         let rows = stmt
@@ -343,10 +393,14 @@ impl History {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {key} AS k, {provider} AS p, COUNT(*), SUM(tokens_in), SUM(tokens_out),
+                "{CALLS_WITH_BILLS}
+                 SELECT {key} AS k, {provider} AS p, COUNT(*), SUM(tokens_in), SUM(tokens_out),
                         COALESCE(SUM(cost), 0),
-                        COALESCE(SUM(CASE WHEN billing = 'hf_credits' THEN cost END), 0)
-                 FROM calls WHERE {wh} GROUP BY k, p ORDER BY k DESC, p"
+                        COALESCE(SUM(CASE WHEN billing = 'hf_credits' THEN cost END), 0),
+                        COUNT(billed_share), COALESCE(SUM(billed_share), 0),
+                        COALESCE(SUM(CASE WHEN billed_share IS NOT NULL THEN cost END), 0),
+                        COALESCE(SUM(COALESCE(billed_share, cost)), 0)
+                 FROM c WHERE {wh} GROUP BY k, p ORDER BY k DESC, p"
             ))
             .map_err(db_error)?;
         let rows = stmt
@@ -359,6 +413,10 @@ impl History {
                     tokens_out: r.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as u64,
                     cost: r.get(5)?,
                     hf_credits: r.get(6)?,
+                    billed_calls: r.get(7)?,
+                    billed: r.get(8)?,
+                    billed_estimate: r.get(9)?,
+                    best: r.get(10)?,
                 })
             })
             .map_err(db_error)?
@@ -423,7 +481,7 @@ impl History {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {COLS} FROM calls WHERE error_code = 'rate_limited' ORDER BY at DESC LIMIT ?1"
+                "SELECT {COLS}, {BILLED_COLS} FROM calls WHERE error_code = 'rate_limited' ORDER BY at DESC LIMIT ?1"
             ))
             .map_err(db_error)?;
         let rows = stmt
@@ -469,7 +527,7 @@ pub fn to_csv(rows: &[CallRow]) -> String {
         }
     }
     let mut out = String::from(
-        "time_utc,kind,model,provider,billing,bill_to,tokens_in,tokens_out,usage_estimated,price_in_per_1m,price_out_per_1m,cost_usd,cost_source,router_estimated_cost_usd,ttft_ms,total_ms,status,error_code,request_id,conversation_id\n",
+        "time_utc,kind,model,provider,billing,bill_to,tokens_in,tokens_out,usage_estimated,price_in_per_1m,price_out_per_1m,cost_usd,cost_source,router_estimated_cost_usd,ttft_ms,total_ms,status,error_code,request_id,conversation_id,billed_by,conversation_billed_usd,conversation_billed_requests\n",
     );
     for r in rows {
         let time = chrono_like(r.at);
@@ -495,11 +553,30 @@ pub fn to_csv(rows: &[CallRow]) -> String {
             r.error_code.as_ref().map(enum_str).unwrap_or_default(),
             r.request_id.clone().unwrap_or_default(),
             r.conversation_id.clone().unwrap_or_default(),
+            billed_by(r),
+            r.conversation_billed
+                .map(|c| format!("{c:.8}"))
+                .unwrap_or_default(),
+            r.conversation_billed_requests
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
         ];
         out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out
+}
+
+/// Who bills a call: `hugging_face` (the user's credits), `hugging_face_org:<org>`, the
+/// provider's name (the user's own key), or `custom_endpoint`. Only Hugging Face's bills are
+/// known to the app (`conversation_billed_usd`, for the call's whole conversation).
+pub fn billed_by(r: &CallRow) -> String {
+    match r.billing {
+        Billing::HfCredits => "hugging_face".into(),
+        Billing::Org => format!("hugging_face_org:{}", r.bill_to.as_deref().unwrap_or("")),
+        Billing::Provider => r.provider.clone().unwrap_or_else(|| "provider".into()),
+        Billing::Endpoint => "custom_endpoint".into(),
+    }
 }
 
 /// What `cost_usd` of a CSV row is: the app's estimate from tokens × catalog price, billed by
@@ -760,5 +837,170 @@ mod tests {
         for (y, m, d) in [(2024, 2, 29), (2026, 12, 31), (2000, 3, 1), (1999, 12, 31)] {
             assert_eq!(civil_from_days(days_from_civil(y, m, d)), (y, m, d));
         }
+    }
+
+    /// Three conversations: `a` on groq (two calls, billed in full), `b` on together (one
+    /// call, not billed yet), `c` on groq through the user's own key (billed by groq).
+    fn three_conversations() -> (tempfile::TempDir, History, f64) {
+        let (d, h) = open();
+        for id in ["a", "b", "c"] {
+            h.writable()
+                .unwrap()
+                .execute(
+                    "INSERT INTO conversations (id, title, created_at, updated_at) VALUES (?1, ?1, 1, 1)",
+                    [id],
+                )
+                .unwrap();
+        }
+        let one = P.cost(1000, 2000);
+        let call = |at: i64, conv: &str, provider: &str, billing: Billing| {
+            let mut r = result((1000, 2000), Some(P), Outcome::Complete);
+            r.stats.provider = Some(provider.into());
+            let row = CallRow::from_result(
+                at,
+                CallKind::Chat,
+                "m/x",
+                billing,
+                None,
+                &r,
+                Some(conv),
+                None,
+            );
+            h.record_call(&row).unwrap();
+        };
+        call(1_000, "a", "groq", Billing::HfCredits);
+        call(2_000, "a", "groq", Billing::HfCredits);
+        call(3_000, "b", "together", Billing::HfCredits);
+        call(4_000, "c", "groq", Billing::Provider);
+        // Hugging Face billed `a` 10 % more than the estimate.
+        h.record_billed(&super::super::sessions::BilledCost {
+            conversation_id: "a".into(),
+            billed_nano_usd: (2.0 * one * 1.1 * 1e9).round() as i64,
+            requests: 2,
+            checked_at: 5_000,
+        })
+        .unwrap();
+        (d, h, one)
+    }
+
+    #[test]
+    fn rows_totals_and_csv_carry_the_conversations_bill_where_hugging_face_billed_it() {
+        let (_d, h, one) = three_conversations();
+        let rows = h.calls(&CallQuery::default()).unwrap().rows;
+        let of = |conv: &str| -> Vec<&CallRow> {
+            rows.iter()
+                .filter(|r| r.conversation_id.as_deref() == Some(conv))
+                .collect()
+        };
+        for r in of("a") {
+            assert!(
+                (r.conversation_billed.unwrap() - 2.2 * one).abs() < 1e-9,
+                "{r:?}"
+            );
+            assert_eq!(r.conversation_billed_requests, Some(2));
+        }
+        assert_eq!(of("b")[0].conversation_billed, None);
+        assert_eq!(of("c")[0].conversation_billed, None);
+
+        // Per provider: groq's billed calls use the bill, its own-key call the estimate.
+        let t = h.totals("provider", None, None).unwrap();
+        let groq = t.iter().find(|t| t.key == "groq").unwrap();
+        assert_eq!((groq.calls, groq.billed_calls), (3, 2));
+        assert!((groq.billed - 2.2 * one).abs() < 1e-9, "{groq:?}");
+        assert!((groq.billed_estimate - 2.0 * one).abs() < 1e-9);
+        assert!((groq.best - 3.2 * one).abs() < 1e-9, "{groq:?}");
+        assert!((groq.cost - 3.0 * one).abs() < 1e-9);
+        let together = t.iter().find(|t| t.key == "together").unwrap();
+        assert_eq!(together.billed_calls, 0);
+        assert!((together.best - one).abs() < 1e-12);
+        // Each call's share of its bill, whatever the grouping: the days sum to the same.
+        let days: f64 = h
+            .totals("day", None, None)
+            .unwrap()
+            .iter()
+            .map(|t| t.best)
+            .sum();
+        assert!((days - 4.2 * one).abs() < 1e-9);
+
+        let csv = to_csv(&rows);
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (by, billed, req, conv) = (
+            col("billed_by"),
+            col("conversation_billed_usd"),
+            col("conversation_billed_requests"),
+            col("conversation_id"),
+        );
+        for line in csv.lines().skip(1) {
+            let c: Vec<&str> = line.split(',').collect();
+            match c[conv] {
+                "a" => {
+                    assert_eq!(c[by], "hugging_face");
+                    assert_eq!(c[billed], format!("{:.8}", 2.2 * one));
+                    assert_eq!(c[req], "2");
+                }
+                "b" => assert_eq!((c[by], c[billed]), ("hugging_face", "")),
+                _ => assert_eq!((c[by], c[billed]), ("groq", "")),
+            }
+        }
+    }
+
+    #[test]
+    fn a_conversations_estimate_beside_its_bill_and_each_providers_difference() {
+        let (_d, h, one) = three_conversations();
+        let a = h.conversation_cost("a").unwrap();
+        assert_eq!(
+            (a.hf_calls, a.pending, a.billed_requests),
+            (2, false, Some(2))
+        );
+        assert!((a.estimated.unwrap() - 2.0 * one).abs() < 1e-12);
+        assert!((a.billed.unwrap() - 2.2 * one).abs() < 1e-9);
+        assert!((a.difference_pct.unwrap() - 10.0).abs() < 1e-6, "{a:?}");
+        // Not billed yet: pending, no difference.
+        let b = h.conversation_cost("b").unwrap();
+        assert!(
+            b.pending && b.billed.is_none() && b.difference_pct.is_none(),
+            "{b:?}"
+        );
+        // Own key: nothing for Hugging Face to bill, nothing pending.
+        let c = h.conversation_cost("c").unwrap();
+        assert_eq!((c.hf_calls, c.provider_calls, c.pending), (0, 1, false));
+        // A new call in `a` after the bill: pending again until it settles too.
+        let mut r = result((1000, 2000), Some(P), Outcome::Complete);
+        r.stats.provider = Some("groq".into());
+        h.record_call(&CallRow::from_result(
+            6_000,
+            CallKind::Chat,
+            "m/x",
+            Billing::HfCredits,
+            None,
+            &r,
+            Some("a"),
+            None,
+        ))
+        .unwrap();
+        let a = h.conversation_cost("a").unwrap();
+        assert!(a.pending && a.difference_pct.is_none(), "{a:?}");
+        // Per provider: only conversations billed in full count, so nothing until `a` settles.
+        assert!(h.provider_accuracy(0).unwrap().is_empty());
+        h.record_billed(&super::super::sessions::BilledCost {
+            conversation_id: "a".into(),
+            billed_nano_usd: (3.0 * one * 0.9 * 1e9).round() as i64,
+            requests: 3,
+            checked_at: 7_000,
+        })
+        .unwrap();
+        let acc = h.provider_accuracy(0).unwrap();
+        assert_eq!(acc.len(), 1, "{acc:?}");
+        assert_eq!(
+            (acc[0].provider.as_str(), acc[0].conversations),
+            ("groq", 1)
+        );
+        assert!(
+            (acc[0].difference_pct.unwrap() + 10.0).abs() < 1e-6,
+            "{acc:?}"
+        );
+        // Calls older than `since` are left out.
+        assert!(h.provider_accuracy(10_000).unwrap().is_empty());
     }
 }

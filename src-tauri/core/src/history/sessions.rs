@@ -5,6 +5,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::ledger::usd_of_nano;
 use super::{db_error, History};
 use crate::error::AppResult;
 use crate::hf::usage::MAX_SESSION_ID_CHARS;
@@ -22,6 +23,56 @@ pub struct BilledCost {
     /// When Hugging Face was last asked (Unix ms).
     #[ts(type = "number")]
     pub checked_at: i64,
+}
+
+/// A conversation's cost as the app estimated it beside what Hugging Face billed for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConversationCost {
+    pub conversation_id: String,
+    /// Answered calls that Hugging Face bills (the user's credits or an organisation's).
+    pub hf_calls: u32,
+    /// USD, tokens × catalog price of those calls (`None` when none had a price).
+    pub estimated: Option<f64>,
+    /// USD, the router's own estimate (`usage.estimated_cost`) where it sent one.
+    pub router_estimated: Option<f64>,
+    /// USD, what Hugging Face billed, once it has reported it.
+    pub billed: Option<f64>,
+    #[ts(type = "number | null")]
+    pub billed_requests: Option<u64>,
+    /// When Hugging Face was last asked (Unix ms).
+    #[ts(type = "number | null")]
+    pub checked_at: Option<i64>,
+    /// Hugging Face has not billed every call yet (costs settle minutes after a call).
+    pub pending: bool,
+    /// `(billed − estimated) / estimated` in percent, once every call is billed.
+    pub difference_pct: Option<f64>,
+    /// Calls billed by someone else (own key: the provider; a custom endpoint).
+    pub provider_calls: u32,
+    /// USD, the estimate of those calls.
+    pub provider_estimated: Option<f64>,
+}
+
+/// Per provider, the app's estimate beside Hugging Face's bill, over billed conversations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProviderAccuracy {
+    pub provider: String,
+    /// Conversations counted: billed in full by Hugging Face, all their calls on this provider.
+    pub conversations: u32,
+    /// USD, tokens × catalog price.
+    pub estimated: f64,
+    /// USD, billed by Hugging Face.
+    pub billed: f64,
+    /// `(billed − estimated) / estimated` in percent (`None` when nothing was estimated).
+    pub difference_pct: Option<f64>,
+}
+
+/// `(billed − estimated) / estimated` in percent.
+pub fn difference_pct(estimated: f64, billed: f64) -> Option<f64> {
+    (estimated > 0.0).then(|| (billed - estimated) / estimated * 100.0)
 }
 
 /// The session of a pane: the conversation's session itself for pane 0 (every chat), with
@@ -95,6 +146,91 @@ impl History {
         )
         .map_err(db_error)?;
         Ok(())
+    }
+
+    /// The conversation's estimate and bill side by side.
+    pub fn conversation_cost(&self, conversation_id: &str) -> AppResult<ConversationCost> {
+        let conn = self.conn();
+        let sums = |hf: bool| {
+            conn.query_row(
+                &format!(
+                    "SELECT COUNT(*), SUM(cost), SUM(router_cost) FROM calls
+                     WHERE conversation_id = ?1 AND status != 'error' AND billing {} ('hf_credits', 'org')",
+                    if hf { "IN" } else { "NOT IN" }
+                ),
+                [conversation_id],
+                |r| {
+                    Ok((
+                        r.get::<_, u32>(0)?,
+                        r.get::<_, Option<f64>>(1)?,
+                        r.get::<_, Option<f64>>(2)?,
+                    ))
+                },
+            )
+            .map_err(db_error)
+        };
+        let (hf_calls, estimated, router_estimated) = sums(true)?;
+        let (provider_calls, provider_estimated, _) = sums(false)?;
+        drop(conn);
+        let bill = self.billed(conversation_id)?;
+        let pending = hf_calls > 0
+            && bill
+                .as_ref()
+                .is_none_or(|b| b.requests < u64::from(hf_calls));
+        let billed = bill.as_ref().map(|b| usd_of_nano(b.billed_nano_usd));
+        Ok(ConversationCost {
+            conversation_id: conversation_id.to_string(),
+            hf_calls,
+            estimated,
+            router_estimated,
+            billed,
+            billed_requests: bill.as_ref().map(|b| b.requests),
+            checked_at: bill.as_ref().map(|b| b.checked_at),
+            pending,
+            difference_pct: match (pending, estimated, billed) {
+                (false, Some(e), Some(b)) => difference_pct(e, b),
+                _ => None,
+            },
+            provider_calls,
+            provider_estimated,
+        })
+    }
+
+    /// Per provider, the estimate beside the bill over the conversations Hugging Face has
+    /// billed in full whose billed calls all went to that one provider (a comparison's panes
+    /// go to several: it is left out), with calls since `since_ms`.
+    pub fn provider_accuracy(&self, since_ms: i64) -> AppResult<Vec<ProviderAccuracy>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT p.provider, COUNT(*), SUM(p.est), SUM(b.billed_nano_usd) FROM (
+                   SELECT conversation_id, MIN(COALESCE(provider, '')) AS provider,
+                          COUNT(DISTINCT COALESCE(provider, '')) AS np,
+                          SUM(COALESCE(cost, 0)) AS est, COUNT(*) AS n, MAX(at) AS last
+                   FROM calls
+                   WHERE billing IN ('hf_credits', 'org') AND status != 'error' AND conversation_id IS NOT NULL
+                   GROUP BY conversation_id
+                 ) p JOIN billed_sessions b ON b.conversation_id = p.conversation_id
+                 WHERE p.np = 1 AND b.requests >= p.n AND p.last >= ?1
+                 GROUP BY p.provider ORDER BY p.provider",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([since_ms], |r| {
+                let estimated: f64 = r.get(2)?;
+                let billed = usd_of_nano(r.get(3)?);
+                Ok(ProviderAccuracy {
+                    provider: r.get(0)?,
+                    conversations: r.get(1)?,
+                    estimated,
+                    billed,
+                    difference_pct: difference_pct(estimated, billed),
+                })
+            })
+            .map_err(db_error)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_error)?;
+        Ok(rows)
     }
 
     /// What Hugging Face billed a conversation, if it has reported it.

@@ -552,6 +552,8 @@ impl LedgerContext {
                 message_id: None,
                 rate_limit: None,
                 router_cost: None,
+                conversation_billed: None,
+                conversation_billed_requests: None,
             })
             .collect();
         rows.push(CallRow::from_result(

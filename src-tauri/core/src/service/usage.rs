@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::usage::{is_rate_limit_wait, wait_secs_of};
 use crate::hf::AccountUsage;
 use crate::history::now_ms;
-use crate::history::sessions::{is_pane_of, BilledCost};
+use crate::history::sessions::{is_pane_of, BilledCost, ConversationCost, ProviderAccuracy};
 use crate::settings::{get_typed, set_typed};
 
 /// Where the last usage answer is kept (the settings store).
@@ -207,15 +207,13 @@ impl Services {
             asked: false,
             updated: 0,
         };
-        {
-            let now = Instant::now();
-            let mut last = lock(&self.usage.last_reconcile);
-            let too_soon = last.is_some_and(|t| now < t + self.usage.min_interval());
-            let blocked = lock(&self.usage.reconcile_blocked_until).is_some_and(|t| now < t);
-            if too_soon || blocked {
-                return Ok(not_asked);
-            }
-            *last = Some(now);
+        let too_soon = |now: Instant| {
+            let last = *lock(&self.usage.last_reconcile);
+            last.is_some_and(|t| now < t + self.usage.min_interval())
+                || lock(&self.usage.reconcile_blocked_until).is_some_and(|t| now < t)
+        };
+        if too_soon(Instant::now()) {
+            return Ok(not_asked);
         }
         let token = self.hf_token()?;
         let history = self.history.wait().await?;
@@ -225,8 +223,16 @@ impl Services {
         let conversations = tokio::task::spawn_blocking(move || h.recent_sessions(since))
             .await
             .map_err(|e| AppError::internal(format!("reading the history failed: {e}")))??;
+        // Nothing to ask about: not asked, so the first call after start-up is not held back.
         if conversations.is_empty() {
             return Ok(not_asked);
+        }
+        {
+            let now = Instant::now();
+            if too_soon(now) {
+                return Ok(not_asked);
+            }
+            *lock(&self.usage.last_reconcile) = Some(now);
         }
         let sessions = match self
             .hf
@@ -280,5 +286,22 @@ impl Services {
         tokio::task::spawn_blocking(move || history.billed(&id))
             .await
             .map_err(|e| AppError::internal(format!("reading the history failed: {e}")))?
+    }
+
+    /// A conversation's estimate beside what Hugging Face billed for it ("pending" until every
+    /// call it bills has settled). Reads the history only: it never asks Hugging Face, so the
+    /// UI may ask it often while a cost settles.
+    pub async fn conversation_cost(&self, conversation_id: &str) -> AppResult<ConversationCost> {
+        let history = self.history.wait().await?;
+        let id = conversation_id.to_string();
+        tokio::task::spawn_blocking(move || history.conversation_cost(&id))
+            .await
+            .map_err(|e| AppError::internal(format!("reading the history failed: {e}")))?
+    }
+
+    /// Per provider, the estimate beside Hugging Face's bill over every conversation it has
+    /// billed in full whose calls all went to that provider.
+    pub fn provider_accuracy(&self) -> AppResult<Vec<ProviderAccuracy>> {
+        self.history.get()?.provider_accuracy(0)
     }
 }
