@@ -95,7 +95,7 @@ function model(providers: ProviderOffer[]): ModelInfo {
 }
 
 function t(key: string, provider: string | null, cost: number, calls = 1): Totals {
-  return { key, provider, calls, tokensIn: 0, tokensOut: 0, cost, hfCredits: cost };
+  return { key, provider, calls, tokensIn: 0, tokensOut: 0, cost, hfCredits: cost, billedCalls: 0, billed: 0, billedEstimate: 0, best: cost };
 }
 
 describe("formatUsd", () => {
@@ -404,6 +404,13 @@ describe("days", () => {
 });
 
 describe("chartSeries", () => {
+  it("charts what Hugging Face billed where it billed, the estimate elsewhere", () => {
+    const billed = { ...t("2026-11-01", "together", 0.001, 2), billedCalls: 2, billed: 0.0036, billedEstimate: 0.001, best: 0.0036 };
+    const s = chartSeries([billed, t("2026-11-01", "groq", 0.002)], "2026-11-01", "2026-11-01");
+    expect(s.providers).toEqual(["together", "groq"]);
+    expect(s.total).toBeCloseTo(0.0056, 12);
+  });
+
   const rows = [
     t("2026-11-03", "together", 0.02, 2),
     t("2026-11-03", "hf-inference", 0.01, 5),

@@ -381,7 +381,9 @@ export function chartSeries(rows: readonly Totals[], from: string, to: string): 
   for (const r of rows) {
     if (r.key < from || r.key > to) continue;
     const provider = r.provider || UNKNOWN_PROVIDER;
-    const cost = Number.isFinite(r.cost) ? Math.max(0, r.cost) : 0;
+    // Billed by Hugging Face where it has billed, the estimate elsewhere.
+    const best = Number.isFinite(r.best) ? r.best : r.cost;
+    const cost = Number.isFinite(best) ? Math.max(0, best) : 0;
     callsByDay.set(r.key, (callsByDay.get(r.key) ?? 0) + r.calls);
     let day = byDay.get(r.key);
     if (!day) byDay.set(r.key, (day = new Map()));

@@ -6,8 +6,13 @@ import {
   compactEstimateText,
   compactUsageText,
   costKind,
+  answerCostText,
+  conversationBillText,
   costMarker,
   costTitle,
+  differenceText,
+  totalsCost,
+  includedCreditsText,
   estimatorBudget,
   formatLeft,
   paymentHint,
@@ -139,9 +144,96 @@ describe("a ledger cost says which it is", () => {
   it("marks estimates and provider bills", () => {
     expect(costMarker({ billing: "hf_credits" })).toBe("est.");
     expect(costMarker({ billing: "endpoint" })).toBe("by provider");
-    expect(costTitle({ billing: "hf_credits", cost: 0.0013, routerCost: 0.0018 })).toBe(
-      "$0.0013 estimated from tokens × price; $0.0018 estimated by the router. Hugging Face’s bill is per conversation.",
+    expect(costTitle({ billing: "hf_credits", cost: 0.0013, provider: "groq", routerCost: 0.0018 })).toBe(
+      "$0.0013 estimated from tokens × price; $0.0018 estimated by the router. Hugging Face’s bill is per conversation: not reported yet.",
     );
-    expect(costTitle({ billing: "provider", cost: 0.0013, routerCost: null })).toMatch(/^Billed by the provider/);
+    expect(
+      costTitle({ billing: "hf_credits", cost: 0.0013, provider: "groq", conversationBilled: 0.0036, conversationBilledRequests: 2 }),
+    ).toBe("$0.0013 estimated from tokens × price. Its conversation: $0.0036 billed by Hugging Face for 2 requests.");
+    expect(costTitle({ billing: "provider", cost: 0.0013, provider: "groq", routerCost: null })).toMatch(/^Billed by groq/);
+    expect(costTitle({ billing: "endpoint", cost: 0.0013, provider: null })).toMatch(/^Billed by the endpoint’s owner/);
+  });
+});
+
+describe("the cost under an answer says which it is", () => {
+  it("names who bills and which estimate", () => {
+    expect(answerCostText("HF credits", null)).toBe("estimated from tokens × price");
+    expect(answerCostText("HF credits", 0.0018)).toBe("estimated from tokens × price; $0.0018 estimated by the router");
+    expect(answerCostText("billed by groq", null)).toBe("billed by groq");
+    expect(answerCostText("custom endpoint", null)).toBe("billed by the endpoint’s owner");
+  });
+});
+
+describe("totals use billed figures where they exist, and say so", () => {
+  const t = { calls: 3, cost: 0.003, billedCalls: 0, billed: 0, best: 0.003 };
+  it("marks each total", () => {
+    expect(totalsCost(t)).toEqual({ amount: 0.003, marker: "est.", title: "$0.003 estimated from tokens × price" });
+    expect(totalsCost({ ...t, billedCalls: 3, billed: 0.0036, best: 0.0036 }).marker).toBe("billed");
+    const mix = totalsCost({ ...t, billedCalls: 2, billed: 0.0024, best: 0.0034 });
+    expect(mix.amount).toBe(0.0034);
+    expect(mix.marker).toBe("part billed");
+    expect(mix.title).toBe("$0.0024 billed by Hugging Face (2 of 3 calls), the rest estimated from tokens × price");
+  });
+  it("writes the difference with its sign", () => {
+    expect(differenceText(10)).toBe("+10.0 %");
+    expect(differenceText(-3.25)).toBe("−3.3 %");
+    expect(differenceText(0.01)).toBe("±0 %");
+    expect(differenceText(null)).toBe("—");
+  });
+});
+
+describe("a conversation's estimate beside its bill", () => {
+  const base = {
+    conversationId: "c",
+    hfCalls: 2,
+    estimated: 0.002,
+    routerEstimated: null,
+    billed: null,
+    billedRequests: null,
+    checkedAt: null,
+    pending: true,
+    differencePct: null,
+    providerCalls: 0,
+    providerEstimated: null,
+  };
+  it("is pending until Hugging Face settles every call", () => {
+    const p = conversationBillText(base);
+    expect(p.state).toBe("pending");
+    expect(p.estimate).toBe("$0.002 estimated from tokens × price");
+    expect(p.bill).toMatch(/^Hugging Face’s bill: pending\./);
+    expect(conversationBillText({ ...base, billed: 0.0018, billedRequests: 1 }).bill).toContain("$0.0018 for 1 of 2 requests so far");
+  });
+  it("then shows the bill and the difference", () => {
+    const b = conversationBillText({ ...base, pending: false, billed: 0.0036, billedRequests: 2, differencePct: 80 });
+    expect(b.state).toBe("billed");
+    expect(b.bill).toBe("$0.0036 billed by Hugging Face for 2 requests (+80.0 % against the estimate)");
+  });
+  it("names the provider's bill when Hugging Face bills nothing", () => {
+    const o = conversationBillText({ ...base, hfCalls: 0, pending: false, providerCalls: 1 });
+    expect(o.state).toBe("none");
+    expect(o.bill).toBe("billed by the provider, not by Hugging Face");
+  });
+});
+
+describe("the Account screen's included credits", () => {
+  const status = {
+    included: 0.1,
+    includedOverridden: false,
+    plans: { source: "s", statedOn: "2025-08-22", note: "", free: 0.1, pro: 2, teamPerSeat: 2, enterprisePerSeat: 2 },
+  };
+  it("states Hugging Face's figure with its source and age", () => {
+    const f = usageFigures(usage({ includedNanoUsd: 0, usedNanoUsd: 3_600_000, limitNanoUsd: null, periodEnd: null }));
+    const t = includedCreditsText(f, { kind: "hf", ageSecs: 120, stale: false }, status, null)!;
+    expect(t.amount).toBe("$0.00");
+    expect(t.detail).toMatch(/^No credits included this period: every call is paid\. \$0\.0036 used/);
+    expect(t.source).toBe("from Hugging Face, 2 min ago");
+  });
+  it("falls back to the dated plan table only when Hugging Face has not answered, and says so", () => {
+    const t = includedCreditsText(null, null, status, "your token can’t read billing")!;
+    expect(t.amount).toBe("$0.10");
+    expect(t.source).toBe(
+      "plan table of 2025-08-22: Hugging Face has not reported this account’s figures (your token can’t read billing)",
+    );
+    expect(includedCreditsText(null, null, null, null)).toBeNull();
   });
 });

@@ -3,7 +3,9 @@
 // the 402 card's words. Amounts arrive as whole nano-USD; everything here returns USD.
 import type { AccountUsage } from "../bindings/AccountUsage";
 import type { CallRow } from "../bindings/CallRow";
+import type { ConversationCost } from "../bindings/ConversationCost";
 import type { CreditStatus } from "../bindings/CreditStatus";
+import type { Totals } from "../bindings/Totals";
 import type { UsageReport } from "../bindings/UsageReport";
 import { formatDay, formatUsd, formatUsdShort } from "./billing";
 
@@ -196,18 +198,127 @@ export function costKind(row: Pick<CallRow, "billing"> & { routerCost?: number |
 }
 
 /** A ledger row's cost in words, for its cell's title: which estimate it is, the router's
- * figure beside it when the router sent one. */
-export function costTitle(row: Pick<CallRow, "billing" | "cost"> & { routerCost?: number | null }): string {
+ * figure beside it when the router sent one, and the conversation's bill once Hugging Face has
+ * reported it. */
+export function costTitle(
+  row: Pick<CallRow, "billing" | "cost" | "provider"> & {
+    routerCost?: number | null;
+    conversationBilled?: number | null;
+    conversationBilledRequests?: number | null;
+  },
+): string {
   const kind = costKind(row);
   if (kind === "provider") {
-    return `Billed by the provider (own key or endpoint): ${formatUsd(row.cost)} is estimated from tokens × price.`;
+    const who = row.billing === "endpoint" ? "the endpoint’s owner" : (row.provider ?? "the provider");
+    return `Billed by ${who} (own key or endpoint), not by Hugging Face: ${formatUsd(row.cost)} is estimated from tokens × price.`;
   }
   const tokens = `${formatUsd(row.cost)} estimated from tokens × price`;
-  if (kind === "router") return `${tokens}; ${formatUsd(row.routerCost)} estimated by the router. Hugging Face’s bill is per conversation.`;
-  return `${tokens}. Hugging Face’s bill is per conversation.`;
+  const router = kind === "router" ? `; ${formatUsd(row.routerCost)} estimated by the router` : "";
+  const billed =
+    row.conversationBilled !== undefined && row.conversationBilled !== null
+      ? ` Its conversation: ${formatUsd(row.conversationBilled)} billed by Hugging Face` +
+        (row.conversationBilledRequests ? ` for ${row.conversationBilledRequests} requests.` : ".")
+      : " Hugging Face’s bill is per conversation: not reported yet.";
+  return `${tokens}${router}.${billed}`;
 }
 
 /** The short marker after a ledger cost: "est.", "by provider". */
 export function costMarker(row: Pick<CallRow, "billing">): string {
   return row.billing === "provider" || row.billing === "endpoint" ? "by provider" : "est.";
+}
+
+/** The words beside the cost under an answer: who bills it, and which estimate the figure is.
+ * `billing` is the answer's "who pays" label ("HF credits", "billed by groq", "custom endpoint"). */
+export function answerCostText(billing: string | null, routerCost: number | null | undefined): string {
+  if (billing?.startsWith("billed by")) return billing;
+  if (billing === "custom endpoint") return "billed by the endpoint’s owner";
+  return routerCost !== undefined && routerCost !== null
+    ? `${COST_KIND_TEXT.tokens}; ${formatUsd(routerCost)} ${COST_KIND_TEXT.router}`
+    : COST_KIND_TEXT.tokens;
+}
+
+/** "+10.0 %", "−3.2 %", "±0 %". */
+export function differenceText(pct: number | null | undefined): string {
+  if (pct === null || pct === undefined || !Number.isFinite(pct)) return "—";
+  if (Math.abs(pct) < 0.05) return "±0 %";
+  return `${pct > 0 ? "+" : "−"}${Math.abs(pct).toFixed(1)} %`;
+}
+
+/** A total's best figure, and which it is: billed by Hugging Face, estimated, or a mix. */
+export function totalsCost(t: Pick<Totals, "calls" | "cost" | "billedCalls" | "billed" | "best">): {
+  amount: number;
+  marker: string;
+  title: string;
+} {
+  const best = Number.isFinite(t.best) ? t.best : t.cost;
+  if (t.billedCalls === 0) {
+    return { amount: best, marker: "est.", title: `${formatUsd(best)} ${COST_KIND_TEXT.tokens}` };
+  }
+  if (t.billedCalls >= t.calls) {
+    return { amount: best, marker: "billed", title: `${formatUsd(best)} ${COST_KIND_TEXT.billed}` };
+  }
+  return {
+    amount: best,
+    marker: "part billed",
+    title:
+      `${formatUsd(t.billed)} ${COST_KIND_TEXT.billed} (${t.billedCalls} of ${t.calls} calls), ` +
+      `the rest ${COST_KIND_TEXT.tokens}`,
+  };
+}
+
+/** A conversation's estimate beside Hugging Face's bill, in words. */
+export function conversationBillText(c: ConversationCost): { estimate: string; bill: string; state: "billed" | "pending" | "none" } {
+  const estimate =
+    c.estimated === null ? "no published price" : `${formatUsd(c.estimated)} ${COST_KIND_TEXT.tokens}`;
+  if (c.hfCalls === 0) {
+    return { estimate, bill: c.providerCalls > 0 ? "billed by the provider, not by Hugging Face" : "", state: "none" };
+  }
+  if (c.pending) {
+    const sofar =
+      c.billed !== null && c.billedRequests !== null
+        ? ` (${formatUsd(c.billed)} for ${c.billedRequests} of ${c.hfCalls} requests so far)`
+        : "";
+    return {
+      estimate,
+      bill: `Hugging Face’s bill: pending${sofar}. It settles a few minutes after each call.`,
+      state: "pending",
+    };
+  }
+  const n = c.billedRequests ?? c.hfCalls;
+  return {
+    estimate,
+    bill:
+      `${formatUsd(c.billed)} ${COST_KIND_TEXT.billed} for ${n} request${n === 1 ? "" : "s"}` +
+      (c.differencePct !== null ? ` (${differenceText(c.differencePct)} against the estimate)` : ""),
+    state: "billed",
+  };
+}
+
+/** The Account screen's "included credits" line: Hugging Face's figure for this period with its
+ * source and age when it has answered; otherwise the dated plan table's, labelled as such. */
+export function includedCreditsText(
+  f: UsageFigures | null,
+  source: FigureSource | null,
+  status: Pick<CreditStatus, "included" | "includedOverridden" | "plans"> | null,
+  why: string | null,
+): { amount: string; detail: string; source: string } | null {
+  if (f && source) {
+    return {
+      amount: formatUsd(f.included),
+      detail:
+        (f.included === 0 ? "No credits included this period: every call is paid. " : "") +
+        `${formatUsd(f.used)} used` +
+        (f.limit !== null ? `, spending limit ${formatUsd(f.limit)}` : "") +
+        (f.resetsAt !== null ? `; resets ${formatDay(f.resetsAt)}` : ""),
+      source: sourceText(source),
+    };
+  }
+  if (!status) return null;
+  return {
+    amount: formatUsdShort(status.included),
+    detail: status.includedOverridden ? "a month, as you entered it" : "a month",
+    source:
+      `${sourceText(status.includedOverridden ? { kind: "yours" } : { kind: "plan", statedOn: status.plans.statedOn })}: ` +
+      `Hugging Face has not reported this account’s figures${why ? ` (${why})` : ""}`,
+  };
 }
