@@ -425,6 +425,27 @@ async fn a_conversations_billed_cost_appears_once_the_double_settles_it() {
         .unwrap()
         .unwrap();
     assert_eq!(billed.requests, 1);
+    // The conversation's estimate beside its bill, and the provider's difference.
+    let cost = f.services.conversation_cost(&conv).await.unwrap();
+    assert!(!cost.pending, "{cost:?}");
+    assert_eq!((cost.hf_calls, cost.billed_requests), (2, Some(2)));
+    assert_eq!(
+        cost.billed,
+        Some(2.0 * CALL_COST_NANO_USD as f64 / NANO_PER_USD as f64)
+    );
+    // Routed by the router's choice: no price was known, so no estimate to compare, and the
+    // per-provider table leaves such conversations out rather than compare against $0.
+    assert_eq!(
+        (cost.estimated, cost.difference_pct),
+        (None, None),
+        "{cost:?}"
+    );
+    assert!(f.services.provider_accuracy().unwrap().is_empty());
+    // Asked again once all is settled: nothing changed, nothing counted as updated.
+    tokio::time::sleep(f.services.usage.min_interval()).await;
+    let again = f.services.reconcile_sessions().await.unwrap();
+    assert!(again.asked);
+    assert_eq!(again.updated, 0);
     assert_no_token_anywhere(&[]);
 }
 

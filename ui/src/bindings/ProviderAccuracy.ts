@@ -5,7 +5,8 @@
  */
 export type ProviderAccuracy = { provider: string, 
 /**
- * Conversations counted: billed in full by Hugging Face, all their calls on this provider.
+ * Conversations counted: billed in full by Hugging Face, all their calls on this provider
+ * at a published price.
  */
 conversations: number, 
 /**

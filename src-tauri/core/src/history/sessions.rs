@@ -60,7 +60,8 @@ pub struct ConversationCost {
 #[ts(export)]
 pub struct ProviderAccuracy {
     pub provider: String,
-    /// Conversations counted: billed in full by Hugging Face, all their calls on this provider.
+    /// Conversations counted: billed in full by Hugging Face, all their calls on this provider
+    /// at a published price.
     pub conversations: u32,
     /// USD, tokens × catalog price.
     pub estimated: f64,
@@ -198,7 +199,7 @@ impl History {
 
     /// Per provider, the estimate beside the bill over the conversations Hugging Face has
     /// billed in full whose billed calls all went to that one provider (a comparison's panes
-    /// go to several: it is left out), with calls since `since_ms`.
+    /// go to several: it is left out) at a known price, with calls since `since_ms`.
     pub fn provider_accuracy(&self, since_ms: i64) -> AppResult<Vec<ProviderAccuracy>> {
         let conn = self.conn();
         let mut stmt = conn
@@ -206,12 +207,13 @@ impl History {
                 "SELECT p.provider, COUNT(*), SUM(p.est), SUM(b.billed_nano_usd) FROM (
                    SELECT conversation_id, MIN(COALESCE(provider, '')) AS provider,
                           COUNT(DISTINCT COALESCE(provider, '')) AS np,
-                          SUM(COALESCE(cost, 0)) AS est, COUNT(*) AS n, MAX(at) AS last
+                          SUM(COALESCE(cost, 0)) AS est, COUNT(*) AS n, COUNT(cost) AS priced,
+                          MAX(at) AS last
                    FROM calls
                    WHERE billing IN ('hf_credits', 'org') AND status != 'error' AND conversation_id IS NOT NULL
                    GROUP BY conversation_id
                  ) p JOIN billed_sessions b ON b.conversation_id = p.conversation_id
-                 WHERE p.np = 1 AND b.requests >= p.n AND p.last >= ?1
+                 WHERE p.np = 1 AND p.priced = p.n AND b.requests >= p.n AND p.last >= ?1
                  GROUP BY p.provider ORDER BY p.provider",
             )
             .map_err(db_error)?;

@@ -62,7 +62,7 @@ struct CachedUsage {
 pub struct ReconcileReport {
     /// Hugging Face was asked (false: too soon after the last time).
     pub asked: bool,
-    /// Conversations whose billed cost was recorded.
+    /// Conversations whose billed cost is new or changed.
     pub updated: u32,
 }
 
@@ -264,9 +264,16 @@ impl Services {
                 })
             })
             .collect();
-        let updated = billed.len() as u32;
-        tokio::task::spawn_blocking(move || {
-            billed.iter().try_for_each(|b| history.record_billed(b))
+        // Every bill is saved (with when it was checked); only the ones that changed count.
+        let updated = tokio::task::spawn_blocking(move || {
+            billed.iter().try_fold(0u32, |n, b| {
+                let before = history.billed(&b.conversation_id)?;
+                history.record_billed(b)?;
+                let changed = before.is_none_or(|o| {
+                    (o.billed_nano_usd, o.requests) != (b.billed_nano_usd, b.requests)
+                });
+                Ok::<_, AppError>(n + u32::from(changed))
+            })
         })
         .await
         .map_err(|e| AppError::internal(format!("saving failed: {e}")))??;
