@@ -290,9 +290,26 @@ async fn a_conversations_cost_turns_from_estimated_to_billed_offline_keeps_the_l
             .text(&format!("{row} [data-testid=accuracy-difference]"))
             .await
             .starts_with('+'));
+        app.client
+            .execute(
+                "document.querySelector('[data-testid=spend]').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        app.settle().await;
         desktop.screenshot("billing-billed-light");
         app.click("[data-testid=theme-dark]").await;
         app.wait_for("html[data-theme=dark]").await;
+        app.settle().await;
+        // The estimate-and-bill table and the ledger below it.
+        app.client
+            .execute(
+                "document.querySelector('[data-testid=accuracy]').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
         app.settle().await;
         desktop.screenshot("billing-billed-dark");
         app.click("[data-testid=theme-light]").await;
@@ -403,6 +420,7 @@ async fn zero_included_credits_are_shown_as_reported_and_a_token_without_billing
         assert!(source.contains("Hugging Face has not reported"), "{source}");
         app.wait_for_text("[data-testid=account-billing-forbidden]", "Billing: read")
             .await;
+        desktop.screenshot("account-no-billing-read");
         app.quit().await;
     })
     .await;

@@ -225,7 +225,7 @@ describe("the Account screen's included credits", () => {
     const f = usageFigures(usage({ includedNanoUsd: 0, usedNanoUsd: 3_600_000, limitNanoUsd: null, periodEnd: null }));
     const t = includedCreditsText(f, { kind: "hf", ageSecs: 120, stale: false }, status, null)!;
     expect(t.amount).toBe("$0.00");
-    expect(t.detail).toMatch(/^No credits included this period: every call is paid\. \$0\.0036 used/);
+    expect(t.detail).toBe("included this period (none: every call is paid). $0.0036 used");
     expect(t.source).toBe("from Hugging Face, 2 min ago");
   });
   it("falls back to the dated plan table only when Hugging Face has not answered, and says so", () => {

@@ -306,7 +306,7 @@ export function includedCreditsText(
     return {
       amount: formatUsd(f.included),
       detail:
-        (f.included === 0 ? "No credits included this period: every call is paid. " : "") +
+        `included this period${f.included === 0 ? " (none: every call is paid)" : ""}. ` +
         `${formatUsd(f.used)} used` +
         (f.limit !== null ? `, spending limit ${formatUsd(f.limit)}` : "") +
         (f.resetsAt !== null ? `; resets ${formatDay(f.resetsAt)}` : ""),
