@@ -28,7 +28,8 @@ rateLimit: RateLimit | null,
 routerCost: number | null, 
 /**
  * USD: what Hugging Face billed this call's whole conversation (all its calls), once it
- * has reported it; `None` before, and for calls it does not bill.
+ * has reported it; `None` before, and for calls not paid with the user's credits (an
+ * organisation's bill is the organisation's: the user's figures never show it).
  */
 conversationBilled: number | null, 
 /**

@@ -5,7 +5,8 @@
  */
 export type ConversationCost = { conversationId: string, 
 /**
- * Answered calls that Hugging Face bills (the user's credits or an organisation's).
+ * Answered calls paid with the user's Hugging Face credits (an organisation's calls are on
+ * the organisation's bill, which the user's figures never show: they are in neither count).
  */
 hfCalls: number, 
 /**

@@ -71,7 +71,8 @@ pub struct CallRow {
     #[serde(default)]
     pub router_cost: Option<f64>,
     /// USD: what Hugging Face billed this call's whole conversation (all its calls), once it
-    /// has reported it; `None` before, and for calls it does not bill.
+    /// has reported it; `None` before, and for calls not paid with the user's credits (an
+    /// organisation's bill is the organisation's: the user's figures never show it).
     #[serde(default)]
     pub conversation_billed: Option<f64>,
     /// The requests Hugging Face counted in that bill.
@@ -124,12 +125,6 @@ impl CallRow {
             conversation_billed: None,
             conversation_billed_requests: None,
         }
-    }
-
-    /// Whether Hugging Face bills this call (through the user's credits or an organisation's):
-    /// only those carry a session header, so only those get a billed cost.
-    pub fn billed_by_hf(&self) -> bool {
-        matches!(self.billing, Billing::HfCredits | Billing::Org)
     }
 }
 
@@ -200,10 +195,10 @@ pub fn usd_of_nano(n: i64) -> f64 {
 /// Face has not billed it or does not bill the call), for sums that use billed figures.
 const CALLS_WITH_BILLS: &str = "WITH conv AS (
        SELECT conversation_id, SUM(COALESCE(cost, 0)) AS est, COUNT(*) AS n FROM calls
-       WHERE billing IN ('hf_credits', 'org') AND conversation_id IS NOT NULL GROUP BY conversation_id
+       WHERE billing = 'hf_credits' AND conversation_id IS NOT NULL GROUP BY conversation_id
      ), c AS (
        SELECT calls.*, CASE
-           WHEN b.conversation_id IS NULL OR calls.billing NOT IN ('hf_credits', 'org') THEN NULL
+           WHEN b.conversation_id IS NULL OR calls.billing != 'hf_credits' THEN NULL
            WHEN conv.est > 0 THEN b.billed_nano_usd / 1e9 * COALESCE(calls.cost, 0) / conv.est
            ELSE b.billed_nano_usd / 1e9 / conv.n END AS billed_share
        FROM calls LEFT JOIN billed_sessions b ON b.conversation_id = calls.conversation_id
@@ -211,8 +206,8 @@ const CALLS_WITH_BILLS: &str = "WITH conv AS (
      )";
 
 /// The conversation's bill, read beside a row (after [`COLS`]).
-const BILLED_COLS: &str = "(SELECT b.billed_nano_usd FROM billed_sessions b WHERE b.conversation_id = calls.conversation_id AND calls.billing IN ('hf_credits', 'org')),
-     (SELECT b.requests FROM billed_sessions b WHERE b.conversation_id = calls.conversation_id AND calls.billing IN ('hf_credits', 'org'))";
+const BILLED_COLS: &str = "(SELECT b.billed_nano_usd FROM billed_sessions b WHERE b.conversation_id = calls.conversation_id AND calls.billing = 'hf_credits'),
+     (SELECT b.requests FROM billed_sessions b WHERE b.conversation_id = calls.conversation_id AND calls.billing = 'hf_credits')";
 
 const COLS: &str = "id, at, kind, model, provider, billing, bill_to, tokens_in, tokens_out, usage_estimated, price_in, price_out, cost, ttft_ms, total_ms, status, error_code, request_id, conversation_id, message_id, rate_limit, router_cost";
 
@@ -840,7 +835,8 @@ mod tests {
     }
 
     /// Three conversations: `a` on groq (two calls, billed in full), `b` on together (one
-    /// call, not billed yet), `c` on groq through the user's own key (billed by groq).
+    /// call, not billed yet), `c` on groq through the user's own key (billed by groq) and billed
+    /// to an organisation.
     fn three_conversations() -> (tempfile::TempDir, History, f64) {
         let (d, h) = open();
         for id in ["a", "b", "c"] {
@@ -872,6 +868,8 @@ mod tests {
         call(2_000, "a", "groq", Billing::HfCredits);
         call(3_000, "b", "together", Billing::HfCredits);
         call(4_000, "c", "groq", Billing::Provider);
+        // Billed to an organisation: on its bill, never the user's.
+        call(4_500, "c", "groq", Billing::Org);
         // Hugging Face billed `a` 10 % more than the estimate.
         h.record_billed(&super::super::sessions::BilledCost {
             conversation_id: "a".into(),
@@ -905,11 +903,11 @@ mod tests {
         // Per provider: groq's billed calls use the bill, its own-key call the estimate.
         let t = h.totals("provider", None, None).unwrap();
         let groq = t.iter().find(|t| t.key == "groq").unwrap();
-        assert_eq!((groq.calls, groq.billed_calls), (3, 2));
+        assert_eq!((groq.calls, groq.billed_calls), (4, 2));
         assert!((groq.billed - 2.2 * one).abs() < 1e-9, "{groq:?}");
         assert!((groq.billed_estimate - 2.0 * one).abs() < 1e-9);
-        assert!((groq.best - 3.2 * one).abs() < 1e-9, "{groq:?}");
-        assert!((groq.cost - 3.0 * one).abs() < 1e-9);
+        assert!((groq.best - 4.2 * one).abs() < 1e-9, "{groq:?}");
+        assert!((groq.cost - 4.0 * one).abs() < 1e-9);
         let together = t.iter().find(|t| t.key == "together").unwrap();
         assert_eq!(together.billed_calls, 0);
         assert!((together.best - one).abs() < 1e-12);
@@ -920,7 +918,7 @@ mod tests {
             .iter()
             .map(|t| t.best)
             .sum();
-        assert!((days - 4.2 * one).abs() < 1e-9);
+        assert!((days - 5.2 * one).abs() < 1e-9);
 
         let csv = to_csv(&rows);
         let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
@@ -940,7 +938,8 @@ mod tests {
                     assert_eq!(c[req], "2");
                 }
                 "b" => assert_eq!((c[by], c[billed]), ("hugging_face", "")),
-                _ => assert_eq!((c[by], c[billed]), ("groq", "")),
+                _ if c[by] == "groq" => assert_eq!(c[billed], ""),
+                _ => assert_eq!((c[by], c[billed]), ("hugging_face_org:", "")),
             }
         }
     }

@@ -31,7 +31,8 @@ pub struct BilledCost {
 #[ts(export)]
 pub struct ConversationCost {
     pub conversation_id: String,
-    /// Answered calls that Hugging Face bills (the user's credits or an organisation's).
+    /// Answered calls paid with the user's Hugging Face credits (an organisation's calls are on
+    /// the organisation's bill, which the user's figures never show: they are in neither count).
     pub hf_calls: u32,
     /// USD, tokens × catalog price of those calls (`None` when none had a price).
     pub estimated: Option<f64>,
@@ -156,8 +157,12 @@ impl History {
             conn.query_row(
                 &format!(
                     "SELECT COUNT(*), SUM(cost), SUM(router_cost) FROM calls
-                     WHERE conversation_id = ?1 AND status != 'error' AND billing {} ('hf_credits', 'org')",
-                    if hf { "IN" } else { "NOT IN" }
+                     WHERE conversation_id = ?1 AND status != 'error' AND billing {}",
+                    if hf {
+                        "= 'hf_credits'"
+                    } else {
+                        "IN ('provider', 'endpoint')"
+                    }
                 ),
                 [conversation_id],
                 |r| {
@@ -210,7 +215,7 @@ impl History {
                           SUM(COALESCE(cost, 0)) AS est, COUNT(*) AS n, COUNT(cost) AS priced,
                           MAX(at) AS last
                    FROM calls
-                   WHERE billing IN ('hf_credits', 'org') AND status != 'error' AND conversation_id IS NOT NULL
+                   WHERE billing = 'hf_credits' AND status != 'error' AND conversation_id IS NOT NULL
                    GROUP BY conversation_id
                  ) p JOIN billed_sessions b ON b.conversation_id = p.conversation_id
                  WHERE p.np = 1 AND p.priced = p.n AND b.requests >= p.n AND p.last >= ?1
