@@ -2,12 +2,15 @@
 //! endpoints, replaying real recorded traffic, that can be told to misbehave.
 //!
 //! One server, one port:
-//! - Hub, no prefix: `GET /api/whoami-v2`, `GET /api/models/{id}`, `GET /avatars/{name}.png`.
+//! - Hub, no prefix: `GET /api/whoami-v2`, `GET /api/models/{id}`, `GET /avatars/{name}.png`,
+//!   and billing: `GET /api/settings/billing/usage-v2` (Unix seconds; milliseconds answer 500)
+//!   and `GET /api/settings/billing/usage-by-inference-session` (ISO 8601), from the routed calls
+//!   it billed ($0.0018 each), per account variant of [`tokens`] (`NO_BILLING_TOKEN`: 403).
 //! - Router, under `/router`: `GET /v1/models[/{id}]`, `POST /v1/chat/completions`,
 //!   `POST /{provider}/{route}`.
 //! - Providers' own endpoints, under `/direct/{provider}/{route}` (provider keys only).
 //! - Control, under `/__double/` (never recorded): `GET|DELETE requests`, `POST|DELETE faults`,
-//!   `GET streams`, `POST tokens`.
+//!   `GET streams`, `POST tokens`, `POST billing` (settle delay, `usage.estimated_cost`).
 //!
 //! Deliberate differences from the recordings are listed in the README of this crate.
 
