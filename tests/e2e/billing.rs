@@ -281,7 +281,7 @@ async fn a_conversations_cost_turns_from_estimated_to_billed_offline_keeps_the_l
             .unwrap();
         assert_eq!(
             kinds,
-            serde_json::json!([["est.", "chat billed $0.0036"], ["est.", "chat billed $0.0036"]])
+            serde_json::json!([["est.", "$0.0036"], ["est.", "$0.0036"]])
         );
         let row = "[data-testid=accuracy-row][data-provider=together]";
         app.wait_for_text(&format!("{row} [data-testid=accuracy-billed]"), "$0.0036")
@@ -400,6 +400,10 @@ async fn zero_included_credits_are_shown_as_reported_and_a_token_without_billing
         )
         .await;
         app.wait_for("[data-testid=replace-token]").await;
+        // It may call Inference Providers: only billing is out of reach.
+        app.wait_for_text("[data-testid=account-name]", "Alan Turing")
+            .await;
+        app.wait_for("[data-testid=inference-ok]").await;
         open_billing(&app).await;
         let why = app
             .wait_for_text("[data-testid=hf-usage-forbidden]", "Billing: read")

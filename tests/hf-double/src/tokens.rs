@@ -112,6 +112,14 @@ fn variant(mut base: Value, name: &str, fullname: &str, role: Option<&str>) -> V
     base["name"] = json!(name);
     base["fullname"] = json!(fullname);
     base["email"] = json!(format!("{name}@example.com"));
+    // A fine-grained token's permissions name the user they were granted on: the new user.
+    if let Some(scoped) = base["auth"]["accessToken"]["fineGrained"]["scoped"].as_array_mut() {
+        for s in scoped {
+            if s["entity"]["type"] == "user" {
+                s["entity"]["name"] = json!(name);
+            }
+        }
+    }
     if let Some(role) = role {
         base["auth"]["accessToken"] = json!({
             "displayName": format!("{name}-{role}"),

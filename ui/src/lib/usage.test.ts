@@ -7,6 +7,8 @@ import {
   compactUsageText,
   costKind,
   answerCostText,
+  billedPlaceholder,
+  billedTitle,
   conversationBillText,
   costMarker,
   costTitle,
@@ -152,6 +154,19 @@ describe("a ledger cost says which it is", () => {
     ).toBe("$0.0013 estimated from tokens × price. Its conversation: $0.0036 billed by Hugging Face for 2 requests.");
     expect(costTitle({ billing: "provider", cost: 0.0013, provider: "groq", routerCost: null })).toMatch(/^Billed by groq/);
     expect(costTitle({ billing: "endpoint", cost: 0.0013, provider: null })).toMatch(/^Billed by the endpoint’s owner/);
+  });
+});
+
+describe("the ledger's Chat billed cell", () => {
+  it("shows the conversation's bill, or who bills instead", () => {
+    expect(billedPlaceholder({ billing: "hf_credits" })).toBe("—");
+    expect(billedPlaceholder({ billing: "provider" })).toBe("by provider");
+    expect(billedPlaceholder({ billing: "org" })).toBe("org’s bill");
+    expect(billedTitle({ billing: "hf_credits", provider: "groq", billTo: null, conversationBilled: 0.0036, conversationBilledRequests: 2 })).toBe(
+      "$0.0036 billed by Hugging Face for this call’s conversation (2 requests).",
+    );
+    expect(billedTitle({ billing: "hf_credits", provider: "groq", billTo: null })).toMatch(/^Not reported by Hugging Face yet/);
+    expect(billedTitle({ billing: "provider", provider: "groq", billTo: null })).toMatch(/^Billed by groq/);
   });
 });
 

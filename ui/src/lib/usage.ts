@@ -222,6 +222,42 @@ export function costTitle(
   return `${tokens}${router}.${billed}`;
 }
 
+/** The ledger's "Chat billed" cell when Hugging Face has not reported a bill for the call. */
+export function billedPlaceholder(row: Pick<CallRow, "billing">): string {
+  switch (row.billing) {
+    case "provider":
+    case "endpoint":
+      return "by provider";
+    case "org":
+      return "org’s bill";
+    default:
+      return "—";
+  }
+}
+
+/** The title of the ledger's "Chat billed" cell. */
+export function billedTitle(
+  row: Pick<CallRow, "billing" | "provider" | "billTo"> & {
+    conversationBilled?: number | null;
+    conversationBilledRequests?: number | null;
+  },
+): string {
+  if (row.conversationBilled !== undefined && row.conversationBilled !== null) {
+    const n = row.conversationBilledRequests;
+    return `${formatUsd(row.conversationBilled)} ${COST_KIND_TEXT.billed} for this call’s conversation${n ? ` (${n} request${n === 1 ? "" : "s"})` : ""}.`;
+  }
+  switch (row.billing) {
+    case "provider":
+      return `Billed by ${row.provider ?? "the provider"} (your own key): Hugging Face never sees it.`;
+    case "endpoint":
+      return "Billed by the endpoint’s owner: Hugging Face never sees it.";
+    case "org":
+      return `Billed to ${row.billTo ?? "the organisation"}: on the organisation’s bill, not yours.`;
+    default:
+      return "Not reported by Hugging Face yet: it settles a few minutes after the call.";
+  }
+}
+
 /** The short marker after a ledger cost: "est.", "by provider". */
 export function costMarker(row: Pick<CallRow, "billing">): string {
   return row.billing === "provider" || row.billing === "endpoint" ? "by provider" : "est.";
