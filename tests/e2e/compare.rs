@@ -4,7 +4,7 @@
 
 use hf_double::{tokens, Fault, Scope};
 
-use crate::harness::{rig, within_time_limit, App, SERIAL};
+use crate::harness::{rig_with, within_time_limit, App, SERIAL};
 use crate::playground::{choose, sign_in, MODEL};
 
 fn pane(i: usize) -> String {
@@ -20,7 +20,10 @@ async fn wait_pane(app: &App, i: usize, status: &str) {
 async fn three_panes_stream_independently_and_the_session_reopens() {
     let _serial = SERIAL.lock().await;
     within_time_limit(async {
-        let (double, desktop, driver) = rig(1280, 800, true).await;
+        // Billed costs are asked for every second, not every minute, so the session's bill
+        // covers both answers however the panes' ends fall.
+        let (double, desktop, driver) =
+            rig_with(1280, 800, true, &[("SWITCHBOARD_E2E_RECONCILE_MS", "1000")]).await;
         let app = driver.launch().await;
         sign_in(&app, tokens::PRO_TOKEN).await;
         choose(&app, MODEL, None).await;
@@ -133,6 +136,20 @@ async fn three_panes_stream_independently_and_the_session_reopens() {
         }
         app.wait_for_text("[data-testid=compare-summary]", "Fastest first token")
             .await;
+        // The session's estimate beside what Hugging Face billed for all its panes together
+        // (each pane has its own session id): the two answers, not the refused one.
+        app.wait_for_text(
+            "[data-testid=conversation-bill]",
+            "estimated from tokens × price",
+        )
+        .await;
+        app.wait_for("[data-testid=conversation-bill][data-state=billed]")
+            .await;
+        let billed = app.text("[data-testid=conversation-billed]").await;
+        assert!(
+            billed.starts_with("$0.0036 billed by Hugging Face for 2 requests"),
+            "{billed}"
+        );
         desktop.screenshot("compare-done");
 
         // Each pane's call is its own request: three to the router, each pinned.

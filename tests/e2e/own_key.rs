@@ -101,6 +101,13 @@ async fn an_openai_key_makes_its_models_pickable_and_get_code_shows_the_real_rou
             }
         );
         assert_eq!(sent[0].json().unwrap()["model"], model);
+        // Billed by OpenAI: no Hugging Face session, and the conversation says who bills it.
+        assert_eq!(sent[0].header("x-hf-session-id"), None);
+        app.wait_for_text(
+            "[data-testid=conversation-billed]",
+            "billed by the provider, not by Hugging Face",
+        )
+        .await;
         app.quit().await;
     })
     .await;
