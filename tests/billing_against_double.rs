@@ -231,6 +231,19 @@ async fn every_failure_has_its_own_code_and_no_token() {
     assert!(e.message.contains("42 s"), "{e}");
     errors.push(e);
 
+    // The same on the session costs.
+    f.double
+        .push_fault(Fault::rate_limited(7).scope(Scope::Billing).once());
+    let e = client.session_costs(&token, start, end).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::RateLimited);
+    assert!(e.message.contains("7 s"), "{e}");
+    errors.push(e);
+    f.double
+        .push_fault(Fault::server_error(500).scope(Scope::Billing).once());
+    let e = client.session_costs(&token, start, end).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ServerError);
+    errors.push(e);
+
     // 5xx, and milliseconds instead of seconds (which Hugging Face answers with a 500).
     f.double
         .push_fault(Fault::server_error(502).scope(Scope::Billing).once());
@@ -283,6 +296,9 @@ async fn every_failure_has_its_own_code_and_no_token() {
     })
     .unwrap();
     let e = nowhere.usage(&token, start, end).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Network);
+    errors.push(e);
+    let e = nowhere.session_costs(&token, start, end).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::Network);
     errors.push(e);
 

@@ -113,7 +113,11 @@ fn variant(mut base: Value, name: &str, fullname: &str, role: Option<&str>) -> V
     base["fullname"] = json!(fullname);
     base["email"] = json!(format!("{name}@example.com"));
     // A fine-grained token's permissions name the user they were granted on: the new user.
-    if let Some(scoped) = base["auth"]["accessToken"]["fineGrained"]["scoped"].as_array_mut() {
+    // (`pointer_mut`: indexing would add the keys a classic token lacks, as nulls.)
+    if let Some(scoped) = base
+        .pointer_mut("/auth/accessToken/fineGrained/scoped")
+        .and_then(|v| v.as_array_mut())
+    {
         for s in scoped {
             if s["entity"]["type"] == "user" {
                 s["entity"]["name"] = json!(name);
@@ -403,5 +407,31 @@ mod tests {
         assert!(can_call_inference(&free_profile("x")));
         assert!(can_call_inference(&pro_profile("x")));
         assert!(!can_call_inference(&no_inference_profile("x")));
+    }
+
+    #[test]
+    fn variants_are_their_own_user_and_add_no_nulls() {
+        for (token, p) in builtin_profiles("x") {
+            let name = p["name"].as_str().unwrap().to_string();
+            let token_ = &p["auth"]["accessToken"];
+            assert!(
+                !token_["fineGrained"].is_null() || token_.get("fineGrained").is_none(),
+                "{token}"
+            );
+            if let Some(scoped) = token_
+                .pointer("/fineGrained/scoped")
+                .and_then(|v| v.as_array())
+            {
+                for s in scoped.iter().filter(|s| s["entity"]["type"] == "user") {
+                    assert_eq!(s["entity"]["name"], name.as_str(), "{token}");
+                }
+            }
+        }
+        let alan = builtin_profiles("x")
+            .into_iter()
+            .find(|(t, _)| t == NO_BILLING_TOKEN)
+            .unwrap()
+            .1;
+        assert!(can_call_inference(&alan));
     }
 }
