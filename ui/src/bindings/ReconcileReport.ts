@@ -9,6 +9,6 @@ export type ReconcileReport = {
  */
 asked: boolean, 
 /**
- * Conversations whose billed cost was recorded.
+ * Conversations whose billed cost is new or changed.
  */
 updated: number, };
