@@ -161,7 +161,19 @@ async fn usage_figures_of_each_account_variant() {
         assert_eq!(u.used_nano_usd, used);
         let (start, end) = (u.period_start.unwrap(), u.period_end.unwrap());
         assert!(start <= now_secs() && now_secs() < end);
+        // The meter's estimate counts from Hugging Face's included credits, not the plan table.
+        let meter = f.services.credit_status().unwrap();
+        assert!(meter.included_from_hf, "{token:.12}");
+        assert_eq!(usd(meter.included), included, "{token:.12}");
     }
+    // Another account's figures are never this one's: the plan table until it answers.
+    f.services
+        .sign_in(tokens::NO_BILLING_TOKEN.into(), true)
+        .await
+        .unwrap();
+    let meter = f.services.credit_status().unwrap();
+    assert!(!meter.included_from_hf);
+    assert_eq!(meter.included, meter.plans.free);
     // $0 included is a figure, not an error; the PRO account past its credits has its room
     // under the limit and a billable amount.
     let client = HfClient::new(endpoints(&f.double)).unwrap();

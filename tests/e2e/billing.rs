@@ -54,7 +54,7 @@ async fn calls_costs_meter_402_estimator_and_csv() {
         sign_in(&app, tokens::FREE_TOKEN).await;
 
         // Before any call: Hugging Face reports $0.10 included, all left; Switchboard's
-        // estimate (the plan table of 2025-08-22) says the same, labelled as an estimate.
+        // estimate counts from that figure (not the plan table), and says so.
         open_billing(&app).await;
         app.wait_for_text("[data-testid=hf-usage-source]", "from Hugging Face")
             .await;
@@ -62,7 +62,8 @@ async fn calls_costs_meter_402_estimator_and_csv() {
         assert_eq!(app.text("[data-testid=hf-left]").await.trim(), "$0.10");
         let before = usd(&app.text("[data-testid=credits-remaining]").await);
         assert!(close(before, 0.10), "{before}");
-        app.wait_for_text("[data-testid=credits-meter]", "2025-08-22").await;
+        app.wait_for_text("[data-testid=credits-meter]", "Free plan, from Hugging Face")
+            .await;
 
         // Two calls through Together at its catalog price.
         app.click("[data-testid=nav-playground]").await;
@@ -378,6 +379,13 @@ async fn zero_included_credits_are_shown_as_reported_and_a_token_without_billing
             .await;
         assert_eq!(app.text("[data-testid=hf-included]").await.trim(), "$0.00");
         assert!(!app.exists("[data-testid=hf-left]").await);
+        // The estimate below counts from $0 too, not from the plan table's $0.10.
+        app.wait_for_text(
+            "[data-testid=credits-meter]",
+            "Free plan, from Hugging Face",
+        )
+        .await;
+        assert_eq!(usd(&app.text("[data-testid=credits-remaining]").await), 0.0);
         app.click("[data-testid=nav-account]").await;
         app.wait_for_text("[data-testid=account-included-source]", "from Hugging Face")
             .await;
@@ -414,6 +422,9 @@ async fn zero_included_credits_are_shown_as_reported_and_a_token_without_billing
         );
         app.wait_for("[data-testid=hf-usage-token-link]").await;
         assert!(!app.exists("[data-testid=hf-usage]").await);
+        // The estimate falls back to the plan table, labelled with its date.
+        app.wait_for_text("[data-testid=credits-meter]", "plan table of 2025-08-22")
+            .await;
         app.click("[data-testid=nav-account]").await;
         let source = app
             .wait_for_text(

@@ -153,6 +153,9 @@ pub struct CreditStatus {
     pub included: f64,
     /// Whether `included` is the user's figure rather than the table's.
     pub included_overridden: bool,
+    /// Whether `included` is Hugging Face's own figure for this period (its last answer to
+    /// usage-v2) rather than the plan table's.
+    pub included_from_hf: bool,
     /// Spent through HF credits by this app this month (from the ledger).
     pub spent_app: f64,
     /// Usage elsewhere entered by the user.
@@ -191,6 +194,9 @@ pub fn included(plans: &PlanTable, payer: &Payer) -> f64 {
     }
 }
 
+/// The meter. What is included comes from the user's override, else Hugging Face's figure for
+/// this period (`hf_included`, USD), else the plan table: the table is the fallback for when
+/// Hugging Face has not answered.
 #[allow(clippy::too_many_arguments)]
 pub fn status(
     plans: PlanTable,
@@ -199,11 +205,13 @@ pub fn status(
     month: Month,
     reset_from_hf: bool,
     spent_app: f64,
+    hf_included: Option<f64>,
 ) -> CreditStatus {
     let label = month.label();
-    let (included, overridden) = match settings.included_override {
-        Some(v) if v >= 0.0 => (v, true),
-        _ => (included(&plans, &payer), false),
+    let (included, overridden, from_hf) = match (settings.included_override, hf_included) {
+        (Some(v), _) if v >= 0.0 => (v, true, false),
+        (_, Some(v)) if v.is_finite() && v >= 0.0 => (v, false, true),
+        _ => (included(&plans, &payer), false, false),
     };
     let outside = if settings.outside_usage_month.as_deref() == Some(label.as_str()) {
         settings.outside_usage.max(0.0)
@@ -221,6 +229,7 @@ pub fn status(
         payer,
         included,
         included_overridden: overridden,
+        included_from_hf: from_hf,
         spent_app,
         outside_usage: outside,
         remaining,
@@ -296,23 +305,56 @@ mod tests {
             monthly_budget: Some(0.05),
             ..CreditSettings::default()
         };
-        let st = status(shipped_plans(), &s, Payer::Free, month, false, 0.02);
+        let st = status(shipped_plans(), &s, Payer::Free, month, false, 0.02, None);
         assert!((st.remaining - 0.05).abs() < 1e-12, "{st:?}");
         assert!((st.budget_used.unwrap() - 1.0).abs() < 1e-12);
         // Outside usage of an earlier month no longer counts.
         s.outside_usage_month = Some("2026-10".into());
-        let st = status(shipped_plans(), &s, Payer::Free, month, false, 0.02);
+        let st = status(shipped_plans(), &s, Payer::Free, month, false, 0.02, None);
         assert!((st.remaining - 0.08).abs() < 1e-12);
         // A 402 this month: used up, whatever the arithmetic says.
         s.depleted_month = Some("2026-11".into());
-        let st = status(shipped_plans(), &s, Payer::Pro, month, false, 0.0);
+        let st = status(shipped_plans(), &s, Payer::Pro, month, false, 0.0, None);
         assert!(st.used_up);
         assert_eq!(st.remaining, 0.0);
         // An override replaces the table.
         s.depleted_month = None;
         s.included_override = Some(1.0);
-        let st = status(shipped_plans(), &s, Payer::Free, month, false, 0.25);
+        let st = status(shipped_plans(), &s, Payer::Free, month, false, 0.25, None);
         assert!(st.included_overridden);
         assert!((st.remaining - 0.75).abs() < 1e-12);
+        // Hugging Face's figure replaces the table (not the user's override): $0 is a figure.
+        let st = status(
+            shipped_plans(),
+            &s,
+            Payer::Free,
+            month,
+            false,
+            0.25,
+            Some(0.0),
+        );
+        assert!(st.included_overridden && !st.included_from_hf);
+        s.included_override = None;
+        let st = status(
+            shipped_plans(),
+            &s,
+            Payer::Free,
+            month,
+            false,
+            0.25,
+            Some(0.0),
+        );
+        assert!(st.included_from_hf && !st.included_overridden);
+        assert_eq!((st.included, st.remaining), (0.0, 0.0));
+        let st = status(
+            shipped_plans(),
+            &s,
+            Payer::Pro,
+            month,
+            false,
+            0.5,
+            Some(2.0),
+        );
+        assert!((st.remaining - 1.5).abs() < 1e-12);
     }
 }

@@ -15,6 +15,11 @@ included: number,
  */
 includedOverridden: boolean, 
 /**
+ * Whether `included` is Hugging Face's own figure for this period (its last answer to
+ * usage-v2) rather than the plan table's.
+ */
+includedFromHf: boolean, 
+/**
  * Spent through HF credits by this app this month (from the ledger).
  */
 spentApp: number, 

@@ -52,6 +52,7 @@ function status(s: Partial<CreditStatus> = {}): CreditStatus {
     payer: { kind: "free" },
     included: 0.1,
     includedOverridden: false,
+    includedFromHf: false,
     spentApp: 0,
     outsideUsage: 0,
     remaining: 0.1,
@@ -361,6 +362,7 @@ describe("texts of the meter", () => {
     expect(payerText({ kind: "org", name: "acme", plan: null, seats: 1 })).toBe("acme (Team plan)");
     expect(includedSource(status())).toBe("Free plan, plan table of 2025-08-22");
     expect(includedSource(status({ includedOverridden: true }))).toBe("your figure");
+    expect(includedSource(status({ includedFromHf: true }))).toBe("Free plan, from Hugging Face");
   });
   it("gives the table's figure per payer", () => {
     expect(tableIncluded(status())).toBe(0.1);

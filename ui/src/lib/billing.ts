@@ -276,6 +276,7 @@ export function payerText(payer: Payer): string {
  * fallback, as Hugging Face stated it then). */
 export function includedSource(status: CreditStatus): string {
   if (status.includedOverridden) return "your figure";
+  if (status.includedFromHf) return `${payerText(status.payer)}, from Hugging Face`;
   return `${payerText(status.payer)}, plan table of ${status.plans.statedOn}`;
 }
 

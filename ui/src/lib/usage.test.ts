@@ -234,6 +234,7 @@ describe("the Account screen's included credits", () => {
   const status = {
     included: 0.1,
     includedOverridden: false,
+    includedFromHf: false,
     plans: { source: "s", statedOn: "2025-08-22", note: "", free: 0.1, pro: 2, teamPerSeat: 2, enterprisePerSeat: 2 },
   };
   it("states Hugging Face's figure with its source and age", () => {

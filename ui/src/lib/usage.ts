@@ -335,7 +335,7 @@ export function conversationBillText(c: ConversationCost): { estimate: string; b
 export function includedCreditsText(
   f: UsageFigures | null,
   source: FigureSource | null,
-  status: Pick<CreditStatus, "included" | "includedOverridden" | "plans"> | null,
+  status: Pick<CreditStatus, "included" | "includedOverridden" | "includedFromHf" | "plans"> | null,
   why: string | null,
 ): { amount: string; detail: string; source: string } | null {
   if (f && source) {
@@ -353,8 +353,9 @@ export function includedCreditsText(
   return {
     amount: formatUsdShort(status.included),
     detail: status.includedOverridden ? "a month, as you entered it" : "a month",
-    source:
-      `${sourceText(status.includedOverridden ? { kind: "yours" } : { kind: "plan", statedOn: status.plans.statedOn })}: ` +
-      `Hugging Face has not reported this account’s figures${why ? ` (${why})` : ""}`,
+    source: status.includedFromHf
+      ? `from Hugging Face, its last answer${why ? ` (asking now failed: ${why})` : ""}`
+      : `${sourceText(status.includedOverridden ? { kind: "yours" } : { kind: "plan", statedOn: status.plans.statedOn })}: ` +
+        `Hugging Face has not reported this account’s figures${why ? ` (${why})` : ""}`,
   };
 }

@@ -56,12 +56,15 @@ export class BillingStore {
       this.usage = r;
       this.usageReceivedAt = Date.now();
       this.usageError = null;
+      // The meter's estimate counts from Hugging Face's included credits once they are known.
+      if (!this.status?.includedFromHf) this.load().catch(() => {});
     } catch (e) {
       const err = toAppError(e);
       this.usageError = err;
       // Without billing access or signed out the last figures are no longer this token's.
       if (err.code === "billing_forbidden" || err.code === "not_signed_in" || err.code === "unauthorized") {
         this.usage = null;
+        if (this.status?.includedFromHf) this.load().catch(() => {});
       }
     } finally {
       this.usageLoading = false;

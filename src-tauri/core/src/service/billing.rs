@@ -79,6 +79,12 @@ impl Services {
             (_, Ok(h)) => h.hf_credits_spent(month.start, month.end)?,
             (_, Err(_)) => 0.0,
         };
+        // Hugging Face's own included credits for this period, when it has told them: the
+        // user's (an organisation's are not in the user's usage).
+        let hf_included = match payer {
+            Payer::Free | Payer::Pro => self.cached_usage(now).map(|u| u.included_usd()),
+            Payer::Org { .. } => None,
+        };
         Ok(billing::status(
             billing::shipped_plans(),
             &CreditSettings::load(&*self.store),
@@ -86,6 +92,7 @@ impl Services {
             month,
             reset_from_hf,
             spent,
+            hf_included,
         ))
     }
 

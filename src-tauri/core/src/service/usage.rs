@@ -127,6 +127,19 @@ impl Services {
         })
     }
 
+    /// Hugging Face's last figures for the signed-in account, if their period has not ended by
+    /// `now_ms` (without a reported end: if they are from this calendar month).
+    pub(crate) fn cached_usage(&self, now_ms: i64) -> Option<AccountUsage> {
+        let name = self.auth.cached_account().map(|a| a.name);
+        let c = get_typed::<CachedUsage>(&*self.store, KEY_USAGE_CACHE)
+            .filter(|c| c.account == name)?;
+        let current = match c.usage.period_end {
+            Some(end) => end * 1000 > now_ms && c.fetched_at <= now_ms,
+            None => billing_month(now_ms, None).start <= c.fetched_at,
+        };
+        current.then_some(c.usage)
+    }
+
     /// The current period's usage from Hugging Face, cached with its time. On 429, 5xx or no
     /// connection the cached figures come back with their age and the reason; a 403 (no
     /// billing access) or 401 is an error: the UI falls back to its own estimate.
