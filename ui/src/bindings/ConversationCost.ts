@@ -26,7 +26,9 @@ billed: number | null, billedRequests: number | null,
  */
 checkedAt: number | null, 
 /**
- * Hugging Face has not billed every call yet (costs settle minutes after a call).
+ * Hugging Face has not billed every call yet (costs settle minutes after a call) and a bill
+ * is still expected. Neither pending nor billed: Hugging Face will not report one (saved
+ * before conversations had a session, or too old to be asked about).
  */
 pending: boolean, 
 /**

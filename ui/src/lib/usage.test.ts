@@ -223,6 +223,13 @@ describe("a conversation's estimate beside its bill", () => {
     expect(b.state).toBe("billed");
     expect(b.bill).toBe("$0.0036 billed by Hugging Face for 2 requests (+80.0 % against the estimate)");
   });
+  it("says when no bill is coming", () => {
+    const old = conversationBillText({ ...base, pending: false });
+    expect(old.state).toBe("none");
+    expect(old.bill).toMatch(/^not reported by Hugging Face/);
+    const part = conversationBillText({ ...base, pending: false, billed: 0.0018, billedRequests: 1 });
+    expect(part.bill).toBe("$0.0018 billed by Hugging Face for 1 of 2 requests");
+  });
   it("names the provider's bill when Hugging Face bills nothing", () => {
     const o = conversationBillText({ ...base, hfCalls: 0, pending: false, providerCalls: 1 });
     expect(o.state).toBe("none");

@@ -320,6 +320,16 @@ export function conversationBillText(c: ConversationCost): { estimate: string; b
       state: "pending",
     };
   }
+  if (c.billed === null) {
+    return { estimate, bill: "not reported by Hugging Face (saved before sessions, or older than 30 days)", state: "none" };
+  }
+  if (c.billedRequests !== null && c.billedRequests < c.hfCalls) {
+    return {
+      estimate,
+      bill: `${formatUsd(c.billed)} ${COST_KIND_TEXT.billed} for ${c.billedRequests} of ${c.hfCalls} requests`,
+      state: "none",
+    };
+  }
   const n = c.billedRequests ?? c.hfCalls;
   return {
     estimate,

@@ -843,7 +843,7 @@ mod tests {
             h.writable()
                 .unwrap()
                 .execute(
-                    "INSERT INTO conversations (id, title, created_at, updated_at) VALUES (?1, ?1, 1, 1)",
+                    "INSERT INTO conversations (id, title, created_at, updated_at, session_id) VALUES (?1, ?1, 1, 1, 's-' || ?1)",
                     [id],
                 )
                 .unwrap();
@@ -947,7 +947,7 @@ mod tests {
     #[test]
     fn a_conversations_estimate_beside_its_bill_and_each_providers_difference() {
         let (_d, h, one) = three_conversations();
-        let a = h.conversation_cost("a").unwrap();
+        let a = h.conversation_cost("a", 0).unwrap();
         assert_eq!(
             (a.hf_calls, a.pending, a.billed_requests),
             (2, false, Some(2))
@@ -956,13 +956,28 @@ mod tests {
         assert!((a.billed.unwrap() - 2.2 * one).abs() < 1e-9);
         assert!((a.difference_pct.unwrap() - 10.0).abs() < 1e-6, "{a:?}");
         // Not billed yet: pending, no difference.
-        let b = h.conversation_cost("b").unwrap();
+        let b = h.conversation_cost("b", 0).unwrap();
         assert!(
             b.pending && b.billed.is_none() && b.difference_pct.is_none(),
             "{b:?}"
         );
+        // Calls too old to be asked about, or a conversation without a session: no bill is
+        // coming, so not pending (and no difference against nothing).
+        let old = h.conversation_cost("b", 10_000).unwrap();
+        assert!(
+            !old.pending && old.billed.is_none() && old.difference_pct.is_none(),
+            "{old:?}"
+        );
+        h.writable()
+            .unwrap()
+            .execute(
+                "UPDATE conversations SET session_id = NULL WHERE id = 'b'",
+                [],
+            )
+            .unwrap();
+        assert!(!h.conversation_cost("b", 0).unwrap().pending);
         // Own key: nothing for Hugging Face to bill, nothing pending.
-        let c = h.conversation_cost("c").unwrap();
+        let c = h.conversation_cost("c", 0).unwrap();
         assert_eq!((c.hf_calls, c.provider_calls, c.pending), (0, 1, false));
         // A new call in `a` after the bill: pending again until it settles too.
         let mut r = result((1000, 2000), Some(P), Outcome::Complete);
@@ -978,7 +993,7 @@ mod tests {
             None,
         ))
         .unwrap();
-        let a = h.conversation_cost("a").unwrap();
+        let a = h.conversation_cost("a", 0).unwrap();
         assert!(a.pending && a.difference_pct.is_none(), "{a:?}");
         // Per provider: only conversations billed in full count, so nothing until `a` settles.
         assert!(h.provider_accuracy(0).unwrap().is_empty());

@@ -45,7 +45,9 @@ pub struct ConversationCost {
     /// When Hugging Face was last asked (Unix ms).
     #[ts(type = "number | null")]
     pub checked_at: Option<i64>,
-    /// Hugging Face has not billed every call yet (costs settle minutes after a call).
+    /// Hugging Face has not billed every call yet (costs settle minutes after a call) and a bill
+    /// is still expected. Neither pending nor billed: Hugging Face will not report one (saved
+    /// before conversations had a session, or too old to be asked about).
     pub pending: bool,
     /// `(billed − estimated) / estimated` in percent, once every call is billed.
     pub difference_pct: Option<f64>,
@@ -151,12 +153,29 @@ impl History {
     }
 
     /// The conversation's estimate and bill side by side.
-    pub fn conversation_cost(&self, conversation_id: &str) -> AppResult<ConversationCost> {
+    ///
+    /// Pending means a bill is still expected: the conversation names a session (those saved
+    /// before session ids never get one) and its last call is since `reconcile_since_ms` (older
+    /// ones are no longer asked about).
+    pub fn conversation_cost(
+        &self,
+        conversation_id: &str,
+        reconcile_since_ms: i64,
+    ) -> AppResult<ConversationCost> {
         let conn = self.conn();
+        let session: Option<String> = conn
+            .query_row(
+                "SELECT session_id FROM conversations WHERE id = ?1",
+                [conversation_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_error)?
+            .flatten();
         let sums = |hf: bool| {
             conn.query_row(
                 &format!(
-                    "SELECT COUNT(*), SUM(cost), SUM(router_cost) FROM calls
+                    "SELECT COUNT(*), SUM(cost), SUM(router_cost), MAX(at) FROM calls
                      WHERE conversation_id = ?1 AND status != 'error' AND billing {}",
                     if hf {
                         "= 'hf_credits'"
@@ -170,19 +189,21 @@ impl History {
                         r.get::<_, u32>(0)?,
                         r.get::<_, Option<f64>>(1)?,
                         r.get::<_, Option<f64>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
                     ))
                 },
             )
             .map_err(db_error)
         };
-        let (hf_calls, estimated, router_estimated) = sums(true)?;
-        let (provider_calls, provider_estimated, _) = sums(false)?;
+        let (hf_calls, estimated, router_estimated, last_hf_call) = sums(true)?;
+        let (provider_calls, provider_estimated, _, _) = sums(false)?;
         drop(conn);
         let bill = self.billed(conversation_id)?;
-        let pending = hf_calls > 0
-            && bill
-                .as_ref()
-                .is_none_or(|b| b.requests < u64::from(hf_calls));
+        let complete = bill
+            .as_ref()
+            .is_some_and(|b| b.requests >= u64::from(hf_calls));
+        let expected = session.is_some() && last_hf_call.is_some_and(|at| at >= reconcile_since_ms);
+        let pending = hf_calls > 0 && !complete && expected;
         let billed = bill.as_ref().map(|b| usd_of_nano(b.billed_nano_usd));
         Ok(ConversationCost {
             conversation_id: conversation_id.to_string(),
@@ -193,8 +214,8 @@ impl History {
             billed_requests: bill.as_ref().map(|b| b.requests),
             checked_at: bill.as_ref().map(|b| b.checked_at),
             pending,
-            difference_pct: match (pending, estimated, billed) {
-                (false, Some(e), Some(b)) => difference_pct(e, b),
+            difference_pct: match (complete, estimated, billed) {
+                (true, Some(e), Some(b)) => difference_pct(e, b),
                 _ => None,
             },
             provider_calls,

@@ -314,7 +314,8 @@ impl Services {
     pub async fn conversation_cost(&self, conversation_id: &str) -> AppResult<ConversationCost> {
         let history = self.history.wait().await?;
         let id = conversation_id.to_string();
-        tokio::task::spawn_blocking(move || history.conversation_cost(&id))
+        let since = now_ms() - RECONCILE_DAYS * 86_400_000;
+        tokio::task::spawn_blocking(move || history.conversation_cost(&id, since))
             .await
             .map_err(|e| AppError::internal(format!("reading the history failed: {e}")))?
     }
