@@ -250,14 +250,14 @@ describe("estimatorRows", () => {
     // 500 × 0.15 + 300 × 0.60 = 255 → $0.000255
     expect(groq.cost).toBeCloseTo(0.000255, 12);
     expect(groq.remainingCalls).toBe(343); // 0.0877 / 0.000255 = 343.9
-    expect(groq.calls010).toBe(392);
-    expect(groq.calls200).toBe(7843);
+    expect(groq.calls1).toBe(3921); // 3921.6
+    expect(groq.calls10).toBe(39215); // 39215.7
     const novita = rows.find((r) => r.provider === "novita")!;
     // 500 × 0.2 + 300 × 0.8 = 100 + 240 = 340 → $0.00034
     expect(novita.cost).toBeCloseTo(0.00034, 12);
     expect(novita.remainingCalls).toBe(257); // 0.0877 / 0.00034 = 257.9
-    expect(novita.calls010).toBe(294); // 294.1
-    expect(novita.calls200).toBe(5882); // 5882.35
+    expect(novita.calls1).toBe(2941); // 2941.2
+    expect(novita.calls10).toBe(29411); // 29411.8
   });
 
   it("marks free offers unlimited and unknown prices null", () => {
@@ -269,7 +269,7 @@ describe("estimatorRows", () => {
     expect(mystery.cost).toBeNull();
     expect(mystery.pricing).toBeNull();
     expect(mystery.remainingCalls).toBeNull();
-    expect(mystery.calls200).toBeNull();
+    expect(mystery.calls10).toBeNull();
     expect(rows.find((r) => r.provider === "groq")!.remainingCalls).toBe(0);
   });
 

@@ -125,7 +125,10 @@ export function usdInput(x: number | null): string {
 // ---------------------------------------------------------------------------------------------
 // The estimator
 
-export const ESTIMATE_SUMS = [0.1, 2] as const;
+// What-if sums for a prepaid top-up: round figures, deliberately not the plan table's $0.10 / $2.00,
+// which the estimator must not present as the account's credits (the account's own figure is the
+// "remaining credits" column, from Hugging Face).
+export const ESTIMATE_SUMS = [1, 10] as const;
 
 export interface EstimatorRow {
   provider: string;
@@ -135,10 +138,10 @@ export interface EstimatorRow {
   cost: number | null;
   /** Calls the remaining credits buy (Infinity when free, null when unknown). */
   remainingCalls: number | null;
-  /** Calls $0.10 buys. */
-  calls010: number | null;
-  /** Calls $2.00 buys. */
-  calls200: number | null;
+  /** Calls $1 buys. */
+  calls1: number | null;
+  /** Calls $10 buys. */
+  calls10: number | null;
 }
 
 /** For each live offer of the model: what one call costs and how many calls some sums buy,
@@ -157,8 +160,8 @@ export function estimatorRows(model: ModelInfo, tokensIn: number, tokensOut: num
         isFree,
         cost,
         remainingCalls: callsAffordable(remaining, cost),
-        calls010: callsAffordable(ESTIMATE_SUMS[0], cost),
-        calls200: callsAffordable(ESTIMATE_SUMS[1], cost),
+        calls1: callsAffordable(ESTIMATE_SUMS[0], cost),
+        calls10: callsAffordable(ESTIMATE_SUMS[1], cost),
       };
     });
   return rows.sort((a, b) => {
