@@ -10,13 +10,17 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug/switchboard
 
-.PHONY: run dev build ui deps test-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
+.PHONY: run dev build ui deps test-deps bench-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
 
 deps:
 	@scripts/deps.sh
 
 test-deps:
 	@scripts/deps.sh --test
+
+# The test tools and Chromium, bench-app's Electron-class reference.
+bench-deps:
+	@scripts/deps.sh --bench
 
 ui: deps
 	npm --prefix ui run build
@@ -99,7 +103,7 @@ bench-streaming: ui
 # with the dev-dependencies' features). Both builds have the `e2e-hooks` feature: the bench
 # reads the app's first-paint report (SWITCHBOARD_REPORT_FIRST_PAINT), which a build without it
 # never prints; this .deb is for measuring, not for release (`make bundle` makes that one).
-bench-app: test-deps ui
+bench-app: bench-deps ui
 	cargo build --release --locked --bin switchboard --features e2e-hooks
 	ui/node_modules/.bin/tauri bundle --bundles deb
 	rm -rf $(CARGO_TARGET_DIR)/bench/deb
