@@ -58,6 +58,11 @@ const MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
 const RUNS: usize = 7;
 const IDLE_AFTER_PAINT: Duration = Duration::from_secs(3);
 const ANSWER_TOKENS: usize = 5_000;
+/// Tokens of each compare pane's answer in the smoothness measure.
+const SMOOTH_TOKENS: usize = 5_000;
+const SMOOTH_PANES: usize = 6;
+const FRAME_P95_TARGET_MS: f64 = 16.7;
+const FRAME_P99_TARGET_MS: f64 = 33.0;
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 // The history of benches/history.rs (same cache file and sidecar).
@@ -684,6 +689,186 @@ async fn stream_answer(driver: &Driver, double: &HfDouble) -> (Memory, Memory, f
     (before, after, stream_s, words)
 }
 
+/// Streaming smoothness (issue 19): `panes` compare panes streaming long answers from the
+/// double at full speed while keys are typed into the composer, one WebDriver call per key.
+#[derive(Debug, Clone, Serialize)]
+struct Smoothness {
+    panes: usize,
+    tokens_per_pane: usize,
+    /// Intervals between `requestAnimationFrame` callbacks while the answers streamed.
+    frames: usize,
+    frame_p50_ms: f64,
+    frame_p95_ms: f64,
+    frame_p99_ms: f64,
+    frame_max_ms: f64,
+    keystrokes_typed: usize,
+    keystrokes_landed: usize,
+    stream_s: f64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+async fn pane_statuses(app: &App) -> Vec<String> {
+    let v = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=compare-pane]')].map(p => p.dataset.status || '');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s.as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn smoothness(driver: &Driver, double: &HfDouble, panes: usize) -> Smoothness {
+    let app = driver.launch_bin(&app_bin()).await;
+    app.wait_for("[data-testid=composer]").await;
+    // Six panes need a wide window (compare.ts: WIDE_WIDTH).
+    app.client
+        .set_window_size(1900, 1000)
+        .await
+        .expect("resize the window");
+    app.click("[data-testid=model-picker]").await;
+    app.type_into("[data-testid=model-search]", "Llama-3.3-70B-Instruct")
+        .await;
+    app.click(&format!(
+        "[data-testid=model-option][data-model-id=\"{MODEL}\"]"
+    ))
+    .await;
+    app.wait_for_text("[data-testid=model-picker]", "Llama-3.3-70B-Instruct")
+        .await;
+    app.click("[data-testid=nav-compare]").await;
+    app.click("[data-testid=preset-all-providers]:not([disabled])")
+        .await;
+    app.wait_for("[data-testid=compare-pane]").await;
+    loop {
+        let n = pane_statuses(&app).await.len();
+        if n == panes {
+            break;
+        }
+        if n < panes {
+            app.click("[data-testid=compare-add-pane]:not([disabled])")
+                .await;
+        } else {
+            app.click(&format!(
+                "[data-testid=compare-pane][data-index=\"{}\"] [data-testid=pane-remove]",
+                n - 1
+            ))
+            .await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pane_statuses(&app).await.len() == n {
+            assert!(Instant::now() < deadline, "the panes stay at {n}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    app.settle().await;
+    for _ in 0..panes {
+        double.push_fault(
+            Fault::long_stream(SMOOTH_TOKENS, 0)
+                .scope(Scope::Chat)
+                .once(),
+        );
+    }
+    app.type_into("[data-testid=compare-composer]", "Write a lot")
+        .await;
+    // Frame times from here on.
+    app.client
+        .execute(
+            "window.__frames = []; let last = performance.now();\
+             const tick = (t) => { window.__frames.push(t - last); last = t;\
+               if (!window.__framesStop) requestAnimationFrame(tick); };\
+             requestAnimationFrame(tick);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let sent = Instant::now();
+    app.click("[data-testid=compare-send]").await;
+    let composer = app.wait_for("[data-testid=compare-composer]").await;
+    let mut typed = String::new();
+    let letters = "the quick brown fox jumps over the lazy dog ";
+    let deadline = sent + Duration::from_secs(300);
+    loop {
+        let statuses = pane_statuses(&app).await;
+        let streaming = statuses
+            .iter()
+            .any(|s| s == "streaming" || s == "waiting" || s.is_empty());
+        if !streaming && sent.elapsed() > Duration::from_millis(500) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the answers did not complete: {statuses:?}"
+        );
+        let c = letters.chars().nth(typed.len() % letters.len()).unwrap();
+        composer
+            .send_keys(&c.to_string())
+            .await
+            .expect("type into the composer");
+        typed.push(c);
+    }
+    let stream_s = sent.elapsed().as_secs_f64();
+    let v = app
+        .client
+        .execute(
+            "window.__framesStop = true;\
+             return [window.__frames, document.querySelector('[data-testid=compare-composer]').value];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut frames: Vec<f64> = v[0]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+        .unwrap_or_default();
+    // The first interval starts when the recorder was installed, not at a frame.
+    if !frames.is_empty() {
+        frames.remove(0);
+    }
+    let value = v[1].as_str().unwrap_or("").to_string();
+    let statuses = pane_statuses(&app).await;
+    assert!(
+        statuses.iter().all(|s| s == "complete"),
+        "the panes ended as {statuses:?}"
+    );
+    // Every keystroke landed when the box holds exactly what was typed after the prompt left it.
+    let landed = typed
+        .chars()
+        .zip(value.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    frames.sort_by(f64::total_cmp);
+    app.quit().await;
+    Smoothness {
+        panes,
+        tokens_per_pane: SMOOTH_TOKENS,
+        frames: frames.len(),
+        frame_p50_ms: percentile(&frames, 0.5),
+        frame_p95_ms: percentile(&frames, 0.95),
+        frame_p99_ms: percentile(&frames, 0.99),
+        frame_max_ms: frames.last().copied().unwrap_or(f64::NAN),
+        keystrokes_typed: typed.chars().count(),
+        keystrokes_landed: if value.chars().count() == typed.chars().count() {
+            landed
+        } else {
+            landed.min(value.chars().count())
+        },
+        stream_s,
+    }
+}
+
 fn ram_gb() -> f64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -765,6 +950,7 @@ fn main() {
     let mut modes = Vec::new();
     let mut idle_mappings = Vec::new();
     let mut streamed = None;
+    let mut smooth = Vec::new();
     let mut history_info = None;
     let mut chromium_version = None;
     let mut unanswered = Vec::new();
@@ -865,6 +1051,10 @@ fn main() {
 
         eprintln!("Memory: streaming a {ANSWER_TOKENS}-token answer through the UI…");
         streamed = Some(rt.block_on(stream_answer(&driver, &double)));
+        for panes in [1, SMOOTH_PANES] {
+            eprintln!("Smoothness: {panes} compare pane(s) streaming while keys are typed…");
+            smooth.push(rt.block_on(smoothness(&driver, &double, panes)));
+        }
         drop(driver);
         drop(desktop);
     }
@@ -1009,6 +1199,51 @@ fn main() {
             None,
         );
     }
+    for sm in &smooth {
+        let name = format!(
+            "{} pane(s) streaming {}k tokens each, typing:",
+            sm.panes,
+            sm.tokens_per_pane / 1000
+        );
+        row(&name, format!("{:.1} s", sm.stream_s), "", None);
+        let p95_ok = sm.frame_p95_ms < FRAME_P95_TARGET_MS;
+        let p99_ok = sm.frame_p99_ms < FRAME_P99_TARGET_MS;
+        let keys_ok = sm.keystrokes_landed == sm.keystrokes_typed && sm.keystrokes_typed > 0;
+        let gate = sm.panes == SMOOTH_PANES;
+        row(
+            &format!("  frame time p95 ({} frames)", sm.frames),
+            format!("{:.1} ms", sm.frame_p95_ms),
+            "< 16.7 ms",
+            gate.then_some(p95_ok),
+        );
+        row(
+            "  frame time p99",
+            format!("{:.1} ms", sm.frame_p99_ms),
+            "< 33 ms",
+            gate.then_some(p99_ok),
+        );
+        row(
+            "  (median / longest frame)",
+            format!("{:.1} / {:.0} ms", sm.frame_p50_ms, sm.frame_max_ms),
+            "",
+            None,
+        );
+        row(
+            "  keystrokes landed / typed",
+            format!("{} / {}", sm.keystrokes_landed, sm.keystrokes_typed),
+            "all",
+            gate.then_some(keys_ok),
+        );
+        if gate && !p95_ok {
+            missed.push("frame p95 in 6 panes");
+        }
+        if gate && !p99_ok {
+            missed.push("frame p99 in 6 panes");
+        }
+        if gate && !keys_ok {
+            missed.push("keystrokes in 6 panes");
+        }
+    }
     row(
         "release binary",
         format!("{:.1} MB", mb(bin_bytes)),
@@ -1119,8 +1354,22 @@ fn main() {
             "after": after,
             "stream_s": secs,
         })),
+        "smoothness": smooth.iter().map(|sm| serde_json::json!({
+            "name": format!("{}_panes", sm.panes),
+            "frame_p50_ms": sm.frame_p50_ms,
+            "frame_p95_ms": sm.frame_p95_ms,
+            "frame_p99_ms": sm.frame_p99_ms,
+            "frame_max_ms": sm.frame_max_ms,
+            "frames": sm.frames,
+            "keystrokes_typed": sm.keystrokes_typed,
+            "keystrokes_landed": sm.keystrokes_landed,
+            "stream_s": sm.stream_s,
+            "tokens_per_pane": sm.tokens_per_pane,
+        })).collect::<Vec<_>>(),
         "targets": {
             "start_up_ratio": START_RATIO_TARGET,
+            "frame_p95_ms": FRAME_P95_TARGET_MS,
+            "frame_p99_ms": FRAME_P99_TARGET_MS,
             "memory_ratio_chromium": MEMORY_RATIO_TARGET,
             "addition_over_bare_mb": ADDITION_TARGET_MB,
             "binary_mb": BINARY_TARGET_MB,
