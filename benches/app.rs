@@ -505,6 +505,10 @@ struct MemoryMode {
     /// The process trees of the median runs.
     app_processes: String,
     chromium_processes: String,
+    /// The largest mappings (MB of PSS) of each kind's first counted run.
+    app_mappings: Vec<(String, f64)>,
+    bare_mappings: Vec<(String, f64)>,
+    chromium_mappings: Vec<(String, f64)>,
 }
 
 fn median_run(runs: &[Memory]) -> String {
@@ -518,7 +522,11 @@ fn median_run(runs: &[Memory]) -> String {
 }
 
 impl MemoryMode {
-    fn new(mode: &'static str, app: Vec<Memory>, bare: Vec<Memory>, chromium: Vec<Memory>) -> Self {
+    fn new(
+        mode: &'static str,
+        [app, bare, chromium]: [Vec<Memory>; 3],
+        [app_mappings, bare_mappings, chromium_mappings]: [Vec<(String, f64)>; 3],
+    ) -> Self {
         let app_pss_mb = median_of(&app, |m| m.pss_mb);
         let bare_pss_mb = median_of(&bare, |m| m.pss_mb);
         let chromium_pss_mb = median_of(&chromium, |m| m.pss_mb);
@@ -538,6 +546,9 @@ impl MemoryMode {
             app,
             bare,
             chromium,
+            app_mappings,
+            bare_mappings,
+            chromium_mappings,
         }
     }
 }
@@ -915,11 +926,18 @@ fn median_of(runs: &[Memory], f: fn(&Memory) -> f64) -> Option<Stat> {
     (!runs.is_empty()).then(|| stat(&runs.iter().map(f).collect::<Vec<_>>()))
 }
 
-/// "app 85 + WebKitWebProces 134 + …" (MB of PSS), for the report.
+/// "app 85 (20) + WebKitWebProces 134 (60) + …" (MB of PSS, of which anonymous), for the report.
 fn breakdown(m: &Memory) -> String {
     m.processes
         .iter()
-        .map(|p| format!("{} {:.0}", p.comm, p.pss_kb as f64 / 1024.0))
+        .map(|p| {
+            format!(
+                "{} {:.0} ({:.0})",
+                p.comm,
+                p.pss_kb as f64 / 1024.0,
+                p.anon_kb as f64 / 1024.0
+            )
+        })
         .collect::<Vec<_>>()
         .join(" + ")
 }
@@ -1288,10 +1306,24 @@ fn main() {
             let name = ["bare page", "signed in, 10k", "signed in, 100k"][k.min(2)];
             println!("(start-up phases, {name}, median run: {})", s.median_phases);
         }
+        let top = |v: &[(String, f64)]| {
+            v.iter()
+                .take(8)
+                .map(|(n, mb)| format!("{n} {mb:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         for m in &modes {
             println!(
                 "(idle, {}, MB of PSS (anonymous): app {} | Chromium {})",
                 m.mode, m.app_processes, m.chromium_processes
+            );
+            println!(
+                "(idle, {}, largest mappings, MB of PSS: app: {} | bare page: {} | Chromium: {})",
+                m.mode,
+                top(&m.app_mappings),
+                top(&m.bare_mappings),
+                top(&m.chromium_mappings)
             );
         }
         if let Some((_, after, _, _)) = &streamed {
