@@ -570,20 +570,22 @@ fn memory_mode(
         kinds.push(Box::new(move || Launched::chromium(desktop, server, gpu)));
     }
     let mut got: [Vec<Memory>; 3] = Default::default();
+    let mut mappings: [Vec<(String, f64)>; 3] = Default::default();
     interleaved(&kinds, runs, |k, launched| {
         std::thread::sleep(IDLE_AFTER_PAINT);
         got[k].push(memory(launched.pid()));
+        if mappings[k].is_empty() {
+            mappings[k] = by_mapping(launched.pid()).into_iter().take(15).collect();
+        }
     });
-    let [app, bare, chromium] = got;
     MemoryMode::new(
         if gpu {
             "defaults"
         } else {
             "no GPU compositing"
         },
-        app,
-        bare,
-        chromium,
+        got,
+        mappings,
     )
 }
 
