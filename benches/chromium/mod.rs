@@ -131,6 +131,12 @@ impl PageServer {
         self.state.lock().unwrap().record = recorder.map(Arc::new);
     }
 
+    /// Passes one command to the real app while recording (as if the page had called it).
+    pub fn record(&self, cmd: &str, args: &Value) {
+        let body = serde_json::to_vec(&json!({ "cmd": cmd, "args": args })).unwrap();
+        answer(&self.state, &body);
+    }
+
     /// The next launch's first-paint lines.
     pub fn expect_paint(&self) -> mpsc::Receiver<String> {
         let (tx, rx) = mpsc::channel();

@@ -118,6 +118,8 @@ pub struct ProcMem {
 #[derive(Debug, Clone, Serialize)]
 pub struct Memory {
     pub pss_mb: f64,
+    /// [`footprint_mb`]: shared files once, whatever else runs.
+    pub footprint_mb: f64,
     pub rss_mb: f64,
     pub anon_mb: f64,
     pub processes: Vec<ProcMem>,
@@ -152,11 +154,62 @@ pub fn memory(root: u32) -> Memory {
     }
     let kb = |f: fn(&ProcMem) -> u64| processes.iter().map(f).sum::<u64>() as f64 / 1024.0;
     Memory {
+        footprint_mb: footprint_mb(root),
         pss_mb: kb(|p| p.pss_kb),
         rss_mb: kb(|p| p.rss_kb),
         anon_mb: kb(|p| p.anon_kb),
         processes,
     }
+}
+
+/// The memory of `root` and its descendants counted as if they ran alone, in MB: each mapped
+/// file's pages once (the largest resident size any process of the tree has of that file: the
+/// libraries all its processes share are counted once, and not divided with other programs
+/// that happen to map them, as PSS is), plus anonymous memory by PSS (pages shared
+/// copy-on-write between processes of the tree are divided among them). PSS moves with what
+/// else runs: a library shared with another program's processes counts half. On a shared
+/// machine where other WebKit programs come and go, this figure stays put.
+pub fn footprint_mb(root: u32) -> f64 {
+    let mut files: HashMap<String, u64> = HashMap::new();
+    let mut anon_kb = 0u64;
+    for pid in tree(root) {
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+            continue;
+        };
+        let mut per_file: HashMap<String, u64> = HashMap::new();
+        let mut file: Option<String> = None;
+        for line in smaps.lines() {
+            let mut parts = line.split_whitespace();
+            let first = parts.next().unwrap_or("");
+            let value = |parts: &mut std::str::SplitWhitespace| {
+                parts
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            if first == "Rss:" {
+                if let Some(f) = &file {
+                    *per_file.entry(f.clone()).or_default() += value(&mut parts);
+                }
+            } else if first == "Pss:" {
+                if file.is_none() {
+                    anon_kb += value(&mut parts);
+                }
+            } else if first.contains('-') && !first.ends_with(':') {
+                // "start-end perms offset dev inode [path]": a path starting with '/' is a file
+                // (shared memory files included); [heap], [stack] and unnamed ones are anonymous.
+                file = parts
+                    .nth(4)
+                    .filter(|p| p.starts_with('/') || p.starts_with("memfd:"))
+                    .map(str::to_string);
+            }
+        }
+        for (f, kb) in per_file {
+            let e = files.entry(f).or_default();
+            *e = (*e).max(kb);
+        }
+    }
+    (files.values().sum::<u64>() + anon_kb) as f64 / 1024.0
 }
 
 /// PSS in MB by mapping (a library's file name, or `[anon]`, `[heap]`…) over `root` and its
@@ -215,6 +268,14 @@ mod tests {
         assert!(m.processes.iter().any(|p| p.pid == me && p.pss_kb > 0));
         assert!(m.pss_mb > 0.0 && m.rss_mb >= m.pss_mb);
         assert!(!by_mapping(me).is_empty());
+        // Shared files once: at least this process's PSS, at most the tree's RSS.
+        assert!(m.footprint_mb >= m.processes[0].pss_kb as f64 / 1024.0 * 0.9);
+        assert!(
+            m.footprint_mb <= m.rss_mb * 1.1,
+            "{} vs {}",
+            m.footprint_mb,
+            m.rss_mb
+        );
 
         kill("-TERM", pid);
         let deadline = Instant::now() + Duration::from_secs(5);
