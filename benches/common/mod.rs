@@ -105,6 +105,11 @@ const NOT_FIGURES: &[&str] = &[
     "query",
     "processes",
     "panes",
+    "frames",
+    "keystrokes_typed",
+    "tokens_per_pane",
+    "history_large",
+    "words_shown",
 ];
 
 /// Whether a larger value of this figure is better (throughput); otherwise smaller is better
