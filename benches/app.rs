@@ -1,4 +1,5 @@
-//! The release app as users get it, measured under Xvfb: start-up, memory, sizes (issue 8).
+//! The release app as users get it, measured under Xvfb against its references: start-up,
+//! memory, smoothness, sizes (issues 8 and 19).
 //!
 //! `make bench-app` builds the release binary (with the `e2e-hooks` feature, for the first-paint
 //! report) and its `.deb` first, unpacks the `.deb` and runs this (`cargo bench --bench app`) on
@@ -11,19 +12,24 @@
 //!   the `.deb` installs; else the one `cargo bench` built) and the `.deb` (`$SWITCHBOARD_DEB`,
 //!   else the newest under `release/bundle/deb/`), checking that it holds that binary.
 //! - Start-up: the binary launched directly with `SWITCHBOARD_REPORT_FIRST_PAINT=1` (read only by
-//!   a build with the `e2e-hooks` feature); the page
-//!   reports its first paint (two animation frames after mounting) and the app prints
-//!   `SWITCHBOARD_FIRST_PAINT <ms since run()>`. Measured from spawn to that line, median of
-//!   runs after one warm-up: a first launch (empty data folder), and a signed-in launch with
-//!   10,000 saved conversations (it opens on the playground with its history sidebar).
-//! - Memory: the proportional set size (PSS, `/proc/PID/smaps_rollup`; RSS too) of the app and
-//!   all its descendants (WebKitWebProcess, WebKitNetworkProcess), found by walking the
-//!   `/proc/*/stat` parent links from the app's PID: idle 3 s after the first paint of each
-//!   signed-in launch above (median), and after a 5,000-token answer streamed through the UI
-//!   (driven over WebDriver: pick a model, type, Enter, wait for the answer to complete).
+//!   a build with the `e2e-hooks` feature); the page reports its first paint (two animation
+//!   frames after mounting) and the app prints `SWITCHBOARD_FIRST_PAINT <ms since run()>`.
+//!   Measured from spawn to that line: a first launch (empty data folder), then the bare
+//!   WebKitGTK page ([`bare_webkit`]) and the app signed in with 10,000 and with 100,000 saved
+//!   conversations launched in turn, round after round (medians after a warm-up round); the
+//!   target is a ratio to the bare page (issue 19).
+//! - Memory, idle 3 s after the first paint: the app, the bare page and the app's own page in
+//!   Chromium (the Electron-class reference, `chromium/mod.rs`) launched in turn, once with both
+//!   engines' defaults and once without GPU compositing. PSS (`/proc/PID/smaps_rollup`) and the
+//!   footprint (`procs::footprint_mb`: shared files once) of each process and all its
+//!   descendants, found by parent links; also after a 5,000-token answer streamed through the UI.
+//! - Smoothness: six compare panes (and, for reference, the playground's one answer) streaming
+//!   long answers from the double at full speed while keys are typed into the composer over
+//!   WebDriver: `requestAnimationFrame` intervals and the keystrokes that landed.
 //!
-//! Prints a table and writes `$CARGO_TARGET_DIR/bench/app.json`. A missed target is reported,
-//! never a failure. Run by `cargo test --benches` (no `--bench` argument) it only reports sizes.
+//! Prints a table and writes `$CARGO_TARGET_DIR/bench/app.json` (the previous run's kept beside
+//! it, and the change printed). A missed target is reported, never a failure. Run by
+//! `cargo test --benches` (no `--bench` argument) it only reports sizes.
 
 mod chromium;
 mod common;

@@ -1,4 +1,6 @@
-//! The history at the size of issue 5: 10,000 conversations, 200,000 messages.
+//! The history at the size of issue 5 (10,000 conversations, 200,000 messages) and at ten times
+//! that (issue 19: 100,000 / 2,000,000), with the growth of each figure from one to the other.
+//! Criterion runs at the smaller size only.
 //!
 //! `make bench` (or `cargo bench --bench history`) builds such a database once with
 //! [`sample::generate`] and caches it at `$CARGO_TARGET_DIR/bench-history-v{schema}.sqlite3`
