@@ -10,13 +10,17 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug/switchboard
 
-.PHONY: run dev build ui deps test-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
+.PHONY: run dev build ui deps test-deps bench-deps test lint test-rust test-ui bindings-check bundle check-deb clean bench bench-history bench-streaming bench-app
 
 deps:
 	@scripts/deps.sh
 
 test-deps:
 	@scripts/deps.sh --test
+
+# The test tools and Chromium, bench-app's Electron-class reference.
+bench-deps:
+	@scripts/deps.sh --bench
 
 ui: deps
 	npm --prefix ui run build
@@ -80,8 +84,9 @@ check-deb: bundle
 # $(CARGO_TARGET_DIR)/bench/. Add new ones as bench-* prerequisites of `bench`.
 bench: bench-history bench-streaming bench-app
 
-# The history at 10,000 conversations / 200,000 messages: sidebar, search, open time, file size
-# (benches/history.rs). The database is generated once and cached in $(CARGO_TARGET_DIR);
+# The history at 10,000 conversations / 200,000 messages and at ten times that: sidebar, search,
+# open time, file size, growth (benches/history.rs). Each database is generated once and cached in
+# $(CARGO_TARGET_DIR) (the large one: 2.6 GB, about 7 minutes);
 # SWITCHBOARD_BENCH_KEEP_DB=path/history.sqlite3 keeps a copy to try the app on.
 bench-history: ui
 	cargo bench --locked --bench history
@@ -93,13 +98,17 @@ bench-streaming: ui
 	cargo bench --locked --bench streaming
 
 # The release binary and its .deb (packaged from that binary, no second build), then the app
-# under Xvfb: start-up to first paint, memory of the app and its WebKit processes idle with
-# 10,000 conversations and after a 5,000-token answer, sizes (benches/app.rs). It measures the
-# binary the .deb installs, unpacked to bench/deb/ (`cargo bench` relinks release/switchboard
-# with the dev-dependencies' features). Both builds have the `e2e-hooks` feature: the bench
-# reads the app's first-paint report (SWITCHBOARD_REPORT_FIRST_PAINT), which a build without it
-# never prints; this .deb is for measuring, not for release (`make bundle` makes that one).
-bench-app: test-deps ui
+# under Xvfb against its references, launched in turn (benches/app.rs): start-up to first paint
+# signed in with 10,000 and 100,000 conversations against a bare WebKitGTK page; idle memory
+# against that page and against the app's own page in Chromium (the Electron-class reference,
+# IPC mocked with answers recorded from the app), with both engines' defaults and without GPU
+# compositing; smoothness of six compare panes streaming while keys are typed; sizes. It
+# measures the binary the .deb installs, unpacked to bench/deb/ (`cargo bench` relinks
+# release/switchboard with the dev-dependencies' features). Both builds have the `e2e-hooks`
+# feature: the bench reads the app's first-paint report (SWITCHBOARD_REPORT_FIRST_PAINT), which a
+# build without it never prints; this .deb is for measuring, not for release (`make bundle`
+# makes that one).
+bench-app: bench-deps ui
 	cargo build --release --locked --bin switchboard --features e2e-hooks
 	ui/node_modules/.bin/tauri bundle --bundles deb
 	rm -rf $(CARGO_TARGET_DIR)/bench/deb

@@ -1,4 +1,6 @@
-//! The history at the size of issue 5: 10,000 conversations, 200,000 messages.
+//! The history at the size of issue 5 (10,000 conversations, 200,000 messages) and at ten times
+//! that (issue 19: 100,000 / 2,000,000), with the growth of each figure from one to the other.
+//! Criterion runs at the smaller size only.
 //!
 //! `make bench` (or `cargo bench --bench history`) builds such a database once with
 //! [`sample::generate`] and caches it at `$CARGO_TARGET_DIR/bench-history-v{schema}.sqlite3`
@@ -32,6 +34,9 @@ use switchboard_core::history::{schema, History, SearchQuery};
 use switchboard_testkit::sample::{self, SampleStats};
 
 const CONVERSATIONS: usize = 10_000;
+/// Ten times issue 5's size (issue 19): 100,000 conversations, 2,000,000 messages.
+const LARGE_CONVERSATIONS: usize = 100_000;
+const SIZES: [usize; 2] = [CONVERSATIONS, LARGE_CONVERSATIONS];
 const MESSAGES_PER_CONVERSATION: usize = 20;
 const SEED: u64 = 5;
 /// Timed runs of each measurement for the medians and 95th percentiles: up to `RUNS`, fewer
@@ -179,21 +184,111 @@ fn prepare(work: &Path, conversations: usize, cache: Option<&Path>) -> (CacheInf
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
     let full = std::env::args().any(|a| a == "--bench");
-    let (conversations, runs) = if full { (CONVERSATIONS, RUNS) } else { (50, 3) };
     let target = target_dir();
-    let cache = full.then(|| target.join(format!("bench-history-v{}.sqlite3", schema::CURRENT)));
+    let sizes: &[usize] = if full { &SIZES } else { &[50] };
+    let runs = if full { RUNS } else { 3 };
+    let mut results = Vec::new();
+    for (i, &conversations) in sizes.iter().enumerate() {
+        let cache = full.then(|| cache_path(&target, conversations));
+        // Criterion once, at issue 5's size; the larger size gets our own figures only.
+        results.push(measure(conversations, runs, cache.as_deref(), i == 0, full));
+    }
+    let missed: Vec<String> = results.iter().flat_map(|r| r.missed.clone()).collect();
+    if let [small, large] = &results[..] {
+        let growth = |a: f64, b: f64| b / a;
+        println!();
+        println!(
+            "Growth from {} to {} conversations ({:.0}x the messages):",
+            small.conversations,
+            large.conversations,
+            large.messages as f64 / small.messages.max(1) as f64
+        );
+        println!(
+            "| {:<34} | {:>10} | {:>10} | {:>8} |",
+            "figure", "small", "large", "growth"
+        );
+        println!("|{:-<36}|{:->12}|{:->12}|{:->10}|", "", "", "", "");
+        for (name, a, b) in [
+            (
+                "sidebar p95 (ms)",
+                small.sidebar.p95_ms,
+                large.sidebar.p95_ms,
+            ),
+            ("search p95 (ms)", small.search.p95_ms, large.search.p95_ms),
+            (
+                "search median (ms)",
+                small.search.median_ms,
+                large.search.median_ms,
+            ),
+            ("first open (ms)", small.open_ms, large.open_ms),
+            ("database (MiB)", small.db_mib, large.db_mib),
+        ] {
+            println!(
+                "| {name:<34} | {a:>10.2} | {b:>10.2} | {:>7.1}x |",
+                growth(a, b)
+            );
+        }
+    }
+    let missed: Vec<&str> = missed.iter().map(String::as_str).collect();
+    print_missed(&missed);
 
+    if !full {
+        return;
+    }
+    let mut report = serde_json::Map::new();
+    for r in &results {
+        report.insert(format!("c{}", r.conversations), r.json.clone());
+    }
+    write_report(&target, "history", &serde_json::Value::Object(report));
+}
+
+/// The cached database of a size: issue 5's keeps its old name (benches/app.rs reads it).
+fn cache_path(target: &Path, conversations: usize) -> PathBuf {
+    if conversations == CONVERSATIONS {
+        target.join(format!("bench-history-v{}.sqlite3", schema::CURRENT))
+    } else {
+        target.join(format!(
+            "bench-history-{conversations}-v{}.sqlite3",
+            schema::CURRENT
+        ))
+    }
+}
+
+/// What one size measured.
+struct Measured {
+    conversations: usize,
+    messages: usize,
+    sidebar: Timing,
+    search: Timing,
+    open_ms: f64,
+    db_mib: f64,
+    missed: Vec<String>,
+    json: serde_json::Value,
+}
+
+/// Prepares a history of `conversations` (from `cache` when current), measures it and prints its
+/// table.
+fn measure(
+    conversations: usize,
+    runs: usize,
+    cache: Option<&Path>,
+    with_criterion: bool,
+    full: bool,
+) -> Measured {
     let dir = tempfile::tempdir().expect("temporary folder");
     let path = dir.path().join("history.sqlite3");
-    let (info, cached) = prepare(&path, conversations, cache.as_deref());
-    if let Some(keep) = std::env::var_os("SWITCHBOARD_BENCH_KEEP_DB").filter(|p| !p.is_empty()) {
-        let keep = PathBuf::from(keep);
-        if let Some(parent) = keep.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .expect("create the folder of SWITCHBOARD_BENCH_KEEP_DB");
+    let (info, cached) = prepare(&path, conversations, cache);
+    if conversations == CONVERSATIONS {
+        if let Some(keep) = std::env::var_os("SWITCHBOARD_BENCH_KEEP_DB").filter(|p| !p.is_empty())
+        {
+            let keep = PathBuf::from(keep);
+            if let Some(parent) = keep.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .expect("create the folder of SWITCHBOARD_BENCH_KEEP_DB");
+            }
+            std::fs::copy(&path, &keep).expect("copy the database to SWITCHBOARD_BENCH_KEEP_DB");
+            eprintln!("Kept the generated database at {}", keep.display());
         }
-        std::fs::copy(&path, &keep).expect("copy the database to SWITCHBOARD_BENCH_KEEP_DB");
-        eprintln!("Kept the generated database at {}", keep.display());
     }
 
     // The first open of the big file in this process (the OS may have it in its page cache).
@@ -203,28 +298,29 @@ fn main() {
     let db = db_bytes(&path);
     let sidebar_rows = history.list(false).unwrap().len();
 
-    // Criterion.
-    let mut criterion = Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args();
-    criterion.bench_function("sidebar_load", |b| {
-        b.iter(|| black_box(history.list(false).unwrap()))
-    });
     let queries = queries();
-    {
-        let mut group = criterion.benchmark_group("search");
-        // Each sample the same number of runs: a slow query does not take minutes.
-        group.sampling_mode(SamplingMode::Flat).sample_size(10);
-        for q in &queries {
-            group.bench_function(q.name, |b| {
-                b.iter(|| black_box(history.search(&q.query).unwrap()))
-            });
+    if with_criterion && full {
+        let mut criterion = Criterion::default()
+            .sample_size(30)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args();
+        criterion.bench_function("sidebar_load", |b| {
+            b.iter(|| black_box(history.list(false).unwrap()))
+        });
+        {
+            let mut group = criterion.benchmark_group("search");
+            // Each sample the same number of runs: a slow query does not take minutes.
+            group.sampling_mode(SamplingMode::Flat).sample_size(10);
+            for q in &queries {
+                group.bench_function(q.name, |b| {
+                    b.iter(|| black_box(history.search(&q.query).unwrap()))
+                });
+            }
+            group.finish();
         }
-        group.finish();
+        criterion.final_summary();
     }
-    criterion.final_summary();
 
     // Our own figures.
     let sidebar = timing(&mut time_runs(runs, || history.list(false).unwrap()));
@@ -321,20 +417,17 @@ fn main() {
         "Verdicts use the 95th percentile; up to {runs} runs each, fewer when they take over {} s.",
         BUDGET.as_secs()
     );
-    let missed: Vec<&str> = [
+    let missed: Vec<String> = [
         (!sidebar_ok).then_some("sidebar"),
         (!search_ok).then_some("search"),
         (!ratio_ok).then_some("size"),
     ]
     .into_iter()
     .flatten()
+    .map(|m| format!("{m} at {conversations}"))
     .collect();
-    print_missed(&missed);
 
-    if !full {
-        return;
-    }
-    let report = serde_json::json!({
+    let json = serde_json::json!({
         "conversations": stats.conversations,
         "messages": stats.messages,
         "text_bytes": stats.text_bytes,
@@ -375,5 +468,14 @@ fn main() {
             "sqlite": rusqlite::version(),
         },
     });
-    write_report(&target, "history", &report);
+    Measured {
+        conversations: stats.conversations,
+        messages: stats.messages,
+        sidebar,
+        search,
+        open_ms,
+        db_mib: mb(db),
+        missed,
+        json,
+    }
 }

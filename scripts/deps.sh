@@ -3,6 +3,7 @@
 # Debian/Ubuntu. Only missing pieces are installed. Elsewhere it prints what to install.
 #   scripts/deps.sh          build and run: Rust toolchain, WebKitGTK and friends, npm packages
 #   scripts/deps.sh --test   also Xvfb, WebKitWebDriver, gnome-keyring, D-Bus, tauri-driver
+#   scripts/deps.sh --bench  the test tools, and Chromium (make bench-app's Electron-class reference)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,14 +13,20 @@ TEST_PKGS=(xvfb webkit2gtk-driver gnome-keyring dbus dbus-daemon dbus-bin xauth 
 NODE_MIN=20.19.0
 TAURI_DRIVER_VERSION="2.1.0"
 
+# The benchmarks' reference browser: not needed to build or test.
+BENCH_PKGS=(chromium)
+
 want_test=0
+want_bench=0
 [[ "${1:-}" == "--test" ]] && want_test=1
+[[ "${1:-}" == "--bench" ]] && want_test=1 && want_bench=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- Debian packages -----------------------------------------------------------------------
 pkgs=("${BUILD_PKGS[@]}")
 ((want_test)) && pkgs+=("${TEST_PKGS[@]}")
+((want_bench)) && pkgs+=("${BENCH_PKGS[@]}")
 if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
   missing=()
   for p in "${pkgs[@]}"; do

@@ -118,6 +118,8 @@ pub struct ProcMem {
 #[derive(Debug, Clone, Serialize)]
 pub struct Memory {
     pub pss_mb: f64,
+    /// [`footprint_mb`]: shared files once, whatever else runs.
+    pub footprint_mb: f64,
     pub rss_mb: f64,
     pub anon_mb: f64,
     pub processes: Vec<ProcMem>,
@@ -152,11 +154,100 @@ pub fn memory(root: u32) -> Memory {
     }
     let kb = |f: fn(&ProcMem) -> u64| processes.iter().map(f).sum::<u64>() as f64 / 1024.0;
     Memory {
+        footprint_mb: footprint_mb(root),
         pss_mb: kb(|p| p.pss_kb),
         rss_mb: kb(|p| p.rss_kb),
         anon_mb: kb(|p| p.anon_kb),
         processes,
     }
+}
+
+/// The memory of `root` and its descendants counted as if they ran alone, in MB: every
+/// physical page of a mapped file that a process of the tree has resident, counted once (the
+/// union of their page frames, from `/proc/PID/pagemap`), plus anonymous memory by PSS (pages
+/// shared copy-on-write between processes of the tree are divided among them). PSS divides a
+/// library's pages among every process that maps them, other programs' included, so it moves
+/// with what else runs: on a shared machine where other WebKit programs come and go, this
+/// figure stays put. Reading page frames needs root (CAP_SYS_ADMIN); without it the file part
+/// falls back to each file's largest resident size in any one process of the tree.
+pub fn footprint_mb(root: u32) -> f64 {
+    use std::io::{Read, Seek, SeekFrom};
+    const PAGE: u64 = 4096;
+    let mut frames: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut by_file: HashMap<String, u64> = HashMap::new();
+    let mut anon_kb = 0u64;
+    let mut frames_readable = true;
+    for pid in tree(root) {
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+            continue;
+        };
+        let mut pagemap = std::fs::File::open(format!("/proc/{pid}/pagemap")).ok();
+        let mut per_file: HashMap<String, u64> = HashMap::new();
+        let mut file: Option<String> = None;
+        for line in smaps.lines() {
+            let mut parts = line.split_whitespace();
+            let first = parts.next().unwrap_or("");
+            let mut value = || {
+                parts
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            if first == "Rss:" {
+                if let Some(f) = &file {
+                    *per_file.entry(f.clone()).or_default() += value();
+                }
+            } else if first == "Pss:" {
+                if file.is_none() {
+                    anon_kb += value();
+                }
+            } else if first.contains('-') && !first.ends_with(':') {
+                // "start-end perms offset dev inode [path]": a path starting with '/' is a file
+                // (shared memory files included); [heap], [stack] and unnamed ones are anonymous.
+                file = parts
+                    .nth(4)
+                    .filter(|p| p.starts_with('/'))
+                    .map(str::to_string);
+                let (Some(_), Some(pm)) = (&file, pagemap.as_mut()) else {
+                    continue;
+                };
+                let Some((a, b)) = first.split_once('-') else {
+                    continue;
+                };
+                let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16))
+                else {
+                    continue;
+                };
+                let mut buf = vec![0u8; ((b - a) / PAGE * 8) as usize];
+                if pm.seek(SeekFrom::Start(a / PAGE * 8)).is_err()
+                    || pm.read_exact(&mut buf).is_err()
+                {
+                    continue;
+                }
+                for entry in buf.chunks_exact(8) {
+                    let e = u64::from_le_bytes(entry.try_into().unwrap());
+                    if e >> 63 == 1 {
+                        let pfn = e & ((1 << 55) - 1);
+                        if pfn == 0 {
+                            frames_readable = false;
+                        } else {
+                            frames.insert(pfn);
+                        }
+                    }
+                }
+            }
+        }
+        for (f, kb) in per_file {
+            let e = by_file.entry(f).or_default();
+            *e = (*e).max(kb);
+        }
+    }
+    let file_kb = if frames_readable && !frames.is_empty() {
+        frames.len() as u64 * PAGE / 1024
+    } else {
+        by_file.values().sum::<u64>()
+    };
+    (file_kb + anon_kb) as f64 / 1024.0
 }
 
 /// PSS in MB by mapping (a library's file name, or `[anon]`, `[heap]`…) over `root` and its
@@ -215,6 +306,14 @@ mod tests {
         assert!(m.processes.iter().any(|p| p.pid == me && p.pss_kb > 0));
         assert!(m.pss_mb > 0.0 && m.rss_mb >= m.pss_mb);
         assert!(!by_mapping(me).is_empty());
+        // Shared files once: at least this process's PSS, at most the tree's RSS.
+        assert!(m.footprint_mb >= m.processes[0].pss_kb as f64 / 1024.0 * 0.9);
+        assert!(
+            m.footprint_mb <= m.rss_mb * 1.1,
+            "{} vs {}",
+            m.footprint_mb,
+            m.rss_mb
+        );
 
         kill("-TERM", pid);
         let deadline = Instant::now() + Duration::from_secs(5);
