@@ -66,6 +66,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/router/v1/chat/completions", post(router_chat))
         .route("/router/{provider}/{*route}", any(router_provider))
         .route("/direct/{provider}/{*route}", any(direct))
+        .route("/ext/{host}/{*path}", get(ext))
         .route(
             "/__double/requests",
             get(ctl_requests).delete(ctl_clear_requests),
@@ -142,7 +143,7 @@ impl Subst {
     }
 }
 
-fn respond(
+pub(crate) fn respond(
     status: u16,
     content_type: &str,
     headers: &[(String, String)],
@@ -726,15 +727,34 @@ async fn router_chat(
     chat(&s, index, &headers, &body, Mode::Router).await
 }
 
+async fn ext(State(s): S, Path((host, path)): Path<(String, String)>, uri: Uri) -> Response {
+    crate::images::ext(&s, &host, path.trim_start_matches('/'), uri.query()).await
+}
+
 async fn router_provider(
     State(s): S,
     Extension(ReqIndex(index)): Extension<ReqIndex>,
     Path((provider, route)): Path<(String, String)>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let route = route.trim_start_matches('/').to_string();
+    let call = crate::images::ImageCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: true,
+    };
+    let auth = |rid: &str| router_auth(&s, &headers, rid).map(|_| ());
+    if let Some(mut resp) = crate::images::serve(&s, call, &headers, auth).await {
+        if let Ok(v) = HeaderValue::from_str(&provider) {
+            resp.headers_mut().insert("x-inference-provider", v);
+        }
+        return resp;
+    }
     if method == Method::POST
         && catalog::is_chat_route(&provider, &route)
         && !DIRECT_ONLY.contains(&provider.as_str())
@@ -777,12 +797,24 @@ async fn direct(
     Extension(ReqIndex(index)): Extension<ReqIndex>,
     Path((provider, route)): Path<(String, String)>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let route = route.trim_start_matches('/').to_string();
     if ROUTED_ONLY.contains(&provider.as_str()) {
         return json_error(404, &error_json("Not Found"), &s.uuid());
+    }
+    let call = crate::images::ImageCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: false,
+    };
+    let auth = |rid: &str| direct_auth(&provider, &headers, rid);
+    if let Some(resp) = crate::images::serve(&s, call, &headers, auth).await {
+        return resp;
     }
     if method == Method::POST && catalog::is_chat_route(&provider, &route) {
         return chat(&s, index, &headers, &body, Mode::Direct { provider }).await;
