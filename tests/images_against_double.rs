@@ -541,3 +541,49 @@ async fn a_job_resumes_after_the_app_ends_mid_job() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn the_image_catalog_comes_from_the_hub_paged_and_is_kept_on_disk() {
+    let f = on_double().await;
+    // Two models a page: every page is read until a short one.
+    let hf = switchboard_core::hf::HfClient::new(support::endpoints(&f.double)).unwrap();
+    let paged = switchboard_core::image_catalog::fetch(&hf, 1, 2)
+        .await
+        .unwrap();
+    let skips: Vec<String> = f
+        .double
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/models")
+        .map(|r| r.query.clone().unwrap_or_default())
+        .collect();
+    assert!(skips.len() >= 2, "{skips:?}");
+    assert!(skips
+        .iter()
+        .all(|q| q.contains("pipeline_tag=text-to-image")
+            && q.contains("inference_provider=all")
+            && q.contains("expand[]=inferenceProviderMapping")));
+    assert!(skips.iter().all(|r| !r.contains("hf_")));
+
+    let catalog = f.services.image_catalog_refresh(true).await.unwrap();
+    assert_eq!(catalog.models, paged.models);
+    let flux = catalog.model(FLUX).expect("FLUX.1-dev is listed");
+    let fal = flux
+        .providers
+        .iter()
+        .find(|p| p.provider == "fal-ai")
+        .unwrap();
+    assert_eq!(fal.provider_id, "fal-ai/flux/dev");
+    assert!(fal.supported);
+    assert_eq!(fal.price_per_image, None);
+    assert!(catalog.model("meta-llama/Llama-3.3-70B-Instruct").is_none());
+    // Cached on disk: a new app reads it offline.
+    let cached = switchboard_core::image_catalog::ImageCatalog::load(
+        &f.dir.path().join("data").join("image-catalog.json"),
+    );
+    assert_eq!(cached, *catalog);
+    // Fresh: not downloaded again.
+    f.double.clear_requests();
+    f.services.image_catalog_refresh(false).await.unwrap();
+    assert!(f.double.requests().is_empty());
+}

@@ -20,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod hf;
 pub mod history;
+pub mod image_catalog;
 pub mod images;
 pub mod links;
 pub mod providers;

@@ -54,6 +54,7 @@ pub const DIRECT_ONLY_MODELS: [&str; 2] = ["gpt-4.1-mini", "gpt-4o-mini"];
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/whoami-v2", get(whoami))
+        .route("/api/models", get(hub_model_list))
         .route("/api/models/{*id}", get(hub_model))
         .route("/avatars/{file}", get(avatar))
         .route("/api/settings/billing/usage-v2", get(billing_usage))
@@ -384,6 +385,55 @@ async fn whoami(
             ),
             None => unauthorized(&rid),
         }
+    })
+    .await
+}
+
+/// `GET /api/models?inference_provider=all&pipeline_tag={task}&expand[]=inferenceProviderMapping`:
+/// the recorded models whose provider mapping serves `{task}` (the mapping's `task`; chat
+/// models say `conversational`), as the Hub lists them: the mapping as a list, paged with
+/// `limit` and `skip`.
+async fn hub_model_list(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    uri: Uri,
+) -> Response {
+    let task = query_param(&uri, "pipeline_tag").unwrap_or_default();
+    let limit: usize = query_param(&uri, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(1000);
+    let skip: usize = query_param(&uri, "skip")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    guarded(&s, index, Scope::Mapping, Subst::default(), || async {
+        let rid = s.request_id();
+        let models: Vec<Value> = s
+            .fixtures
+            .hub_models
+            .keys()
+            .filter_map(|id| {
+                let mapping = s.fixtures.mapping(id)?;
+                let list: Vec<Value> = mapping
+                    .iter()
+                    .filter(|(_, e)| task.is_empty() || e["task"].as_str() == Some(task.as_str()))
+                    .map(|(p, e)| {
+                        json!({"provider": p, "providerId": e["providerId"], "status": e["status"], "task": e["task"]})
+                    })
+                    .collect();
+                (!list.is_empty()).then(|| {
+                    json!({"_id": id, "id": id, "pipeline_tag": task, "likes": 0, "inferenceProviderMapping": list})
+                })
+            })
+            .skip(skip)
+            .take(limit)
+            .collect();
+        respond(
+            200,
+            "application/json; charset=utf-8",
+            &[],
+            &rid,
+            Value::Array(models).to_string(),
+        )
     })
     .await
 }

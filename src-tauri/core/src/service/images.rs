@@ -24,6 +24,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::images::{new_job, ImageQuery};
 use crate::history::ledger::{CallKind, CallRow};
 use crate::history::History;
+use crate::image_catalog::{self, ImageCatalog};
 use crate::images::{self, Picture, Poll, Submitted, Target};
 use crate::providers::{self, provider_key_entry};
 use crate::secrets::Secret;
@@ -54,6 +55,10 @@ impl Default for ImageOptions {
 
 /// The image share of the services: running jobs and how they wait.
 pub struct ImageState {
+    catalog: std::sync::RwLock<Arc<ImageCatalog>>,
+    catalog_path: PathBuf,
+    /// Only one download of the catalog at a time.
+    refreshing: tokio::sync::Mutex<()>,
     running: Mutex<HashMap<String, CancellationToken>>,
     options: Mutex<ImageOptions>,
     /// Downloads pictures from other hosts: carries no credential, ever.
@@ -70,7 +75,11 @@ impl ImageState {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| AppError::internal(format!("HTTP client setup failed: {e}")))?;
+        let catalog_path = data_dir.join("image-catalog.json");
         Ok(Self {
+            catalog: std::sync::RwLock::new(Arc::new(ImageCatalog::load(&catalog_path))),
+            catalog_path,
+            refreshing: tokio::sync::Mutex::new(()),
             running: Mutex::new(HashMap::new()),
             options: Mutex::new(ImageOptions::default()),
             open,
@@ -125,6 +134,35 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Services {
+    /// The cached image catalog, as it is (possibly empty or old): the picker works offline.
+    pub fn image_catalog(&self) -> Arc<ImageCatalog> {
+        self.images
+            .catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Downloads the image catalog when the cached one is stale, or always with `force`.
+    pub async fn image_catalog_refresh(&self, force: bool) -> AppResult<Arc<ImageCatalog>> {
+        let _one_at_a_time = self.images.refreshing.lock().await;
+        let current = self.image_catalog();
+        let now = crate::auth::now_unix().max(0) as u64;
+        if !force && !current.is_stale(now) {
+            return Ok(current);
+        }
+        let fresh = Arc::new(image_catalog::fetch(&self.hf, now, image_catalog::PAGE).await?);
+        if let Err(e) = fresh.save(&self.images.catalog_path) {
+            log::warn!("could not cache the image catalog: {e}");
+        }
+        *self
+            .images
+            .catalog
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+
     /// Starts a generation and answers once it is saved; its events go to `sink`.
     pub async fn image_generate(
         &self,
