@@ -163,6 +163,12 @@ impl Services {
         Ok(fresh)
     }
 
+    /// Where a generation chosen as `routing` would go and who would pay (no network).
+    pub fn image_route(&self, routing: &Routing, bill_to: Option<&str>) -> RouteDecision {
+        self.resolver()
+            .decide_for(Task::TextToImage, routing, bill_to)
+    }
+
     /// Starts a generation and answers once it is saved; its events go to `sink`.
     pub async fn image_generate(
         &self,
