@@ -287,3 +287,74 @@ async fn cancel_then_kill_mid_job_and_the_restarted_app_gets_the_picture() {
     })
     .await;
 }
+
+/// Chooses a compare pane's `<select>` option by value.
+async fn select_in_pane(app: &App, pane: usize, testid: &str, value: &str) {
+    let script = format!(
+        "const s = document.querySelector('[data-testid=compare-pane][data-pane=\"{pane}\"] [data-testid={testid}]'); s.value = {v}; s.dispatchEvent(new Event('change', {{bubbles: true}})); return s.value;",
+        v = serde_json::to_string(value).unwrap()
+    );
+    assert_eq!(
+        js(app, &script).await,
+        value,
+        "pane {pane}: no {testid} {value}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_prompt_compared_on_three_providers_with_the_quickest_marked() {
+    let _serial = SERIAL.lock().await;
+    within_time_limit(async {
+        let (double, desktop, driver) =
+            rig_with(1400, 900, true, &[("SWITCHBOARD_IMAGE_POLL_MS", "50")]).await;
+        let app = driver.launch().await;
+        sign_in(&app, tokens::PRO_TOKEN).await;
+        open_images(&app).await;
+        let script = "const t = document.querySelector('[data-testid=image-prompt]'); t.value = 'A red fox in the snow'; t.dispatchEvent(new Event('input', {bubbles: true}));";
+        js(&app, script).await;
+        app.click("[data-testid=images-compare]").await;
+        select(&app, "compare-count", "3").await;
+        wait_count(&app, "[data-testid=compare-pane]", 3).await;
+        let pairs = [
+            (FLUX, "fal-ai"),
+            (SDXL, "together"),
+            ("ByteDance/SDXL-Lightning", "replicate"),
+        ];
+        for (i, (model, provider)) in pairs.iter().enumerate() {
+            select_in_pane(&app, i, "compare-model", model).await;
+            select_in_pane(&app, i, "compare-provider", provider).await;
+        }
+        double.clear_requests();
+        app.click("[data-testid=compare-run]:not([disabled])").await;
+        wait_count(
+            &app,
+            "[data-testid=compare-pane] [data-testid=image-card][data-status=complete]",
+            3,
+        )
+        .await;
+        for i in 0..3 {
+            let pane = format!("[data-testid=compare-pane][data-pane=\"{i}\"]");
+            picture_on_disk(&app, &desktop.data_dir(), &pane).await;
+            app.wait_for_text(&pane, "A red fox in the snow").await;
+            app.wait_for_text(&format!("{pane} [data-testid=image-cost]"), "price unknown")
+                .await;
+        }
+        // The quickest is marked; no price is known, so none is called the cheapest.
+        wait_count(&app, "[data-testid=compare-quickest]", 1).await;
+        wait_count(&app, "[data-testid=compare-cheapest]", 0).await;
+        let posts: Vec<String> = double
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.target == Target::Router)
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(posts.len(), 3, "{posts:?}");
+        app.settle().await;
+        desktop.screenshot("images-compare-light");
+        app.click("[data-testid=theme-dark]").await;
+        app.settle().await;
+        desktop.screenshot("images-compare-dark");
+        app.quit().await;
+    })
+    .await;
+}

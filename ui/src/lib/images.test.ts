@@ -78,3 +78,13 @@ describe("image playground logic", () => {
     expect(parseSeed("abc")).toBe("invalid");
   });
 });
+
+describe("image compare marks", () => {
+  it("marks the quickest and, among known prices only, the cheapest", async () => {
+    const { compareMarks } = await import("./images");
+    const j = (id: string, totalMs: number | null, cost: number | null, status: "complete" | "error" = "complete") => ({ id, totalMs, cost, status });
+    expect(compareMarks([j("a", 900, null), j("b", 400, null), j("c", 100, null, "error")])).toEqual({ quickest: "b", cheapest: null });
+    expect(compareMarks([j("a", 900, 0.02), j("b", 400, 0.05), null])).toEqual({ quickest: "b", cheapest: "a" });
+    expect(compareMarks([j("a", 900, 0.02)])).toEqual({ quickest: null, cheapest: null });
+  });
+});

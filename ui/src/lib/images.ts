@@ -96,3 +96,18 @@ export function parseSeed(text: string): number | null | "invalid" {
   if (!/^\d{1,15}$/.test(t)) return "invalid";
   return Number(t);
 }
+
+/** Which finished picture of a comparison came quickest, and which cheapest (only among known
+ * prices: an unknown price is never "cheapest"). */
+export function compareMarks(jobs: (Pick<ImageJob, "id" | "status" | "totalMs" | "cost"> | null)[]): {
+  quickest: string | null;
+  cheapest: string | null;
+} {
+  const done = jobs.filter((j): j is Pick<ImageJob, "id" | "status" | "totalMs" | "cost"> => j !== null && j.status === "complete");
+  const by = (key: (j: (typeof done)[number]) => number | null) => {
+    const known = done.filter((j) => key(j) !== null);
+    if (known.length < 2) return null;
+    return known.reduce((a, b) => (key(b)! < key(a)! ? b : a)).id;
+  };
+  return { quickest: by((j) => j.totalMs), cheapest: by((j) => j.cost) };
+}

@@ -24,7 +24,28 @@ export interface Running {
   startedAt: number;
 }
 
+/** One pane of an image comparison: a model and provider, and what it made. */
+export interface ComparePane {
+  model: string | null;
+  provider: string | null;
+  running: Running | null;
+  job: ImageJob | null;
+  error: AppError | null;
+}
+
+const newPane = (model: string | null, provider: string | null = null): ComparePane => ({
+  model,
+  provider,
+  running: null,
+  job: null,
+  error: null,
+});
+
 export class ImageStore {
+  /** The image comparison: 2–4 panes, one prompt (the form's). */
+  panes = $state<ComparePane[]>([newPane(null), newPane(null)]);
+  readonly comparing = $derived(this.panes.some((p) => p.running !== null));
+
   catalog = $state.raw<ImageCatalog | null>(null);
   catalogLoading = $state(false);
   catalogError = $state<AppError | null>(null);
@@ -226,6 +247,76 @@ export class ImageStore {
       this.#pictures.set(file, p);
     }
     return p;
+  }
+
+  setPanes(n: number) {
+    while (this.panes.length < n) this.panes.push(newPane(this.model));
+    this.panes.length = Math.max(2, Math.min(4, n));
+  }
+
+  /** Runs the form's prompt on every pane's model and provider at once. */
+  async compare() {
+    const base = this.request();
+    if (!base || this.prompt.trim() === "" || this.sizeError || this.seedError || this.comparing) return;
+    await Promise.all(
+      this.panes.map(async (pane, i) => {
+        if (!pane.model) return;
+        const request: ImageRequest = {
+          ...base,
+          model: pane.model,
+          routing: pane.provider ? { kind: "pinned", provider: pane.provider } : { kind: "auto", policy: "fastest" },
+        };
+        pane.job = null;
+        pane.error = null;
+        pane.running = {
+          jobId: null,
+          provider: pane.provider,
+          route: null,
+          status: "submitting",
+          providerStatus: null,
+          progress: null,
+          queuePosition: null,
+          startedAt: Date.now(),
+        };
+        const onEvent = (e: ImageEvent) => {
+          const p = this.panes[i];
+          if (!p) return;
+          if (e.event === "finished") {
+            p.running = null;
+            p.job = e.job;
+            p.error = e.job.error;
+          } else if (p.running) {
+            if (e.event === "started") p.running.jobId = e.jobId;
+            else {
+              p.running.status = e.status;
+              p.running.providerStatus = e.providerStatus;
+              p.running.progress = e.progress;
+              p.running.queuePosition = e.queuePosition;
+            }
+          }
+        };
+        try {
+          const started = await api.imageGenerate(request, onEvent);
+          const p = this.panes[i];
+          if (p?.running) {
+            p.running.jobId = started.jobId;
+            p.running.provider = started.provider;
+            p.running.route = started.route;
+          }
+        } catch (e) {
+          const p = this.panes[i];
+          if (p) {
+            p.running = null;
+            p.error = toAppError(e);
+          }
+        }
+      }),
+    );
+    void this.loadGallery();
+  }
+
+  cancelCompare() {
+    for (const p of this.panes) if (p.running?.jobId) void api.imageCancel(p.running.jobId);
   }
 
   /** Puts a past generation's settings back in the form. */
