@@ -587,3 +587,58 @@ async fn the_image_catalog_comes_from_the_hub_paged_and_is_kept_on_disk() {
     f.services.image_catalog_refresh(false).await.unwrap();
     assert!(f.double.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_backup_brings_the_pictures_back_into_a_fresh_data_folder() {
+    let f = on_double().await;
+    let (a, _) = generate(&f, request(FLUX, pinned("fal-ai"))).await;
+    let (b, _) = generate(&f, request(SDXL, pinned("together"))).await;
+    f.double.push_fault(Fault::content_flagged());
+    let (failed, _) = generate(&f, request(SDXL, pinned("together"))).await;
+    assert_eq!(failed.status, JobStatus::Error);
+    let text = f.services.history_export_all_text().unwrap();
+    let backup = f.dir.path().join("backup.json");
+    std::fs::write(&backup, &text).unwrap();
+
+    // A fresh app, another data folder: the import brings back every generation and its
+    // pictures, under the same hash names, shown again as data: URLs.
+    let g = on_double().await;
+    let report = g.services.history_import_file(&backup).await.unwrap();
+    assert_eq!(report.pictures, 3);
+    let all = g.services.image_list(ImageQuery::default()).await.unwrap();
+    assert_eq!(all.len(), 3);
+    for job in [&a, &b] {
+        let back = all.iter().find(|j| j.id == job.id).unwrap();
+        assert_eq!(back.images, job.images);
+        assert_eq!(back.request, job.request);
+        assert_eq!(back.seed, job.seed);
+        check_files(&g.dir.path().join("data"), back);
+        let url = g
+            .services
+            .image_data_url(back.images[0].file.clone())
+            .await
+            .unwrap();
+        assert!(url.starts_with("data:image/"));
+    }
+    assert_eq!(
+        all.iter().find(|j| j.id == failed.id).unwrap().error,
+        failed.error
+    );
+    // Importing again adds nothing.
+    let again = g.services.history_import_file(&backup).await.unwrap();
+    assert_eq!(again.pictures, 0);
+
+    // A backup whose "picture" is not one: that generation is left out.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let imgs = v["images"].as_array_mut().unwrap();
+    assert_eq!(imgs.len(), 3);
+    use base64::Engine as _;
+    imgs[0]["files"][0]["data"] = serde_json::json!(
+        base64::engine::general_purpose::STANDARD.encode(b"<script>alert(1)</script>")
+    );
+    let h = on_double().await;
+    let tampered = h.dir.path().join("tampered.json");
+    std::fs::write(&tampered, v.to_string()).unwrap();
+    let report = h.services.history_import_file(&tampered).await.unwrap();
+    assert_eq!(report.pictures, 2);
+}

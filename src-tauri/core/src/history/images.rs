@@ -162,6 +162,18 @@ impl History {
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
 
+    /// Every generation, oldest first (a full backup).
+    pub fn all_image_jobs(&self) -> AppResult<Vec<ImageJob>> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT {COLS} FROM image_jobs ORDER BY created_at, rowid"
+            ))
+            .map_err(db_error)?;
+        let rows = st.query_map([], row).map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
+    }
+
     /// The gallery: newest first, those whose prompt contains every word of `q.text`.
     pub fn image_jobs(&self, q: &ImageQuery) -> AppResult<Vec<ImageJob>> {
         let words: Vec<String> = q

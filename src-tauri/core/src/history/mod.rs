@@ -726,6 +726,9 @@ impl History {
 pub struct ImportReport {
     pub imported: u32,
     pub duplicates: u32,
+    /// Image generations brought back with their pictures (a full backup).
+    #[serde(default)]
+    pub pictures: u32,
 }
 
 fn changed(r: rusqlite::Result<usize>) -> AppResult<()> {

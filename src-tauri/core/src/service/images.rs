@@ -504,6 +504,73 @@ impl Services {
     }
 }
 
+/// Every finished generation with its pictures' bytes, for a full backup. A picture missing
+/// from disk is left out (the job still says it was made). Blocking.
+pub fn export_images(
+    history: &History,
+    dir: &std::path::Path,
+) -> AppResult<Vec<crate::history::export::ExportedImage>> {
+    use base64::Engine as _;
+    let jobs = history.all_image_jobs()?;
+    let mut out = Vec::new();
+    for job in jobs.into_iter().filter(|j| !j.status.is_open()) {
+        let files = job
+            .images
+            .iter()
+            .filter_map(|img| {
+                let bytes = std::fs::read(dir.join(&img.file)).ok()?;
+                Some(crate::history::export::ExportedFile {
+                    file: img.file.clone(),
+                    data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                })
+            })
+            .collect();
+        out.push(crate::history::export::ExportedImage { job, files });
+    }
+    Ok(out)
+}
+
+/// Brings generations back from a backup: each picture is checked by its bytes and stored
+/// under its own hash (never the file's word for it); a generation already in the history, or
+/// one with a picture that is not a picture, is skipped. Returns how many came back. Blocking.
+pub fn import_images(
+    history: &History,
+    dir: &std::path::Path,
+    images: &[crate::history::export::ExportedImage],
+) -> AppResult<u32> {
+    use base64::Engine as _;
+    let mut n = 0;
+    'jobs: for e in images {
+        if e.job.status.is_open() || history.image_job(&e.job.id)?.is_some() {
+            continue;
+        }
+        let mut kept = Vec::new();
+        for f in &e.files {
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(f.data.trim()) else {
+                log::warn!("import: a picture of {} is not base64; skipped", e.job.id);
+                continue 'jobs;
+            };
+            match images::store(dir, &bytes, "The backup") {
+                Ok(img) => kept.push(img),
+                Err(err) if err.code == ErrorCode::NotAnImage => {
+                    log::warn!(
+                        "import: a picture of {} is not a picture; skipped",
+                        e.job.id
+                    );
+                    continue 'jobs;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        let mut job = e.job.clone();
+        job.images = kept;
+        history.insert_image_job(&job)?;
+        history.update_image_job(&job)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// `400 ms`, `45 s`, `10 minutes`.
 fn human_duration(d: Duration) -> String {
     match d.as_secs() {
