@@ -358,3 +358,50 @@ async fn one_prompt_compared_on_three_providers_with_the_quickest_marked() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_backup_brings_the_pictures_back_into_a_fresh_data_folder() {
+    let _serial = SERIAL.lock().await;
+    within_time_limit(async {
+        let dialog = tempfile::tempdir().unwrap();
+        let file = dialog.path().join("backup.json");
+        let file_env = file.to_string_lossy().to_string();
+        let env = [
+            ("SWITCHBOARD_IMAGE_POLL_MS", "50"),
+            ("SWITCHBOARD_E2E_DIALOG_FILE", file_env.as_str()),
+        ];
+        let (double, desktop, driver) = rig_with(1280, 860, true, &env).await;
+        let app = driver.launch().await;
+        sign_in(&app, tokens::PRO_TOKEN).await;
+        open_images(&app).await;
+        generate(&app, FLUX, "fal-ai", "A picture worth a backup").await;
+        wait_result(&app, "A picture worth a backup", "complete").await;
+        let original = picture_on_disk(&app, &desktop.data_dir(), RESULT).await;
+        // Export everything from the history's footer.
+        app.click("[data-testid=task-chat]").await;
+        app.click("[data-testid=history-export-all]").await;
+        app.wait_for_text("[data-testid=history-status]", "Saved to")
+            .await;
+        assert!(std::fs::read_to_string(&file).unwrap().contains(&original));
+        app.quit().await;
+        drop(driver);
+        drop(desktop);
+        drop(double);
+
+        // Another computer: a fresh data folder; the import brings the picture back.
+        let (_double2, desktop2, driver2) = rig_with(1280, 860, true, &env).await;
+        let app = driver2.launch().await;
+        sign_in(&app, tokens::PRO_TOKEN).await;
+        app.click("[data-testid=history-import]").await;
+        app.wait_for_text("[data-testid=history-status]", "1 image generation")
+            .await;
+        open_images(&app).await;
+        app.click("[data-testid=images-gallery]").await;
+        let card = "[data-testid=gallery-grid] [data-testid=image-card][data-status=complete]";
+        app.wait_for_text(card, "A picture worth a backup").await;
+        let back = picture_on_disk(&app, &desktop2.data_dir(), card).await;
+        assert_eq!(back, original, "the same bytes, under the same hash");
+        app.quit().await;
+    })
+    .await;
+}
