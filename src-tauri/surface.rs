@@ -36,6 +36,7 @@ surface! {
     images::image_cancel(JobIdArgs) -> ();
     images::image_list(ImageQuery) -> Vec<ImageJob>;
     images::image_data(FileArgs) -> String;
+    images::image_pick_source() -> Option<String>;
     history::history_status() -> HistoryStatus;
     history::history_list(ListArgs) -> Vec<ConversationSummary>;
     history::history_get(IdArgs) -> Conversation;

@@ -37,6 +37,8 @@ fn request(model: &str, routing: Routing) -> ImageRequest {
         seed: None,
         n: 1,
         bill_to: None,
+        source: None,
+        strength: None,
     }
 }
 
@@ -641,4 +643,87 @@ async fn a_backup_brings_the_pictures_back_into_a_fresh_data_folder() {
     std::fs::write(&tampered, v.to_string()).unwrap();
     let report = h.services.history_import_file(&tampered).await.unwrap();
     assert_eq!(report.pictures, 2);
+}
+
+#[tokio::test]
+async fn image_to_image_sends_the_source_in_each_providers_shape() {
+    use base64::Engine as _;
+    let f = on_double().await;
+    // A real picture as the source: the one the first generation made.
+    let (first, _) = generate(&f, request(FLUX, pinned("fal-ai"))).await;
+    let bytes =
+        std::fs::read(f.dir.path().join("data/images").join(&first.images[0].file)).unwrap();
+    let data_url = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&bytes)
+    );
+    let with_source = |model: &str, provider: &str| {
+        let mut r = request(model, pinned(provider));
+        r.source = Some(data_url.clone());
+        r.strength = Some(0.6);
+        r
+    };
+    let last_post = |f: &OnDouble| {
+        f.double
+            .requests()
+            .into_iter()
+            .rfind(|r| r.method == "POST")
+            .unwrap()
+    };
+
+    f.double.clear_requests();
+    let (job, _) = generate(&f, with_source(FLUX, "fal-ai")).await;
+    assert_eq!(job.status, JobStatus::Complete, "{:?}", job.error);
+    let post = last_post(&f);
+    assert_eq!(post.path, "/router/fal-ai/fal-ai/flux/dev/image-to-image");
+    let body = post.json().unwrap();
+    assert!(body["image_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/"));
+    assert_eq!(body["strength"], 0.6);
+    // The job names the source file (kept beside the results), not its bytes.
+    let source = job.request.source.clone().unwrap();
+    let name = source.strip_prefix("file:").expect("a file name");
+    assert!(f.dir.path().join("data/images").join(name).exists());
+
+    f.double.clear_requests();
+    generate(&f, with_source("ByteDance/SDXL-Lightning", "replicate")).await;
+    let input = &last_post(&f).json().unwrap()["input"];
+    assert!(input["image"].as_str().unwrap().starts_with("data:image/"));
+    assert_eq!(input["prompt_strength"], 0.6);
+
+    f.double.clear_requests();
+    generate(&f, with_source(FLUX, "hf-inference")).await;
+    let body = last_post(&f).json().unwrap();
+    let sent = base64::engine::general_purpose::STANDARD
+        .decode(body["inputs"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(sent, bytes);
+    assert_eq!(
+        body["parameters"]["prompt"],
+        "An astronaut riding a horse on the moon."
+    );
+
+    // Refused before anything is sent: a provider that takes no source, a source that is not
+    // a picture.
+    f.double.clear_requests();
+    let err = f
+        .services
+        .image_run(with_source(SDXL, "together"), sink().0)
+        .await
+        .expect_err("together takes no source here");
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+    let mut bad = with_source(FLUX, "fal-ai");
+    bad.source = Some(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(b"<svg onload=alert(1)>")
+    ));
+    let err = f
+        .services
+        .image_run(bad, sink().0)
+        .await
+        .expect_err("not a picture");
+    assert_eq!(err.code, ErrorCode::NotAnImage);
+    assert!(f.double.requests().iter().all(|r| r.method != "POST"));
 }

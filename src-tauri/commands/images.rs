@@ -86,6 +86,19 @@ pub async fn image_data(s: State<'_, Services>, args: FileArgs) -> AppResult<Str
     s.image_data_url(args.file).await
 }
 
+/// A source picture for image-to-image, chosen in the system's file dialog: its `data:` URL
+/// (checked to be a picture, at most 10 MB), or `null` when the user cancels.
+#[tauri::command]
+pub async fn image_pick_source<R: Runtime>(
+    app: AppHandle<R>,
+    s: State<'_, Services>,
+) -> AppResult<Option<String>> {
+    match super::dialog::open_image_path(&app).await {
+        Some(path) => s.image_source_from_file(path).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 /// At start-up, in the background: the poll interval from the environment, then unfinished
 /// jobs polled again (their progress shows in the gallery, which lists open jobs).
 pub fn resume<R: Runtime>(app: &AppHandle<R>) {

@@ -405,3 +405,81 @@ async fn a_full_backup_brings_the_pictures_back_into_a_fresh_data_folder() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_to_image_from_a_chosen_file_and_from_a_dropped_one() {
+    let _serial = SERIAL.lock().await;
+    within_time_limit(async {
+        let dialog = tempfile::tempdir().unwrap();
+        let source = dialog.path().join("source.jpg");
+        let source_env = source.to_string_lossy().to_string();
+        let env = [
+            ("SWITCHBOARD_IMAGE_POLL_MS", "50"),
+            ("SWITCHBOARD_E2E_DIALOG_FILE", source_env.as_str()),
+        ];
+        let (double, desktop, driver) = rig_with(1280, 860, true, &env).await;
+        let app = driver.launch().await;
+        sign_in(&app, tokens::PRO_TOKEN).await;
+        open_images(&app).await;
+        // A real picture to start from: one the app made.
+        generate(&app, FLUX, "hf-inference", "A first picture").await;
+        wait_result(&app, "A first picture", "complete").await;
+        let made = picture_on_disk(&app, &desktop.data_dir(), RESULT).await;
+        let bytes = std::fs::read(desktop.data_dir().join("images").join(&made)).unwrap();
+        std::fs::write(&source, &bytes).unwrap();
+
+        // Chosen in the file dialog: previewed, then sent to fal's image-to-image route.
+        app.click("[data-testid=image-source-pick]").await;
+        app.wait_for("[data-testid=image-source-preview]").await;
+        app.wait_for("[data-testid=image-strength]").await;
+        double.clear_requests();
+        generate(&app, FLUX, "fal-ai", "The same, at night").await;
+        wait_result(&app, "The same, at night", "complete").await;
+        app.wait_for_text(RESULT, "From a source picture").await;
+        picture_on_disk(&app, &desktop.data_dir(), RESULT).await;
+        let post = double
+            .requests()
+            .into_iter()
+            .find(|r| r.method == "POST")
+            .unwrap();
+        assert_eq!(post.path, "/router/fal-ai/fal-ai/flux/dev/image-to-image");
+        let sent = post.json().unwrap()["image_url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        use base64::Engine as _;
+        let b64 = sent.split_once("base64,").unwrap().1;
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.decode(b64).unwrap(),
+            bytes,
+            "the chosen file's bytes"
+        );
+
+        // Dropped: the same flow from a file dropped on the form.
+        app.click("[data-testid=image-source-remove]").await;
+        let drop = format!(
+            "const bin = atob({b64}); const a = new Uint8Array(bin.length); for (let i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);\
+             const dt = new DataTransfer(); dt.items.add(new File([a], 'dropped.jpg', {{type: 'image/jpeg'}}));\
+             document.querySelector('[data-testid=image-source]').dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}}));",
+            b64 = serde_json::to_string(b64).unwrap()
+        );
+        js(&app, &drop).await;
+        app.wait_for("[data-testid=image-source-preview]").await;
+        double.clear_requests();
+        generate(&app, "ByteDance/SDXL-Lightning", "replicate", "Dropped and redrawn").await;
+        wait_result(&app, "Dropped and redrawn", "complete").await;
+        picture_on_disk(&app, &desktop.data_dir(), RESULT).await;
+        let post = double
+            .requests()
+            .into_iter()
+            .find(|r| r.method == "POST")
+            .unwrap();
+        assert!(post.json().unwrap()["input"]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/jpeg;base64,"));
+        desktop.screenshot("images-image-to-image");
+        app.quit().await;
+    })
+    .await;
+}

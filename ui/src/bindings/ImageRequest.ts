@@ -28,4 +28,12 @@ n: number,
 /**
  * An organisation billed with `X-HF-Bill-To` (routed calls).
  */
-billTo: string | null, };
+billTo: string | null, 
+/**
+ * Image-to-image: the source picture, as a `data:image/...;base64,` URL.
+ */
+source?: string, 
+/**
+ * Image-to-image: how far from the source the picture may go (0–1).
+ */
+strength?: number, };

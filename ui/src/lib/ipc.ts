@@ -79,6 +79,8 @@ export const api = {
   imageList: (text: string, limit = 200) => call("image_list", { text, limit, offset: null }),
   /** A kept picture as a data: URL. */
   imageData: (file: string) => call("image_data", { file }),
+  /** A source picture from the system's file dialog, as a data: URL (null if cancelled). */
+  imagePickSource: () => call("image_pick_source"),
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),

@@ -63,6 +63,10 @@ export class ImageStore {
   guidance = $state<number | null>(null);
   seedText = $state("");
   n = $state(1);
+  /** Image-to-image: the source picture (a data: URL) and how far from it to go. */
+  source = $state<string | null>(null);
+  strength = $state(0.8);
+  sourceError = $state<string | null>(null);
 
   // ---- the generation on screen
   running = $state<Running | null>(null);
@@ -162,7 +166,39 @@ export class ImageStore {
       seed: seed === "invalid" ? null : seed,
       n: this.n,
       billTo: null,
+      source: this.source ?? undefined,
+      strength: this.source ? this.strength : undefined,
     };
+  }
+
+  /** A source picture from the file dialog (checked in Rust). */
+  async pickSource() {
+    this.sourceError = null;
+    try {
+      const url = await api.imagePickSource();
+      if (url) this.source = url;
+    } catch (e) {
+      this.sourceError = toAppError(e).message;
+    }
+  }
+
+  /** A dropped or pasted file: read here, checked in Rust when sent. */
+  async sourceFromFile(file: File) {
+    this.sourceError = null;
+    if (!file.type.startsWith("image/")) {
+      this.sourceError = "That is not a picture: drop or paste a PNG, JPEG or WebP file.";
+      return;
+    }
+    if (file.size > 10 * 1024 * 1024) {
+      this.sourceError = "That picture is larger than 10 MB.";
+      return;
+    }
+    this.source = await new Promise<string>((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(String(r.result));
+      r.onerror = () => reject(r.error);
+      r.readAsDataURL(file);
+    });
   }
 
   async generate() {
@@ -213,8 +249,7 @@ export class ImageStore {
       this.last = e.job;
       this.error = e.job.error;
       // The seed used, so the picture can be made again.
-      const seed = e.job.seed;
-      if (seed !== null && this.seedText.trim() === "") this.lastSeed = seed;
+      if (e.job.status === "complete") this.lastSeed = e.job.seed;
       void this.loadGallery();
     }
   }

@@ -38,6 +38,14 @@ pub struct ImageRequest {
     /// An organisation billed with `X-HF-Bill-To` (routed calls).
     #[serde(default)]
     pub bill_to: Option<String>,
+    /// Image-to-image: the source picture, as a `data:image/...;base64,` URL.
+    #[serde(default)]
+    #[ts(optional)]
+    pub source: Option<String>,
+    /// Image-to-image: how far from the source the picture may go (0–1).
+    #[serde(default)]
+    #[ts(optional)]
+    pub strength: Option<f64>,
 }
 
 fn one() -> u32 {

@@ -136,6 +136,19 @@ pub fn build(t: &Target, r: &ImageRequest) -> (String, Value) {
     let mut m = Map::new();
     let n = (r.n > 1).then_some(r.n);
     match t.protocol {
+        Protocol::HfInference if r.source.is_some() => {
+            // Image-to-image: the picture is the input, the prompt a parameter.
+            let mut p = Map::new();
+            p.insert("prompt".into(), r.prompt.clone().into());
+            put(&mut p, "negative_prompt", negative(r));
+            put(&mut p, "strength", r.strength);
+            put(&mut p, "num_inference_steps", r.steps);
+            put(&mut p, "guidance_scale", r.guidance);
+            put(&mut p, "seed", r.seed);
+            let inputs = source_base64(r).unwrap_or_default();
+            let url = format!("{}/models/{}", t.base, t.model_id);
+            (url, json!({"inputs": inputs, "parameters": p}))
+        }
         Protocol::HfInference => {
             let mut p = Map::new();
             put(&mut p, "width", r.width);
@@ -192,7 +205,16 @@ pub fn build(t: &Target, r: &ImageRequest) -> (String, Value) {
             put(&mut m, "seed", r.seed);
             put(&mut m, "negative_prompt", negative(r));
             put(&mut m, "num_images", n);
-            let mut url = format!("{}/{}", t.base, t.model_id);
+            let mut route = t.model_id.clone();
+            if let Some(src) = &r.source {
+                // fal serves image-to-image for its text-to-image models at `{id}/image-to-image`.
+                m.insert("image_url".into(), src.clone().into());
+                put(&mut m, "strength", r.strength);
+                if !route.ends_with("image-to-image") {
+                    route.push_str("/image-to-image");
+                }
+            }
+            let mut url = format!("{}/{}", t.base, route);
             if t.routed {
                 url.push_str("?_subdomain=queue");
             }
@@ -208,6 +230,10 @@ pub fn build(t: &Target, r: &ImageRequest) -> (String, Value) {
             put(&mut input, "guidance_scale", r.guidance);
             put(&mut input, "seed", r.seed);
             put(&mut input, "num_outputs", n);
+            if let Some(src) = &r.source {
+                input.insert("image".into(), src.clone().into());
+                put(&mut input, "prompt_strength", r.strength);
+            }
             match t.model_id.split_once(':') {
                 Some((_, version)) => (
                     format!("{}/v1/predictions", t.base),
@@ -230,6 +256,67 @@ pub fn build(t: &Target, r: &ImageRequest) -> (String, Value) {
             (format!("{}/v1/{model}", t.base), Value::Object(m))
         }
     }
+}
+
+/// Whether the app can send a source picture (image-to-image) to this protocol.
+pub fn takes_source(p: Protocol) -> bool {
+    matches!(
+        p,
+        Protocol::HfInference | Protocol::Fal | Protocol::Replicate
+    )
+}
+
+/// The most a source picture may weigh.
+pub const MAX_SOURCE_BYTES: usize = 10 << 20;
+
+/// The source picture's bytes, base64, without the `data:` prefix.
+fn source_base64(r: &ImageRequest) -> Option<String> {
+    let s = r.source.as_deref()?;
+    Some(s.rsplit_once("base64,").map_or(s, |(_, d)| d).to_string())
+}
+
+/// Checks a source picture (a `data:` URL): base64, at most [`MAX_SOURCE_BYTES`], a picture by
+/// its bytes. Returns it in canonical form, with the MIME type its bytes say.
+pub fn check_source(data_url: &str) -> AppResult<String> {
+    let b64 = data_url
+        .strip_prefix("data:")
+        .and_then(|r| r.split_once(";base64,"))
+        .map(|(_, d)| d)
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidRequest,
+                "The source picture could not be read. Choose, drop or paste a PNG, JPEG or WebP file.",
+            )
+        })?;
+    if b64.len() > MAX_SOURCE_BYTES * 4 / 3 + 4 {
+        return Err(hf::too_large("The source picture", MAX_SOURCE_BYTES));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| {
+            AppError::new(
+                ErrorCode::InvalidRequest,
+                "The source picture could not be read. Choose, drop or paste a PNG, JPEG or WebP file.",
+            )
+        })?;
+    source_data_url(&bytes)
+}
+
+/// A picture's bytes as a `data:` URL, refusing what is not a picture or too large.
+pub fn source_data_url(bytes: &[u8]) -> AppResult<String> {
+    if bytes.len() > MAX_SOURCE_BYTES {
+        return Err(hf::too_large("The source picture", MAX_SOURCE_BYTES));
+    }
+    let Some((mime, _)) = sniff(bytes) else {
+        return Err(AppError::new(
+            ErrorCode::NotAnImage,
+            "The source is not a picture (PNG, JPEG, WebP or GIF).",
+        ));
+    };
+    Ok(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
 }
 
 /// Whether `url` lies under `base` (same scheme, host and port, and below its path).
@@ -779,6 +866,8 @@ mod tests {
             seed: Some(7),
             n: 1,
             bill_to: None,
+            source: None,
+            strength: None,
         }
     }
 

@@ -191,6 +191,17 @@ impl Services {
                 "Write a prompt: what should the picture show?",
             ));
         }
+        if let Some(src) = &request.source {
+            request.source = Some(images::check_source(src)?);
+            if let Some(st) = request.strength {
+                if !(0.0..=1.0).contains(&st) {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidRequest,
+                        "The strength goes from 0 (keep the source) to 1 (ignore it).",
+                    ));
+                }
+            }
+        }
         if !(1..=4).contains(&request.n) {
             return Err(AppError::new(
                 ErrorCode::InvalidRequest,
@@ -214,8 +225,36 @@ impl Services {
             Choice::Auto(_) => CallMode::Routed,
             _ => resolver.decide_for(Task::TextToImage, &pinned, None).mode,
         };
+        if request.source.is_some()
+            && !images::protocol(&provider).is_some_and(images::takes_source)
+        {
+            let name = providers::get(&provider).map_or(provider.as_str(), |d| d.display.as_str());
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                format!("Switchboard cannot send a source picture to {name} yet: pick fal, Replicate or HF Inference, or remove the source."),
+            ));
+        }
         let model_id = self.image_model_id(&request.model, &provider, mode).await?;
         let target = self.image_target(&provider, mode, &model_id, request.bill_to.as_deref())?;
+        // The source picture is kept as a file beside the results (named by its hash); the job
+        // names it (`file:{name}`) rather than holding its bytes.
+        let source = request.source.take();
+        if let Some(data) = &source {
+            let (dir, data) = (self.images.dir().to_path_buf(), data.clone());
+            let stored = blocking(move || {
+                use base64::Engine as _;
+                let b64 = data
+                    .rsplit_once("base64,")
+                    .map_or("", |(_, d)| d)
+                    .to_string();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|_| AppError::internal("source checked but not base64"))?;
+                images::store(&dir, &bytes, "The source")
+            })
+            .await?;
+            request.source = Some(format!("file:{}", stored.file));
+        }
         let history = self.history.wait().await?;
         let job = new_job(
             uuid::Uuid::new_v4().to_string(),
@@ -234,7 +273,7 @@ impl Services {
             provider,
             route,
         };
-        let task = self.spawn_job(history, job, target, sink);
+        let task = self.spawn_job(history, job, target, source, sink);
         Ok((started, task))
     }
 
@@ -392,6 +431,7 @@ impl Services {
         history: Arc<History>,
         job: ImageJob,
         target: Target,
+        source: Option<String>,
         sink: ImageSink,
     ) -> JoinHandle<ImageJob> {
         let cancel = CancellationToken::new();
@@ -404,6 +444,7 @@ impl Services {
             target,
             cancel,
             job,
+            source,
         };
         tokio::spawn(run.run(sink))
     }
@@ -450,7 +491,7 @@ impl Services {
                 Ok(t) => {
                     log::info!("resuming image job {} at {provider}", job.id);
                     let s = sink(&job.id);
-                    tasks.push(self.spawn_job(history.clone(), job, t, s));
+                    tasks.push(self.spawn_job(history.clone(), job, t, None, s));
                 }
                 Err(e) => {
                     job.status = if resumable {
@@ -465,6 +506,24 @@ impl Services {
             }
         }
         Ok(tasks)
+    }
+
+    /// A source picture chosen in a file dialog, as a `data:` URL (checked to be a picture,
+    /// at most 10 MB). Blocking read on a blocking thread.
+    pub async fn image_source_from_file(&self, path: PathBuf) -> AppResult<String> {
+        blocking(move || {
+            let meta =
+                std::fs::metadata(&path).map_err(|e| AppError::io("read the picture", &e))?;
+            if meta.len() > images::MAX_SOURCE_BYTES as u64 {
+                return Err(crate::hf::too_large(
+                    "The source picture",
+                    images::MAX_SOURCE_BYTES,
+                ));
+            }
+            let bytes = std::fs::read(&path).map_err(|e| AppError::io("read the picture", &e))?;
+            images::source_data_url(&bytes)
+        })
+        .await
     }
 
     /// The gallery: generations newest first, filtered by words of their prompt.
@@ -589,6 +648,8 @@ struct RunningJob {
     target: Target,
     cancel: CancellationToken,
     job: ImageJob,
+    /// The source picture's `data:` URL (image-to-image), sent with the request only.
+    source: Option<String>,
 }
 
 enum End {
@@ -664,7 +725,11 @@ impl RunningJob {
     /// Sends (unless resuming), then polls until the job ends.
     async fn work(&mut self, sink: &mut ImageSink) -> End {
         if self.job.provider_job.poll_url.is_none() {
-            match images::submit(&self.http, &self.target, &self.job.request).await {
+            let mut request = self.job.request.clone();
+            if self.source.is_some() {
+                request.source = self.source.clone();
+            }
+            match images::submit(&self.http, &self.target, &request).await {
                 Err((e, rid)) => {
                     self.job.request_id = rid;
                     return End::Failed(e);
