@@ -483,3 +483,127 @@ async fn image_to_image_from_a_chosen_file_and_from_a_dropped_one() {
     })
     .await;
 }
+
+/// Waits until the picture in `scope` has loaded and has pixels.
+async fn wait_picture_loaded(app: &App, scope: &str) {
+    let script = format!(
+        "const i = document.querySelector('{scope} [data-testid=image-picture]'); return !!i && i.complete && i.naturalWidth > 0;"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while js(app, &script).await != serde_json::json!(true) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no picture in {scope}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// The figures of the benchmark row (debug build, under the end-to-end harness): the time from
+/// a job's result becoming available at the provider to the picture on screen, and the memory
+/// of the app with 200 pictures in the gallery. Printed; the bounds are generous but real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_result_to_screen_and_memory_with_200_pictures() {
+    use switchboard_testkit::procs::memory;
+    let _serial = SERIAL.lock().await;
+    within_time_limit(async {
+        let (double, desktop, driver) =
+            rig_with(1280, 860, true, &[("SWITCHBOARD_IMAGE_POLL_MS", "50")]).await;
+        let app = driver.launch().await;
+        sign_in(&app, tokens::PRO_TOKEN).await;
+        open_images(&app).await;
+
+        // Result → screen: the job is held at fal until the test releases it, then timed until
+        // the picture has pixels (includes up to one 50 ms poll, the result and picture
+        // downloads, the file written, the data: URL over IPC, decoding and layout).
+        let mut times = Vec::new();
+        for i in 0..5 {
+            double.push_fault(Fault::job_stall());
+            let prompt = format!("Timed picture {i}");
+            generate(&app, FLUX, "fal-ai", &prompt).await;
+            app.wait_for_text("[data-testid=image-progress-status]", "IN_")
+                .await;
+            let t0 = std::time::Instant::now();
+            double.clear_faults();
+            let card = format!("{RESULT}[data-status=complete]");
+            app.wait_for_text(&card, &prompt).await;
+            wait_picture_loaded(&app, &card).await;
+            times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        eprintln!("FIGURE result-to-screen ms (5 runs, sorted): {times:?}; median {median:.0}");
+        assert!(median < 3000.0, "a finished picture takes {median:.0} ms to show");
+
+        // 200 pictures in the gallery: distinct 1024×1024 JPEGs from Together (each made unique
+        // by bytes after its end marker), saved as generations while the app is closed.
+        generate(&app, SDXL, "together", "The gallery's model picture").await;
+        wait_result(&app, "The gallery's model picture", "complete").await;
+        let file = picture_on_disk(&app, &desktop.data_dir(), RESULT).await;
+        app.quit().await;
+        let dir = desktop.data_dir().join("images");
+        let bytes = std::fs::read(dir.join(&file)).unwrap();
+        {
+            let h = switchboard_core::history::History::open(
+                &desktop.data_dir().join("history.sqlite3"),
+            )
+            .unwrap();
+            let done = h
+                .image_jobs(&switchboard_core::history::images::ImageQuery::default())
+                .unwrap()
+                .into_iter()
+                .find(|j| j.images.first().is_some_and(|i| i.file == file))
+                .unwrap();
+            for i in 0..200u32 {
+                let mut unique = bytes.clone();
+                unique.extend_from_slice(format!("gallery-{i}").as_bytes());
+                let img = switchboard_core::images::store(&dir, &unique, "bench").unwrap();
+                let mut job = done.clone();
+                job.id = format!("bench-{i}");
+                job.request.prompt = format!("Gallery picture {i}");
+                job.images = vec![img];
+                h.insert_image_job(&job).unwrap();
+                h.update_image_job(&job).unwrap();
+            }
+        }
+        let app = driver.launch().await;
+        let pid = pid_of(&app).await;
+        app.click("[data-testid=nav-playground]").await;
+        open_images(&app).await;
+        app.settle().await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let before = memory(pid);
+        let shown = std::time::Instant::now();
+        app.click("[data-testid=images-gallery]").await;
+        wait_count(&app, "[data-testid=gallery-grid] [data-testid=image-card]", 200).await;
+        let loaded = "return [...document.querySelectorAll('[data-testid=gallery-grid] img')].filter(i => i.complete && i.naturalWidth > 0).length;";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let n = js(&app, loaded).await.as_u64().unwrap_or(0);
+            if n >= 200 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{n} of 200+ pictures loaded");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let gallery_s = shown.elapsed().as_secs_f64();
+        app.settle().await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let after = memory(pid);
+        let per: Vec<String> = after
+            .processes
+            .iter()
+            .map(|p| format!("{} {:.0}", p.comm, p.pss_kb as f64 / 1024.0))
+            .collect();
+        eprintln!(
+            "FIGURE gallery of 200+ pictures: all loaded in {gallery_s:.1} s; PSS before {:.0} MB, after {:.0} MB (anon {:.0} MB; {})",
+            before.pss_mb,
+            after.pss_mb,
+            after.anon_mb,
+            per.join(", ")
+        );
+        assert!(after.pss_mb < 2048.0, "{:.0} MB with 200 pictures", after.pss_mb);
+        app.quit().await;
+    })
+    .await;
+}
