@@ -37,6 +37,7 @@ surface! {
     images::image_list(ImageQuery) -> Vec<ImageJob>;
     images::image_data(FileArgs) -> String;
     images::image_pick_source() -> Option<String>;
+    images::image_save_as(FileArgs) -> Option<String>;
     history::history_status() -> HistoryStatus;
     history::history_list(ListArgs) -> Vec<ConversationSummary>;
     history::history_get(IdArgs) -> Conversation;

@@ -86,6 +86,31 @@ pub async fn image_data(s: State<'_, Services>, args: FileArgs) -> AppResult<Str
     s.image_data_url(args.file).await
 }
 
+/// Saves a kept picture where the user chooses; the path written, or `null` if cancelled.
+#[tauri::command]
+pub async fn image_save_as<R: Runtime>(
+    app: AppHandle<R>,
+    s: State<'_, Services>,
+    args: FileArgs,
+) -> AppResult<Option<String>> {
+    let ext = Services::image_extension(&args.file).to_string();
+    let filter: (&'static str, &'static str) = match ext.as_str() {
+        "jpg" => ("JPEG picture", "jpg"),
+        "webp" => ("WebP picture", "webp"),
+        "gif" => ("GIF picture", "gif"),
+        _ => ("PNG picture", "png"),
+    };
+    let name = format!(
+        "switchboard-{}.{ext}",
+        &args.file[..12.min(args.file.len())]
+    );
+    let Some(path) = super::dialog::save_path(&app, name, filter).await else {
+        return Ok(None);
+    };
+    s.image_save_to(args.file, path.clone()).await?;
+    Ok(Some(path.display().to_string()))
+}
+
 /// A source picture for image-to-image, chosen in the system's file dialog: its `data:` URL
 /// (checked to be a picture, at most 10 MB), or `null` when the user cancels.
 #[tauri::command]

@@ -401,6 +401,24 @@ async fn a_full_backup_brings_the_pictures_back_into_a_fresh_data_folder() {
         app.wait_for_text(card, "A picture worth a backup").await;
         let back = picture_on_disk(&app, &desktop2.data_dir(), card).await;
         assert_eq!(back, original, "the same bytes, under the same hash");
+        // "Save as…" writes the picture where the dialog says (here: over the backup file).
+        app.click("[data-testid=images-create]").await;
+        js(
+            &app,
+            "document.querySelector('[data-testid=image-prompt]').value = '';",
+        )
+        .await;
+        generate(&app, FLUX, "fal-ai", "A picture to save").await;
+        wait_result(&app, "A picture to save", "complete").await;
+        let made = picture_on_disk(&app, &desktop2.data_dir(), RESULT).await;
+        app.click(&format!("{RESULT} [data-testid=image-save]"))
+            .await;
+        app.wait_for_text("[data-testid=image-saved]", "Saved to")
+            .await;
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            std::fs::read(desktop2.data_dir().join("images").join(&made)).unwrap()
+        );
         app.quit().await;
     })
     .await;

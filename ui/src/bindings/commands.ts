@@ -89,6 +89,7 @@ export type Commands = {
   image_list: { args: ImageQuery; channel: null; result: Array<ImageJob> };
   image_data: { args: FileArgs; channel: null; result: string };
   image_pick_source: { args: null; channel: null; result: string | null };
+  image_save_as: { args: FileArgs; channel: null; result: string | null };
   history_status: { args: null; channel: null; result: HistoryStatus };
   history_list: { args: ListArgs; channel: null; result: Array<ConversationSummary> };
   history_get: { args: IdArgs; channel: null; result: Conversation };

@@ -81,6 +81,8 @@ export const api = {
   imageData: (file: string) => call("image_data", { file }),
   /** A source picture from the system's file dialog, as a data: URL (null if cancelled). */
   imagePickSource: () => call("image_pick_source"),
+  /** Saves a kept picture through a save dialog; the path written, or null if cancelled. */
+  imageSaveAs: (file: string) => call("image_save_as", { file }),
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),

@@ -532,26 +532,30 @@ impl Services {
         blocking(move || h.image_jobs(&query)).await
     }
 
-    /// A kept picture as a `data:` URL for the web view (no remote origin, no file access).
-    pub async fn image_data_url(&self, file: String) -> AppResult<String> {
+    /// A kept picture's path and MIME type, from its file name: only names the app gives
+    /// (a hash and a picture extension, no path).
+    fn picture_path(&self, file: &str) -> AppResult<(PathBuf, &'static str)> {
         let ok = file.len() <= 80
             && file
                 .chars()
                 .all(|c| c.is_ascii_hexdigit() || c == '.' || c.is_ascii_lowercase());
-        let Some((mime, _)) = ok
+        let mime = ok
             .then(|| file.rsplit_once('.'))
             .flatten()
             .and_then(|(_, ext)| match ext {
-                "png" => Some(("image/png", ext)),
-                "jpg" => Some(("image/jpeg", ext)),
-                "webp" => Some(("image/webp", ext)),
-                "gif" => Some(("image/gif", ext)),
+                "png" => Some("image/png"),
+                "jpg" => Some("image/jpeg"),
+                "webp" => Some("image/webp"),
+                "gif" => Some("image/gif"),
                 _ => None,
             })
-        else {
-            return Err(AppError::new(ErrorCode::NotFound, "No such picture."));
-        };
-        let path = self.images.dir().join(&file);
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No such picture."))?;
+        Ok((self.images.dir().join(file), mime))
+    }
+
+    /// A kept picture as a `data:` URL for the web view (no remote origin, no file access).
+    pub async fn image_data_url(&self, file: String) -> AppResult<String> {
+        let (path, mime) = self.picture_path(&file)?;
         let bytes = tokio::fs::read(&path).await.map_err(|_| {
             AppError::new(ErrorCode::NotFound, "That picture is no longer on disk.")
         })?;
@@ -560,6 +564,22 @@ impl Services {
             "data:{mime};base64,{}",
             base64::engine::general_purpose::STANDARD.encode(bytes)
         ))
+    }
+
+    /// Copies a kept picture to `dest` (chosen in a save dialog).
+    pub async fn image_save_to(&self, file: String, dest: PathBuf) -> AppResult<()> {
+        let (path, _) = self.picture_path(&file)?;
+        blocking(move || {
+            std::fs::copy(&path, &dest)
+                .map(|_| ())
+                .map_err(|e| AppError::io("save the picture", &e))
+        })
+        .await
+    }
+
+    /// The extension of a kept picture's file, for a save dialog's filter.
+    pub fn image_extension(file: &str) -> &str {
+        file.rsplit_once('.').map_or("png", |(_, e)| e)
     }
 }
 
