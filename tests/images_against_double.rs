@@ -481,14 +481,25 @@ async fn a_job_resumes_after_the_app_ends_mid_job() {
     let services =
         switchboard_core::service::Services::new(config, store, secrets, dir.path().to_path_buf())
             .unwrap();
-    services
-        .sign_in(tokens::FREE_TOKEN.to_string(), true)
-        .await
-        .unwrap();
     services.images.set_options(ImageOptions {
         poll_interval: Duration::from_millis(20),
         ..ImageOptions::default()
     });
+    // Not signed in yet: the job the provider holds stays open for later, nothing is sent.
+    let none = services.images_resume(|_| sink().0).await.unwrap();
+    assert!(none.is_empty());
+    let h = services.history.wait().await.unwrap();
+    assert!(h
+        .image_job(&started.job_id)
+        .unwrap()
+        .unwrap()
+        .status
+        .is_open());
+    drop(h);
+    services
+        .sign_in(tokens::FREE_TOKEN.to_string(), true)
+        .await
+        .unwrap();
     let tasks = services.images_resume(|_| sink().0).await.unwrap();
     assert_eq!(tasks.len(), 1);
     let mut resumed = Vec::new();

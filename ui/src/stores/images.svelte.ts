@@ -262,15 +262,24 @@ export class ImageStore {
     if (id) void api.imageCancel(id);
   }
 
+  /** How many generations the gallery lists (grows with "Show more"). */
+  galleryLimit = $state(200);
+
   async loadGallery() {
     this.galleryLoading = true;
     try {
-      this.gallery = await api.imageList(this.search);
+      this.gallery = await api.imageList(this.search, this.galleryLimit);
     } catch (e) {
       this.error = toAppError(e);
     } finally {
       this.galleryLoading = false;
     }
+  }
+
+  /** Lists 200 more generations. */
+  async showMore() {
+    this.galleryLimit += 200;
+    await this.loadGallery();
   }
 
   /** A picture's data: URL, read once. */

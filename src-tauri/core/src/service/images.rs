@@ -493,12 +493,13 @@ impl Services {
                     let s = sink(&job.id);
                     tasks.push(self.spawn_job(history.clone(), job, t, None, s));
                 }
+                // The provider still holds the job, but no credential reaches it now (signed
+                // out, the key removed): it stays open and is tried at the next start-up.
+                Err(e) if resumable => {
+                    log::warn!("image job {} not resumed for now: {e}", job.id);
+                }
                 Err(e) => {
-                    job.status = if resumable {
-                        JobStatus::Error
-                    } else {
-                        JobStatus::Interrupted
-                    };
+                    job.status = JobStatus::Interrupted;
                     job.error = Some(e);
                     let h = history.clone();
                     blocking(move || h.update_image_job(&job)).await?;
