@@ -191,6 +191,16 @@ async fn a_picture_per_recorded_provider_routed_then_own_keys_for_fal_and_togeth
                 .await;
             app.wait_for_text(&format!("{row} [data-testid=provider-key-status]"), "1234")
                 .await;
+            if provider == "fal-ai" {
+                app.wait_for_text(&row, "For pictures").await;
+                app.wait_for_text(
+                    &format!("{row} [data-testid=provider-key-untestable]"),
+                    "first picture",
+                )
+                .await;
+                assert!(!app.exists(&format!("{row} [data-testid=provider-key-test]")).await);
+                desktop.screenshot("providers-fal-own-key");
+            }
             app.click("[data-testid=nav-playground]").await;
             app.wait_for("[data-testid=image-model]").await;
             double.clear_requests();

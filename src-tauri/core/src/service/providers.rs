@@ -229,10 +229,20 @@ impl Services {
             ));
         };
         let url = def.models_url(&self.config.endpoints).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidRequest,
-                format!("{} cannot be called directly.", def.display),
-            )
+            if def.images.is_some() {
+                AppError::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "{} has no free call to test a key with: Switchboard does not make a paid picture to test it. Your first generation with it tells whether the key works.",
+                        def.display
+                    ),
+                )
+            } else {
+                AppError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("{} cannot be called directly.", def.display),
+                )
+            }
         })?;
         let models = list_models(
             self.hf.http(),
