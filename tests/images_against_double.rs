@@ -353,10 +353,22 @@ async fn faults_are_told_in_plain_words() {
     );
     failed_with(&f, request(FLUX, pinned("fal-ai")), ErrorCode::NotAnImage).await;
     // One too large.
+    // A picture that never comes.
+    f.services.images.set_options(ImageOptions {
+        poll_interval: Duration::from_millis(20),
+        job_timeout: Duration::from_secs(20),
+        download_timeout: Duration::from_millis(300),
+        ..ImageOptions::default()
+    });
+    f.double
+        .push_fault(Fault::new(Scope::ImageFile, FaultKind::Hang).once());
+    let job = failed_with(&f, request(FLUX, pinned("fal-ai")), ErrorCode::Timeout).await;
+    assert!(job.error.unwrap().message.contains("did not arrive"));
     f.services.images.set_options(ImageOptions {
         poll_interval: Duration::from_millis(20),
         job_timeout: Duration::from_secs(20),
         max_bytes: 1 << 20,
+        ..ImageOptions::default()
     });
     failed_with(
         &f,
@@ -367,7 +379,7 @@ async fn faults_are_told_in_plain_words() {
     // Each failure is in the ledger with its code.
     let h = f.services.history.wait().await.unwrap();
     let rows = h.calls(&CallQuery::default()).unwrap().rows;
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), 9);
     assert!(rows
         .iter()
         .all(|r| r.kind == CallKind::Image && r.status == "error"));

@@ -660,6 +660,10 @@ pub(crate) async fn ext(s: &Arc<Shared>, host: &str, path: &str, query: Option<&
             big.resize(bytes.max(big.len()), 0);
             replay_rec(&file, &rid, big)
         }
+        Some(FaultKind::Hang) => {
+            s.until_shutdown().await;
+            json_resp(503, &rid, "{}".into())
+        }
         Some(FaultKind::Redirect { code, location }) => crate::server::respond(
             code,
             "text/plain",

@@ -41,6 +41,8 @@ pub struct ImageOptions {
     pub job_timeout: Duration,
     /// The most a picture may weigh.
     pub max_bytes: usize,
+    /// How long the pictures of a finished job may take to download.
+    pub download_timeout: Duration,
 }
 
 impl Default for ImageOptions {
@@ -49,6 +51,7 @@ impl Default for ImageOptions {
             poll_interval: Duration::from_millis(1000),
             job_timeout: Duration::from_secs(600),
             max_bytes: images::MAX_PICTURE_BYTES,
+            download_timeout: Duration::from_secs(180),
         }
     }
 }
@@ -718,13 +721,27 @@ impl RunningJob {
             images::cancel(&self.http, &self.target, &self.job.provider_job).await;
         }
         match end {
-            End::Done(out) => match self.keep(out).await {
-                Ok(()) => self.job.status = JobStatus::Complete,
-                Err(e) => {
-                    self.job.status = JobStatus::Error;
-                    self.job.error = Some(e);
+            // The pictures' downloads get a time limit of their own.
+            End::Done(out) => {
+                match tokio::time::timeout(self.options.download_timeout, self.keep(out)).await {
+                    Ok(Ok(())) => self.job.status = JobStatus::Complete,
+                    Ok(Err(e)) => {
+                        self.job.status = JobStatus::Error;
+                        self.job.error = Some(e);
+                    }
+                    Err(_) => {
+                        self.job.status = JobStatus::Error;
+                        self.job.error = Some(AppError::new(
+                        ErrorCode::Timeout,
+                        format!(
+                            "The picture from {} did not arrive in {}. The job is done there; try again later.",
+                            self.target.who,
+                            human_duration(self.options.download_timeout)
+                        ),
+                    ));
+                    }
                 }
-            },
+            }
             End::Failed(e) => {
                 self.job.status = JobStatus::Error;
                 self.job.error = Some(e.without_secret(&self.target.secret));
