@@ -151,6 +151,8 @@ pub fn run() {
             app.manage(state);
             // Billed costs in the background, on the async runtime: returns at once.
             commands::reconcile::start(app.handle());
+            // Image jobs the app was waiting on when it ended: polled again, in the background.
+            commands::images::resume(app.handle());
             commands::perf::mark("state");
             if let Some(window) = app.get_webview_window("main") {
                 fit_to_screen(&window);

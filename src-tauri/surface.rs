@@ -29,6 +29,15 @@ surface! {
     chat::chat_save_retry(CallIdArgs) -> ();
     chat::get_playground() -> PlaygroundPrefs;
     chat::set_playground(PlaygroundPrefs) -> ();
+    images::image_catalog_get() -> ImageCatalog;
+    images::image_catalog_refresh(RefreshArgs) -> ImageCatalog;
+    images::image_route(RouteArgs) -> RouteDecision;
+    images::image_generate(ImageRequest, channel ImageEvent) -> ImageStarted;
+    images::image_cancel(JobIdArgs) -> ();
+    images::image_list(ImageQuery) -> Vec<ImageJob>;
+    images::image_data(FileArgs) -> String;
+    images::image_pick_source() -> Option<String>;
+    images::image_save_as(FileArgs) -> Option<String>;
     history::history_status() -> HistoryStatus;
     history::history_list(ListArgs) -> Vec<ConversationSummary>;
     history::history_get(IdArgs) -> Conversation;

@@ -292,3 +292,35 @@ fn v4_keeps_sessions_router_costs_and_billed_costs() {
     assert_eq!(h.session_id(&old, 0).unwrap(), made);
     assert_eq!(h.recent_sessions(0).unwrap(), vec![(old, made)]);
 }
+
+/// v5 (images): generations keep their request, provider job, pictures, seed and billed units;
+/// one still waiting on its provider is listed for resuming at start-up.
+#[test]
+fn v5_keeps_image_jobs_and_their_provider_jobs() {
+    use switchboard_core::call::{CallMode, JobStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v5.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    let done = h.image_job("v5done").unwrap().unwrap();
+    assert_eq!(done.status, JobStatus::Complete);
+    assert_eq!(done.request.prompt, "A lighthouse in a storm, oil painting");
+    assert_eq!(done.request.negative_prompt, "blurry");
+    assert_eq!(
+        (done.request.width, done.request.height),
+        (Some(1024), Some(768))
+    );
+    assert_eq!(done.seed, Some(3131504498));
+    assert_eq!(done.images.len(), 1);
+    assert_eq!(done.billed_units, Some(1.0));
+    assert_eq!(done.cost, None);
+    let open = h.open_image_jobs().unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].id, "v5open");
+    assert_eq!(open[0].mode, CallMode::OwnKey);
+    assert_eq!(open[0].request.prompt, "Un phare dans la tempête — 灯台");
+    assert_eq!(
+        open[0].provider_job.poll_url.as_deref(),
+        Some("https://api.replicate.com/v1/predictions/pred-1")
+    );
+}

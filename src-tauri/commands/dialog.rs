@@ -65,6 +65,24 @@ pub async fn open_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
     .flatten()
 }
 
+/// Asks for a picture to start from (or the test override); `None` when the user cancels.
+pub async fn open_image_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
+    if let Some(p) = test_override() {
+        return Some(p);
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .add_filter("Pictures", &["png", "jpg", "jpeg", "webp", "gif"])
+            .blocking_pick_file()
+            .and_then(|p| p.into_path().ok())
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod billing;
 pub mod chat;
 mod dialog;
 pub mod history;
+pub mod images;
 pub mod perf;
 pub mod providers;
 pub mod reconcile;
@@ -30,6 +31,7 @@ use self::{
     billing::{BilledArgs, TotalsArgs},
     chat::{CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
     history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},
+    images::{FileArgs, JobIdArgs},
     perf::FirstPaintArgs,
     providers::{EndpointAddArgs, NameArgs, ProviderKeyArgs, ProviderSetArgs, ProvidersGetArgs},
 };
@@ -37,17 +39,20 @@ use self::{
 use switchboard_core::{
     auth::{AuthStatus, CliTokenSource},
     billing::{CreditSettings, CreditStatus},
-    call::{ChatEvent, ChatRequest, RouteDecision},
+    call::{ChatEvent, ChatRequest, ImageEvent, ImageJob, ImageRequest, RouteDecision},
     catalog::Catalog,
     chat::{ChatPreview, PlaygroundPrefs},
+    history::images::ImageQuery,
     history::ledger::{CallPage, CallQuery, Totals},
     history::sessions::{ConversationCost, ProviderAccuracy},
     history::{Conversation, ConversationSummary, ImportReport, SearchHit, SearchQuery},
+    image_catalog::ImageCatalog,
     links::Link,
     service::account::AppInfo,
     service::billing::RateInfo,
     service::chat::ChatStarted,
     service::history::{HistoryFacets, HistoryStatus},
+    service::images::ImageStarted,
     service::providers::{ProviderSettings, TestResult},
     service::usage::{ReconcileReport, UsageReport},
     settings::{Settings, Theme},

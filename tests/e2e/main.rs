@@ -6,6 +6,7 @@ mod billing;
 mod compare;
 mod crashloop;
 mod history;
+mod images;
 mod instances;
 mod links;
 mod own_key;

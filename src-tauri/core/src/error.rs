@@ -88,6 +88,13 @@ pub enum ErrorCode {
     /// 403 from Hugging Face's billing endpoints: the token may not read billing (a
     /// fine-grained token without "Billing: read").
     BillingForbidden,
+    /// The provider's safety filter flagged the picture (or the prompt): nothing to show.
+    ContentFlagged,
+    /// An image job the provider accepted ended in failure (or the app ended before a provider
+    /// with no job to resume answered).
+    JobFailed,
+    /// A result said to be a picture is not one (checked by its content).
+    NotAnImage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -6,7 +6,8 @@
 //! - [`hf`] (the one HTTP client, the Hub's endpoints), [`call`] (the data of a call: request,
 //!   result, where it goes and who pays);
 //! - [`catalog`], [`providers`], [`billing`], [`history`] (SQLite store, search, export, ledger);
-//! - [`chat`] (request building, the SSE relay), [`routing`], [`auth`];
+//! - [`chat`] (request building, the SSE relay), [`images`] (image providers' request shapes and
+//!   job protocols), [`routing`], [`auth`];
 //! - [`service`]: runs a call end to end (resolve, save, stream, record, mark used up), and the
 //!   state the app keeps. The app crate's commands forward to it.
 
@@ -19,6 +20,8 @@ pub mod config;
 pub mod error;
 pub mod hf;
 pub mod history;
+pub mod image_catalog;
+pub mod images;
 pub mod links;
 pub mod providers;
 pub mod routing;

@@ -38,6 +38,13 @@ pub struct ProviderDef {
     /// Not served by the router (OpenAI).
     #[serde(default)]
     pub own_key_only: bool,
+    /// Direct text-to-image route relative to the image base (`{model}` = the provider's
+    /// model id); `None`: no pictures with the user's own key.
+    #[serde(default)]
+    pub images: Option<String>,
+    /// Base URL of the image route when it is not `base` (fal's queue).
+    #[serde(default)]
+    pub images_base: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +74,25 @@ impl ProviderDef {
     /// Whether a call can go straight to the provider with the user's key.
     pub fn supports_own_key(&self) -> bool {
         self.base.is_some() && self.chat.as_deref().is_some_and(|c| !c.contains("{model}"))
+    }
+
+    /// Whether a call of `task` can go straight to the provider with the user's key.
+    pub fn supports_own_key_for(&self, task: crate::call::Task) -> bool {
+        match task {
+            crate::call::Task::Chat => self.supports_own_key(),
+            crate::call::Task::TextToImage => self.base.is_some() && self.images.is_some(),
+        }
+    }
+
+    /// Whether the user's own key can be used for any task (the Providers screen's choice).
+    pub fn supports_own_key_any(&self) -> bool {
+        self.supports_own_key() || self.supports_own_key_for(crate::call::Task::TextToImage)
+    }
+
+    /// The direct base of the image route (the override template in tests).
+    pub fn images_base_url(&self, endpoints: &Endpoints) -> Option<String> {
+        let base = self.images_base.as_deref().or(self.base.as_deref())?;
+        Some(endpoints.provider_base(&self.name, base))
     }
 
     fn base_url(&self, endpoints: &Endpoints) -> Option<String> {
@@ -127,7 +153,13 @@ impl ProviderPref {
     /// Whether a call pinned to this provider goes straight to it with the user's key: the one
     /// rule for it ([`crate::routing::Resolver::decide`] and the provider list both use it).
     pub fn calls_directly(&self, def: Option<&ProviderDef>) -> bool {
-        self.mode == ProviderMode::OwnKey && def.is_some_and(ProviderDef::supports_own_key)
+        self.calls_directly_for(def, crate::call::Task::Chat)
+    }
+
+    /// [`Self::calls_directly`] for a call of `task` (a provider may take the user's key for
+    /// pictures and not for chat, like fal).
+    pub fn calls_directly_for(&self, def: Option<&ProviderDef>, task: crate::call::Task) -> bool {
+        self.mode == ProviderMode::OwnKey && def.is_some_and(|d| d.supports_own_key_for(task))
     }
 }
 

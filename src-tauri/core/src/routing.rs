@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::call::{Billing, CallMode, RouteDecision, Routing, Target};
+use crate::call::{Billing, CallMode, RouteDecision, Routing, Target, Task};
 use crate::chat::{ChatPreview, ChatRequest};
 use crate::config::Endpoints;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -66,6 +66,17 @@ impl Resolver {
     /// Where a call chosen as `routing` goes and who pays, from the user's provider settings
     /// (no network, no keyring). [`Self::resolve`] follows the same decision.
     pub fn decide(&self, routing: &Routing, bill_to: Option<&str>) -> RouteDecision {
+        self.decide_for(Task::Chat, routing, bill_to)
+    }
+
+    /// [`Self::decide`] for a call of `task`: the same rule, with the provider's own-key
+    /// support for that task (fal takes the user's key for pictures, not for chat).
+    pub fn decide_for(
+        &self,
+        task: Task,
+        routing: &Routing,
+        bill_to: Option<&str>,
+    ) -> RouteDecision {
         let prefs = ProviderPrefs::load(&*self.store);
         let (mode, who) = match routing.target() {
             Target::Auto(_) => (CallMode::Routed, None),
@@ -80,7 +91,7 @@ impl Resolver {
             Target::Provider(p) => {
                 let def = providers::get(p);
                 let who = Some(def.map_or_else(|| p.to_string(), |d| d.display.clone()));
-                if prefs.pref(p).calls_directly(def) {
+                if prefs.pref(p).calls_directly_for(def, task) {
                     (CallMode::OwnKey, who)
                 } else {
                     (CallMode::Routed, who)

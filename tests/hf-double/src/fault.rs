@@ -27,6 +27,10 @@ pub enum Scope {
     Any,
     /// `GET /api/settings/billing/...` (usage and per-session costs).
     Billing,
+    /// A text-to-image generation request (router or direct), not its polls.
+    Image,
+    /// The download of a generated picture (`/ext/...`).
+    ImageFile,
 }
 
 /// What to do instead of answering normally.
@@ -86,6 +90,20 @@ pub enum FaultKind {
     /// non-streamed chat completion whose content is that long, or a stream of content chunks
     /// adding up to it (an endpoint that ignores `max_tokens`), then `[DONE]`.
     Oversized { bytes: usize },
+    /// Image jobs only: the job is accepted, then fails with this message when it ends (fal:
+    /// the result answers 500 `{"detail"}`; Replicate: `status: failed`; Black Forest Labs:
+    /// `status: Error`; synchronous providers: 500 `{"error"}` at once).
+    JobFails { message: String },
+    /// Image jobs only: the job answers "in progress" to this many polls before it ends.
+    JobPending { polls: u32 },
+    /// Image jobs only: the job stays in progress as long as this fault is queued (synchronous
+    /// providers never answer), so a test can kill the app mid-job, clear the faults, and see
+    /// the restarted app pick the job up.
+    JobStall,
+    /// Image jobs only: the provider's safety filter flags the picture (fal:
+    /// `has_nsfw_concepts: [true]`; Replicate: failed with its NSFW message; Black Forest Labs:
+    /// `Content Moderated`; others: 400 with the NSFW message).
+    ContentFlagged,
 }
 
 fn yes() -> bool {
@@ -135,6 +153,48 @@ impl Fault {
     pub fn for_provider(mut self, provider: impl Into<String>) -> Fault {
         self.provider = Some(provider.into());
         self
+    }
+
+    /// 400 refusing the requested size, as providers word it (image generations).
+    pub fn image_size_refused() -> Fault {
+        Fault::status_with(
+            400,
+            r#"{"error":"Invalid size: width and height must be multiples of 8 between 256 and 1440"}"#,
+            JSON,
+            &[],
+        )
+        .scope(Scope::Image)
+    }
+
+    /// The next image job fails with `message`.
+    pub fn job_fails(message: impl Into<String>) -> Fault {
+        Fault::new(
+            Scope::Image,
+            FaultKind::JobFails {
+                message: message.into(),
+            },
+        )
+        .once()
+    }
+
+    /// The next image job fails the way a queue that gave up on it says so.
+    pub fn job_timed_out() -> Fault {
+        Fault::job_fails("Request timed out: the job waited too long in the queue")
+    }
+
+    /// The next image job answers "in progress" to `polls` polls first.
+    pub fn job_pending(polls: u32) -> Fault {
+        Fault::new(Scope::Image, FaultKind::JobPending { polls }).once()
+    }
+
+    /// Image jobs started while this is queued stay in progress until the faults are cleared.
+    pub fn job_stall() -> Fault {
+        Fault::new(Scope::Image, FaultKind::JobStall)
+    }
+
+    /// The next image job is flagged by the provider's safety filter.
+    pub fn content_flagged() -> Fault {
+        Fault::new(Scope::Image, FaultKind::ContentFlagged).once()
     }
 
     /// A fault applying to the next `n` matching requests.
@@ -441,6 +501,10 @@ Request ID: 8r3Hj1cK0wq2b7vJd0mXhYkQyq9g1l3R0nV5wD4pZ6sT2uA7eB8cCw==\n\
             | FaultKind::ErrorEvent { .. }
             | FaultKind::LongStream { .. }
             | FaultKind::Answer { .. } => chat,
+            FaultKind::JobFails { .. }
+            | FaultKind::JobPending { .. }
+            | FaultKind::JobStall
+            | FaultKind::ContentFlagged => scope == Scope::Image,
         };
         scope_ok && kind_ok
     }

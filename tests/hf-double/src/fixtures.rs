@@ -63,6 +63,30 @@ pub(crate) struct Fixtures {
     /// Every other routed interaction by (method, path without query) as seen on the router,
     /// e.g. `("POST", "/together/v1/images/generations")`.
     pub routed: HashMap<(String, String), Recorded>,
+    /// Recorded text-to-image generations, by provider (`text_to_image*.yaml`).
+    pub images: BTreeMap<String, ImageRecording>,
+}
+
+/// One provider's recorded text-to-image generation: the routed request's answer and what the
+/// client fetched after it (polls, the picture), in order, by absolute URL.
+#[derive(Debug, Clone)]
+pub(crate) struct ImageRecording {
+    /// The route under the provider, as posted (`v1/images/generations`, `fal-ai/flux/dev`).
+    pub route: String,
+    pub response: Recorded,
+    /// `(url, answer)` for each later GET to another host, in recorded order.
+    pub followups: Vec<(String, Recorded)>,
+}
+
+impl ImageRecording {
+    /// The last recorded answer to a GET of `url` (query included when given).
+    pub fn followup(&self, url: &str) -> Option<&Recorded> {
+        self.followups
+            .iter()
+            .rev()
+            .find(|(u, _)| u == url)
+            .map(|(_, r)| r)
+    }
 }
 
 #[derive(Deserialize)]
@@ -140,6 +164,13 @@ fn load_uncached(dir: &Path) -> io::Result<Fixtures> {
                 format!("{}: {e}", file.display()),
             )
         })?;
+        let is_image = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("text_to_image"));
+        if is_image {
+            fx.add_image(&cassette.interactions);
+        }
         for it in cassette.interactions {
             fx.add(it);
         }
@@ -148,6 +179,31 @@ fn load_uncached(dir: &Path) -> io::Result<Fixtures> {
 }
 
 impl Fixtures {
+    /// Indexes a recorded generation: its routed POST and the GETs made after it.
+    fn add_image(&mut self, interactions: &[Interaction]) {
+        let Some(pos) = interactions
+            .iter()
+            .position(|i| i.request.method == "POST" && i.request.uri.starts_with(ROUTER_HOST))
+        else {
+            return;
+        };
+        let post = &interactions[pos];
+        let route = post.request.uri[ROUTER_HOST.len()..].trim_start_matches('/');
+        let (provider, route) = route.split_once('/').unwrap_or((route, ""));
+        let followups = interactions[pos + 1..]
+            .iter()
+            .filter(|i| i.request.method == "GET")
+            .map(|i| (i.request.uri.clone(), picture(to_recorded(&i.response))))
+            .collect();
+        self.images
+            .entry(provider.to_string())
+            .or_insert(ImageRecording {
+                route: route.split('?').next().unwrap_or_default().to_string(),
+                response: picture(to_recorded(&post.response)),
+                followups,
+            });
+    }
+
     fn add(&mut self, it: Interaction) {
         let recorded = to_recorded(&it.response);
         let (path, query) = match it.request.uri.split_once('?') {
@@ -234,6 +290,24 @@ fn to_recorded(r: &RecResponse) -> Recorded {
         body: yaml_bytes(&r.body.string),
         date,
     }
+}
+
+/// serde_yaml reads a `!!binary` body as its base64 text: an image answer is decoded to bytes.
+fn picture(mut r: Recorded) -> Recorded {
+    let is_image = r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("image/"));
+    if is_image {
+        let compact: String = r
+            .body_str()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(compact) {
+            r.body = Bytes::from(b);
+        }
+    }
+    r
 }
 
 fn yaml_text(v: &Yaml) -> Option<String> {

@@ -17,6 +17,7 @@
 mod catalog;
 mod fault;
 mod fixtures;
+mod images;
 mod png;
 mod server;
 pub mod sse;
@@ -26,6 +27,7 @@ pub use catalog::{chat_route, Catalog, CatalogModel, CatalogProvider, REMOVED_PR
 pub use fault::{
     Fault, FaultKind, Scope, CREDITS_DEPLETED_BODY, FORBIDDEN_BODY, UNAUTHORIZED_BODY,
 };
+pub use images::NSFW_MESSAGE;
 pub use server::DIRECT_ONLY_MODELS;
 
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,8 @@ pub enum Target {
     Router,
     /// A provider's own endpoint (`/direct/{provider}/...`).
     Direct { provider: String },
+    /// Another host of a recording, served under `/ext/{host}/...` (pictures, polling).
+    External { host: String },
     /// Anything else (answered 404).
     Other,
 }
@@ -84,6 +88,10 @@ impl Target {
         } else if let Some(rest) = path.strip_prefix("/direct/") {
             Target::Direct {
                 provider: rest.split('/').next().unwrap_or_default().to_string(),
+            }
+        } else if let Some(rest) = path.strip_prefix("/ext/") {
+            Target::External {
+                host: rest.split('/').next().unwrap_or_default().to_string(),
             }
         } else if path.starts_with("/api/") || path.starts_with("/avatars/") {
             Target::Hub
@@ -161,6 +169,8 @@ pub(crate) struct Shared {
     pub streams_notify: Notify,
     pub shutdown: watch::Receiver<bool>,
     pub billing: Mutex<BillingState>,
+    /// Image generations in progress or done, by job id.
+    pub jobs: Mutex<HashMap<String, images::Job>>,
     ids: AtomicU64,
 }
 
@@ -241,6 +251,7 @@ impl Shared {
             streams_notify: Notify::new(),
             shutdown,
             billing: Mutex::new(BillingState::default()),
+            jobs: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(1),
         }
     }

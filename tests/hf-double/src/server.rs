@@ -54,6 +54,7 @@ pub const DIRECT_ONLY_MODELS: [&str; 2] = ["gpt-4.1-mini", "gpt-4o-mini"];
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/whoami-v2", get(whoami))
+        .route("/api/models", get(hub_model_list))
         .route("/api/models/{*id}", get(hub_model))
         .route("/avatars/{file}", get(avatar))
         .route("/api/settings/billing/usage-v2", get(billing_usage))
@@ -66,6 +67,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/router/v1/chat/completions", post(router_chat))
         .route("/router/{provider}/{*route}", any(router_provider))
         .route("/direct/{provider}/{*route}", any(direct))
+        .route("/ext/{host}/{*path}", get(ext))
         .route(
             "/__double/requests",
             get(ctl_requests).delete(ctl_clear_requests),
@@ -142,7 +144,7 @@ impl Subst {
     }
 }
 
-fn respond(
+pub(crate) fn respond(
     status: u16,
     content_type: &str,
     headers: &[(String, String)],
@@ -383,6 +385,55 @@ async fn whoami(
             ),
             None => unauthorized(&rid),
         }
+    })
+    .await
+}
+
+/// `GET /api/models?inference_provider=all&pipeline_tag={task}&expand[]=inferenceProviderMapping`:
+/// the recorded models whose provider mapping serves `{task}` (the mapping's `task`; chat
+/// models say `conversational`), as the Hub lists them: the mapping as a list, paged with
+/// `limit` and `skip`.
+async fn hub_model_list(
+    State(s): S,
+    Extension(ReqIndex(index)): Extension<ReqIndex>,
+    uri: Uri,
+) -> Response {
+    let task = query_param(&uri, "pipeline_tag").unwrap_or_default();
+    let limit: usize = query_param(&uri, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(1000);
+    let skip: usize = query_param(&uri, "skip")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    guarded(&s, index, Scope::Mapping, Subst::default(), || async {
+        let rid = s.request_id();
+        let models: Vec<Value> = s
+            .fixtures
+            .hub_models
+            .keys()
+            .filter_map(|id| {
+                let mapping = s.fixtures.mapping(id)?;
+                let list: Vec<Value> = mapping
+                    .iter()
+                    .filter(|(_, e)| task.is_empty() || e["task"].as_str() == Some(task.as_str()))
+                    .map(|(p, e)| {
+                        json!({"provider": p, "providerId": e["providerId"], "status": e["status"], "task": e["task"]})
+                    })
+                    .collect();
+                (!list.is_empty()).then(|| {
+                    json!({"_id": id, "id": id, "pipeline_tag": task, "likes": 0, "inferenceProviderMapping": list})
+                })
+            })
+            .skip(skip)
+            .take(limit)
+            .collect();
+        respond(
+            200,
+            "application/json; charset=utf-8",
+            &[],
+            &rid,
+            Value::Array(models).to_string(),
+        )
     })
     .await
 }
@@ -726,15 +777,34 @@ async fn router_chat(
     chat(&s, index, &headers, &body, Mode::Router).await
 }
 
+async fn ext(State(s): S, Path((host, path)): Path<(String, String)>, uri: Uri) -> Response {
+    crate::images::ext(&s, &host, path.trim_start_matches('/'), uri.query()).await
+}
+
 async fn router_provider(
     State(s): S,
     Extension(ReqIndex(index)): Extension<ReqIndex>,
     Path((provider, route)): Path<(String, String)>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let route = route.trim_start_matches('/').to_string();
+    let call = crate::images::ImageCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: true,
+    };
+    let auth = |rid: &str| router_auth(&s, &headers, rid).map(|_| ());
+    if let Some(mut resp) = crate::images::serve(&s, call, &headers, auth).await {
+        if let Ok(v) = HeaderValue::from_str(&provider) {
+            resp.headers_mut().insert("x-inference-provider", v);
+        }
+        return resp;
+    }
     if method == Method::POST
         && catalog::is_chat_route(&provider, &route)
         && !DIRECT_ONLY.contains(&provider.as_str())
@@ -777,12 +847,24 @@ async fn direct(
     Extension(ReqIndex(index)): Extension<ReqIndex>,
     Path((provider, route)): Path<(String, String)>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let route = route.trim_start_matches('/').to_string();
     if ROUTED_ONLY.contains(&provider.as_str()) {
         return json_error(404, &error_json("Not Found"), &s.uuid());
+    }
+    let call = crate::images::ImageCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: false,
+    };
+    let auth = |rid: &str| direct_auth(&provider, &headers, rid);
+    if let Some(resp) = crate::images::serve(&s, call, &headers, auth).await {
+        return resp;
     }
     if method == Method::POST && catalog::is_chat_route(&provider, &route) {
         return chat(&s, index, &headers, &body, Mode::Direct { provider }).await;

@@ -502,6 +502,7 @@ export const KIND_TEXT: Record<CallKind, string> = {
   retry: "retry",
   compare: "compare",
   key_test: "key test",
+  image: "image",
 };
 
 export const BILLING_TEXT: Record<Billing, string> = {

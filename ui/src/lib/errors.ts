@@ -113,6 +113,18 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "Your token can’t read billing",
     hint: "So the figures shown are Switchboard’s own estimate. To see what Hugging Face reports, create a fine-grained token with “Billing: read” (and “Make calls to Inference Providers”), or use a read token, on huggingface.co/settings/tokens, and sign in with it.",
   },
+  content_flagged: {
+    title: "The provider’s safety filter flagged this",
+    hint: "There is no picture to show. Change the prompt (or the source image) and try again.",
+  },
+  job_failed: {
+    title: "The job failed at the provider",
+    hint: "The provider accepted the request but could not finish it. Try again, perhaps with another size, fewer steps or another provider. The request id below helps the provider’s support.",
+  },
+  not_an_image: {
+    title: "The result isn’t a picture",
+    hint: "The provider sent something that is not a PNG, JPEG, WebP or GIF, so Switchboard did not keep it. Try again or pick another provider.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

@@ -230,11 +230,13 @@ export function roleLabel(role: Role | null): string {
   }
 }
 
-/** "Imported 3 conversations (1 already here)". */
+/** "Imported 3 conversations (1 already here)", and the image generations a backup brought back. */
 export function importMessage(report: ImportReport): string {
   const n = Number(report.imported);
   const m = Number(report.duplicates);
-  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)`;
+  const p = Number(report.pictures ?? 0);
+  const pictures = p > 0 ? `, and ${p} image ${p === 1 ? "generation" : "generations"} with their pictures` : "";
+  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${pictures}`;
 }
 
 /** A title to show: never empty. */

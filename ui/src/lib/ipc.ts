@@ -66,6 +66,23 @@ export const api = {
   ) => stream("chat_start", { conversationId, pane, request }, onEvent),
   chatStop: (id: number) => call("chat_stop", { id }),
   chatSaveRetry: (id: number) => call("chat_save_retry", { id }),
+  imageCatalogGet: () => call("image_catalog_get"),
+  imageCatalogRefresh: (force: boolean) => call("image_catalog_refresh", { force }),
+  /** Where a generation would go and who would pay (decided in Rust, as for chat). */
+  imageRoute: (routing: Args<"image_route">["routing"], billTo: string | null) =>
+    call("image_route", { routing, billTo }),
+  /** Starts a generation (saved before it is sent); progress arrives on `onEvent`. */
+  imageGenerate: (request: Args<"image_generate">, onEvent: (e: Commands["image_generate"]["channel"]) => void) =>
+    stream("image_generate", request, onEvent),
+  imageCancel: (id: string) => call("image_cancel", { id }),
+  /** The gallery: newest first, filtered by words of the prompt. */
+  imageList: (text: string, limit = 200) => call("image_list", { text, limit, offset: null }),
+  /** A kept picture as a data: URL. */
+  imageData: (file: string) => call("image_data", { file }),
+  /** A source picture from the system's file dialog, as a data: URL (null if cancelled). */
+  imagePickSource: () => call("image_pick_source"),
+  /** Saves a kept picture through a save dialog; the path written, or null if cancelled. */
+  imageSaveAs: (file: string) => call("image_save_as", { file }),
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),

@@ -82,6 +82,13 @@ describe("modes", () => {
     expect(modeNote(openai)).toBe("Not served by Hugging Face’s router");
   });
 
+  it("says when a provider's choice is for pictures only (fal, Replicate)", () => {
+    const fal = { routedPossible: true, ownKeyPossible: true, supportsChat: false };
+    expect(modeOptions(fal).map((o) => o.value)).toEqual(["routed", "own_key"]);
+    expect(modeNote(fal)).toBe("For pictures (no chat here)");
+    expect(modeNote({ ...fal, supportsChat: true })).toBeNull();
+  });
+
   it("offers only the router for HF Inference", () => {
     const hf = { routedPossible: true, ownKeyPossible: false };
     expect(modeOptions(hf).map((o) => o.value)).toEqual(["routed"]);

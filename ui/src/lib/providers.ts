@@ -58,8 +58,11 @@ export function modeOptions(row: Pick<ProviderRow, "routedPossible" | "ownKeyPos
   return out;
 }
 
-/** Why only one way is offered, or null when both are. */
-export function modeNote(row: Pick<ProviderRow, "routedPossible" | "ownKeyPossible">): string | null {
+/** Why only one way is offered (or what the choice applies to), or null when both are. */
+export function modeNote(
+  row: Pick<ProviderRow, "routedPossible" | "ownKeyPossible"> & Partial<Pick<ProviderRow, "supportsChat">>,
+): string | null {
+  if (row.supportsChat === false) return "For pictures (no chat here)";
   if (!row.routedPossible && row.ownKeyPossible) return "Not served by Hugging Face’s router";
   if (row.routedPossible && !row.ownKeyPossible) return "Only through Hugging Face";
   return null;

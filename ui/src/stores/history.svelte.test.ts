@@ -213,7 +213,7 @@ describe("actions", () => {
   });
 
   it("shows the list after an import from the trash", async () => {
-    ipc.historyImport.mockResolvedValue({ imported: 1, duplicates: 0 });
+    ipc.historyImport.mockResolvedValue({ imported: 1, duplicates: 0, pictures: 0 });
     h.showTrash(true);
     await h.importFile();
     expect(h.trash).toBe(false);

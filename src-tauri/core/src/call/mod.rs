@@ -2,12 +2,14 @@
 //! keeps it ([`crate::history`]) and the service that runs it: no behaviour beyond small helpers,
 //! so none of them depends on another for its types.
 
+pub mod image;
 pub mod request;
 pub mod result;
 pub mod route;
 
+pub use image::{ImageEvent, ImageJob, ImageRequest, JobStatus, ProviderJob, StoredImage};
 pub use request::{
-    ChatMessage, ChatParams, ChatRequest, Policy, Role, Routing, Target, ENDPOINT_PREFIX,
+    ChatMessage, ChatParams, ChatRequest, Policy, Role, Routing, Target, Task, ENDPOINT_PREFIX,
 };
 pub use result::{CallResult, CallStats, ChatEvent, Outcome, RateLimit};
 pub use route::{Billing, CallMode, RouteDecision};

@@ -28,6 +28,16 @@ impl Policy {
     }
 }
 
+/// What a call asks a model for: routes and own-key support differ by task.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Task {
+    #[default]
+    Chat,
+    TextToImage,
+}
+
 /// Which provider serves a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -17,15 +17,44 @@ pub struct ExportFile {
     pub exported_at: i64,
     pub app_version: String,
     pub conversations: Vec<Conversation>,
+    /// Image generations with their pictures (a full backup only; absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ExportedImage>,
+}
+
+/// A generation and its pictures' bytes, in an export file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedImage {
+    pub job: crate::call::ImageJob,
+    pub files: Vec<ExportedFile>,
+}
+
+/// A picture's bytes, base64.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedFile {
+    pub file: String,
+    pub data: String,
 }
 
 pub fn to_json(conversations: Vec<Conversation>, now: i64) -> String {
+    to_json_with_images(conversations, Vec::new(), now)
+}
+
+/// A full backup: the conversations and the image generations with their pictures.
+pub fn to_json_with_images(
+    conversations: Vec<Conversation>,
+    images: Vec<ExportedImage>,
+    now: i64,
+) -> String {
     let file = ExportFile {
         format: FORMAT.into(),
         version: VERSION,
         exported_at: now,
         app_version: env!("CARGO_PKG_VERSION").into(),
         conversations,
+        images,
     };
     serde_json::to_string_pretty(&file).expect("export serialises")
 }

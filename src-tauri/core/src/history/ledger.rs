@@ -20,6 +20,8 @@ pub enum CallKind {
     Retry,
     KeyTest,
     Compare,
+    /// A text-to-image generation.
+    Image,
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {

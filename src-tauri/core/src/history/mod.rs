@@ -8,6 +8,7 @@
 //!   in WAL mode). A damaged file, or one from a newer version, is never touched.
 
 pub mod export;
+pub mod images;
 pub mod ledger;
 pub mod schema;
 pub mod search;
@@ -359,11 +360,11 @@ impl History {
         &self.path
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn writable(&self) -> AppResult<MutexGuard<'_, Connection>> {
+    pub(crate) fn writable(&self) -> AppResult<MutexGuard<'_, Connection>> {
         if self.read_only {
             return Err(AppError::new(
                 ErrorCode::HistoryReadOnly,
@@ -725,6 +726,9 @@ impl History {
 pub struct ImportReport {
     pub imported: u32,
     pub duplicates: u32,
+    /// Image generations brought back with their pictures (a full backup).
+    #[serde(default)]
+    pub pictures: u32,
 }
 
 fn changed(r: rusqlite::Result<usize>) -> AppResult<()> {

@@ -5,9 +5,9 @@
 use rusqlite::Connection;
 
 /// (version reached, SQL).
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4)];
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)];
 
-pub const CURRENT: u32 = 4;
+pub const CURRENT: u32 = 5;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -141,6 +141,45 @@ CREATE TABLE billed_sessions (
     -- When it was last asked (Unix ms).
     checked_at      INTEGER NOT NULL
 );
+"#;
+
+/// v5: image generations as durable jobs. A row is written before the request goes out and
+/// gets the provider's job id and poll URL before the app waits, so a restart resumes polling;
+/// the pictures are files in `images/` named by their hash.
+const V5: &str = r#"
+CREATE TABLE image_jobs (
+    id              TEXT PRIMARY KEY,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    model           TEXT NOT NULL,
+    prompt          TEXT NOT NULL,
+    -- The whole ImageRequest (JSON): routing and parameters.
+    request         TEXT NOT NULL,
+    provider        TEXT,
+    provider_model  TEXT,
+    -- routed | own_key
+    mode            TEXT NOT NULL,
+    -- hf_credits | org | provider
+    billing         TEXT NOT NULL,
+    -- submitting | queued | running | complete | error | cancelled | interrupted
+    status          TEXT NOT NULL,
+    -- The provider's job (JSON: id, pollUrl, resultUrl, cancelUrl).
+    provider_job    TEXT,
+    provider_status TEXT,
+    progress        REAL,
+    -- JSON list of {file, mime, bytes}.
+    images          TEXT NOT NULL DEFAULT '[]',
+    seed            INTEGER,
+    cost            REAL,
+    billed_units    REAL,
+    billed_unit     TEXT,
+    unit_price      REAL,
+    error           TEXT,
+    request_id      TEXT,
+    total_ms        REAL
+);
+CREATE INDEX image_jobs_created ON image_jobs (created_at DESC);
+CREATE INDEX image_jobs_open ON image_jobs (status) WHERE status IN ('submitting', 'queued', 'running');
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -384,7 +384,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
         report,
         ImportReport {
             imported: 1,
-            duplicates: 0
+            duplicates: 0,
+            pictures: 0
         }
     );
     assert_eq!(fresh.all().unwrap(), h.all().unwrap());
@@ -394,7 +395,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
         again,
         ImportReport {
             imported: 0,
-            duplicates: 1
+            duplicates: 1,
+            pictures: 0
         }
     );
     let md = export::to_markdown(&h.get(&a).unwrap());

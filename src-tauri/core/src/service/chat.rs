@@ -171,7 +171,7 @@ impl Services {
         self.resolver().decide(routing, bill_to)
     }
 
-    fn resolver(&self) -> Resolver {
+    pub(crate) fn resolver(&self) -> Resolver {
         Resolver {
             endpoints: self.config.endpoints.clone(),
             hf: self.hf.clone(),

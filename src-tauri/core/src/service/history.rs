@@ -185,16 +185,25 @@ impl Services {
 
     /// Everything, as one JSON backup.
     pub fn history_export_all_text(&self) -> AppResult<String> {
-        Ok(export::to_json(self.history.get()?.all()?, now_ms()))
+        let history = self.history.get()?;
+        let images = crate::service::images::export_images(&history, self.images.dir())?;
+        Ok(export::to_json_with_images(
+            history.all()?,
+            images,
+            now_ms(),
+        ))
     }
 
     /// Imports an export file (one conversation or a full backup); duplicates are skipped.
     /// The file is read and imported on a blocking thread.
     pub async fn history_import_file(&self, path: &Path) -> AppResult<ImportReport> {
         let path = path.to_path_buf();
+        let dir = self.images.dir().to_path_buf();
         self.history_blocking(move |history| {
             let file = export::read_file(&path)?;
-            history.import(&file.conversations)
+            let mut report = history.import(&file.conversations)?;
+            report.pictures = crate::service::images::import_images(history, &dir, &file.images)?;
+            Ok(report)
         })
         .await
     }

@@ -8,12 +8,14 @@
 //!   used up; running calls belong to the services, not to a screen;
 //! - [`history`]: the history opened on its own thread, and its commands;
 //! - [`providers`]: routed or own key per provider, keys, custom endpoints;
-//! - [`billing`]: the credits meter, the ledger and its totals.
+//! - [`billing`]: the credits meter, the ledger and its totals;
+//! - [`images`]: text-to-image generations as durable jobs, the gallery.
 
 pub mod account;
 pub mod billing;
 pub mod chat;
 pub mod history;
+pub mod images;
 pub mod providers;
 pub mod usage;
 
@@ -41,6 +43,8 @@ pub struct Services {
     pub history: history::HistorySlot,
     /// The throttle of Hugging Face's billing endpoints.
     pub usage: Arc<usage::UsageState>,
+    /// Image generations being waited on.
+    pub images: Arc<images::ImageState>,
 }
 
 impl Services {
@@ -61,6 +65,7 @@ impl Services {
             config.chat_timeout_secs,
         ));
         let history = history::HistorySlot::open(config.data_dir.join("history.sqlite3"));
+        let config_dir = config.data_dir.clone();
         Ok(Self {
             config,
             auth,
@@ -71,6 +76,7 @@ impl Services {
             chat,
             history,
             usage: Arc::default(),
+            images: Arc::new(images::ImageState::new(&config_dir)?),
         })
     }
 }

@@ -89,7 +89,7 @@ fn settings_with(state: &Services, with_keys: bool) -> ProviderSettings {
     let prefs = ProviderPrefs::load(&*state.store);
     let providers = providers::table()
         .iter()
-        .filter(|p| p.supports_chat())
+        .filter(|p| p.supports_chat() || p.images.is_some())
         .map(|p| {
             let pref = prefs.pref(&p.name);
             ProviderRow {
@@ -98,7 +98,7 @@ fn settings_with(state: &Services, with_keys: bool) -> ProviderSettings {
                 enabled: pref.enabled,
                 mode: pref.mode,
                 supports_chat: p.supports_chat(),
-                own_key_possible: p.supports_own_key(),
+                own_key_possible: p.supports_own_key_any(),
                 calls_directly: pref.calls_directly(Some(p)),
                 routed_possible: !p.own_key_only,
                 key: with_keys
@@ -180,7 +180,7 @@ impl Services {
         let def = providers::get(&name).ok_or_else(|| {
             AppError::new(ErrorCode::NotFound, format!("Unknown provider {name}."))
         })?;
-        if mode == ProviderMode::OwnKey && !def.supports_own_key() {
+        if mode == ProviderMode::OwnKey && !def.supports_own_key_any() {
             return Err(AppError::new(
                 ErrorCode::InvalidRequest,
                 format!("{} can only be used through Hugging Face.", def.display),
@@ -229,10 +229,20 @@ impl Services {
             ));
         };
         let url = def.models_url(&self.config.endpoints).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidRequest,
-                format!("{} cannot be called directly.", def.display),
-            )
+            if def.images.is_some() {
+                AppError::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "{} has no free call to test a key with: Switchboard does not make a paid picture to test it. Your first generation with it tells whether the key works.",
+                        def.display
+                    ),
+                )
+            } else {
+                AppError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("{} cannot be called directly.", def.display),
+                )
+            }
         })?;
         let models = list_models(
             self.hf.http(),

@@ -1,0 +1,945 @@
+//! The image service: a text-to-image generation run end to end as a durable job. The route is
+//! decided exactly as chat decides it ([`Resolver::decide_for`]), the job saved in the history
+//! before the request goes out, the provider's job id and poll URL saved before the app waits,
+//! the pictures downloaded by Rust, checked by their bytes and kept as files named by their
+//! hash, the call recorded in the ledger. Unfinished jobs resume polling at start-up
+//! ([`Services::images_resume`]); only [`Services::image_cancel`] stops one.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use super::Services;
+use crate::call::{
+    Billing, CallMode, ImageEvent, ImageJob, ImageRequest, JobStatus, RouteDecision, Routing,
+    Target as Choice, Task,
+};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::history::images::{new_job, ImageQuery};
+use crate::history::ledger::{CallKind, CallRow};
+use crate::history::History;
+use crate::image_catalog::{self, ImageCatalog};
+use crate::images::{self, Picture, Poll, Submitted, Target};
+use crate::providers::{self, provider_key_entry};
+use crate::secrets::Secret;
+
+/// Where the events of a running generation go (the app: a Tauri channel). Never fails the job.
+pub type ImageSink = Box<dyn FnMut(ImageEvent) + Send + 'static>;
+
+/// How jobs are waited on.
+#[derive(Debug, Clone)]
+pub struct ImageOptions {
+    /// Between two polls of a job.
+    pub poll_interval: Duration,
+    /// A job not finished after this long is given up (it may still finish at the provider).
+    pub job_timeout: Duration,
+    /// The most a picture may weigh.
+    pub max_bytes: usize,
+    /// How long the pictures of a finished job may take to download.
+    pub download_timeout: Duration,
+}
+
+impl Default for ImageOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(1000),
+            job_timeout: Duration::from_secs(600),
+            max_bytes: images::MAX_PICTURE_BYTES,
+            download_timeout: Duration::from_secs(180),
+        }
+    }
+}
+
+/// The image share of the services: running jobs and how they wait.
+pub struct ImageState {
+    catalog: std::sync::RwLock<Arc<ImageCatalog>>,
+    catalog_path: PathBuf,
+    /// Only one download of the catalog at a time.
+    refreshing: tokio::sync::Mutex<()>,
+    running: Mutex<HashMap<String, CancellationToken>>,
+    options: Mutex<ImageOptions>,
+    /// Downloads pictures from other hosts: carries no credential, ever.
+    open: reqwest::Client,
+    dir: PathBuf,
+}
+
+impl ImageState {
+    pub fn new(data_dir: &std::path::Path) -> AppResult<Self> {
+        let open = reqwest::Client::builder()
+            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| AppError::internal(format!("HTTP client setup failed: {e}")))?;
+        let catalog_path = data_dir.join("image-catalog.json");
+        Ok(Self {
+            catalog: std::sync::RwLock::new(Arc::new(ImageCatalog::load(&catalog_path))),
+            catalog_path,
+            refreshing: tokio::sync::Mutex::new(()),
+            running: Mutex::new(HashMap::new()),
+            options: Mutex::new(ImageOptions::default()),
+            open,
+            dir: data_dir.join("images"),
+        })
+    }
+
+    pub fn set_options(&self, o: ImageOptions) {
+        *self.options.lock().unwrap_or_else(|e| e.into_inner()) = o;
+    }
+
+    fn options(&self) -> ImageOptions {
+        self.options
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The folder the pictures are kept in.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// How many jobs are being waited on now.
+    pub fn running_count(&self) -> usize {
+        self.running().len()
+    }
+}
+
+/// What `image_generate` answers at once.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ImageStarted {
+    pub job_id: String,
+    /// The provider that makes it.
+    pub provider: String,
+    /// Where the call goes and who pays.
+    pub route: RouteDecision,
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(AppError::internal(format!("saving failed: {e}"))))
+}
+
+impl Services {
+    /// The cached image catalog, as it is (possibly empty or old): the picker works offline.
+    pub fn image_catalog(&self) -> Arc<ImageCatalog> {
+        self.images
+            .catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Downloads the image catalog when the cached one is stale, or always with `force`.
+    pub async fn image_catalog_refresh(&self, force: bool) -> AppResult<Arc<ImageCatalog>> {
+        let _one_at_a_time = self.images.refreshing.lock().await;
+        let current = self.image_catalog();
+        let now = crate::auth::now_unix().max(0) as u64;
+        if !force && !current.is_stale(now) {
+            return Ok(current);
+        }
+        let fresh = Arc::new(image_catalog::fetch(&self.hf, now, image_catalog::PAGE).await?);
+        if let Err(e) = fresh.save(&self.images.catalog_path) {
+            log::warn!("could not cache the image catalog: {e}");
+        }
+        *self
+            .images
+            .catalog
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Where a generation chosen as `routing` would go and who would pay (no network).
+    pub fn image_route(&self, routing: &Routing, bill_to: Option<&str>) -> RouteDecision {
+        self.resolver()
+            .decide_for(Task::TextToImage, routing, bill_to)
+    }
+
+    /// Starts a generation and answers once it is saved; its events go to `sink`.
+    pub async fn image_generate(
+        &self,
+        request: ImageRequest,
+        sink: ImageSink,
+    ) -> AppResult<ImageStarted> {
+        self.image_run(request, sink).await.map(|(s, _)| s)
+    }
+
+    /// [`Self::image_generate`], with the job's task: it ends with the job as saved.
+    pub async fn image_run(
+        &self,
+        mut request: ImageRequest,
+        sink: ImageSink,
+    ) -> AppResult<(ImageStarted, JoinHandle<ImageJob>)> {
+        request.prompt = request.prompt.trim().to_string();
+        if request.prompt.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                "Write a prompt: what should the picture show?",
+            ));
+        }
+        if let Some(src) = &request.source {
+            request.source = Some(images::check_source(src)?);
+            if let Some(st) = request.strength {
+                if !(0.0..=1.0).contains(&st) {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidRequest,
+                        "The strength goes from 0 (keep the source) to 1 (ignore it).",
+                    ));
+                }
+            }
+        }
+        if !(1..=4).contains(&request.n) {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                "Ask for 1 to 4 pictures at a time.",
+            ));
+        }
+        let resolver = self.resolver();
+        resolver.check_enabled(&request.routing)?;
+        let route = resolver.decide_for(
+            Task::TextToImage,
+            &request.routing,
+            request.bill_to.as_deref(),
+        );
+        let provider = self.image_provider(&request).await?;
+        let pinned = Routing::Pinned {
+            provider: provider.clone(),
+        };
+        // Automatic choices go through the router, as in chat; a pinned provider follows the
+        // user's setting for it.
+        let mode = match request.routing.target() {
+            Choice::Auto(_) => CallMode::Routed,
+            _ => resolver.decide_for(Task::TextToImage, &pinned, None).mode,
+        };
+        if request.source.is_some()
+            && !images::protocol(&provider).is_some_and(images::takes_source)
+        {
+            let name = providers::get(&provider).map_or(provider.as_str(), |d| d.display.as_str());
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                format!("Switchboard cannot send a source picture to {name} yet: pick fal, Replicate or HF Inference, or remove the source."),
+            ));
+        }
+        let model_id = self.image_model_id(&request.model, &provider, mode).await?;
+        let target = self.image_target(&provider, mode, &model_id, request.bill_to.as_deref())?;
+        // The source picture is kept as a file beside the results (named by its hash); the job
+        // names it (`file:{name}`) rather than holding its bytes.
+        let source = request.source.take();
+        if let Some(data) = &source {
+            let (dir, data) = (self.images.dir().to_path_buf(), data.clone());
+            let stored = blocking(move || {
+                use base64::Engine as _;
+                let b64 = data
+                    .rsplit_once("base64,")
+                    .map_or("", |(_, d)| d)
+                    .to_string();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|_| AppError::internal("source checked but not base64"))?;
+                images::store(&dir, &bytes, "The source")
+            })
+            .await?;
+            request.source = Some(format!("file:{}", stored.file));
+        }
+        let history = self.history.wait().await?;
+        let job = new_job(
+            uuid::Uuid::new_v4().to_string(),
+            request,
+            Some(provider.clone()),
+            Some(model_id),
+            mode,
+            route.billing,
+        );
+        {
+            let (h, job) = (history.clone(), job.clone());
+            blocking(move || h.insert_image_job(&job)).await?;
+        }
+        let started = ImageStarted {
+            job_id: job.id.clone(),
+            provider,
+            route,
+        };
+        let task = self.spawn_job(history, job, target, source, sink);
+        Ok((started, task))
+    }
+
+    /// Picks the provider: the pinned one, or the first live provider of the Hub's mapping
+    /// that the app can make pictures with.
+    async fn image_provider(&self, request: &ImageRequest) -> AppResult<String> {
+        match request.routing.target() {
+            Choice::Provider(p) => {
+                if images::protocol(p).is_none() {
+                    let name = providers::get(p).map_or(p, |d| d.display.as_str());
+                    return Err(AppError::new(
+                        ErrorCode::ModelUnavailable,
+                        format!("Switchboard cannot make pictures with {name} yet."),
+                    ));
+                }
+                Ok(p.to_string())
+            }
+            Choice::Endpoint(_) => Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                "Custom endpoints answer chat only; pick a provider for pictures.",
+            )),
+            Choice::Auto(_) => {
+                let mapping = self.chat.mappings.get(&self.hf, &request.model).await?;
+                let prefs = providers::ProviderPrefs::load(&*self.store);
+                mapping
+                    .iter()
+                    .filter(|m| m.status == "live")
+                    .filter(|m| m.task.as_deref().is_none_or(|t| t == "text-to-image"))
+                    .filter(|m| images::protocol(&m.provider).is_some())
+                    .find(|m| prefs.pref(&m.provider).enabled)
+                    .map(|m| m.provider.clone())
+                    .ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::ModelUnavailable,
+                            format!(
+                                "No provider Switchboard can use makes pictures with {} right now.",
+                                request.model
+                            ),
+                        )
+                    })
+            }
+        }
+    }
+
+    /// The provider's id for the model, from the Hub's mapping (HF Inference knows the Hub id).
+    async fn image_model_id(
+        &self,
+        model: &str,
+        provider: &str,
+        mode: CallMode,
+    ) -> AppResult<String> {
+        let mapping = self.chat.mappings.get(&self.hf, model).await;
+        let entry = mapping
+            .as_ref()
+            .ok()
+            .and_then(|m| m.iter().find(|e| e.provider == provider).cloned());
+        let name = providers::get(provider).map_or(provider, |d| d.display.as_str());
+        match entry {
+            Some(e) if e.status == "live" => Ok(e.provider_id),
+            // Staging models answer the provider's own organization only: the router decides.
+            Some(e) if e.status == "staging" && mode == CallMode::Routed => Ok(e.provider_id),
+            Some(e) => Err(AppError::new(
+                ErrorCode::ModelUnavailable,
+                format!(
+                    "{name} marks {model} as unavailable (“{}”) right now.",
+                    e.status
+                ),
+            )),
+            None if provider == "hf-inference" => Ok(model.to_string()),
+            None => match mapping {
+                Err(e) => Err(e),
+                Ok(_) => Err(AppError::new(
+                    ErrorCode::ModelUnavailable,
+                    format!("Hugging Face does not list {model} as served by {name}."),
+                )),
+            },
+        }
+    }
+
+    /// Where a job's requests go and with which credential: the HF token through the router,
+    /// or the provider's key straight to it. Also used to resume a job after a restart.
+    fn image_target(
+        &self,
+        provider: &str,
+        mode: CallMode,
+        model_id: &str,
+        bill_to: Option<&str>,
+    ) -> AppResult<Target> {
+        let protocol = images::protocol(provider).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::ModelUnavailable,
+                format!("Switchboard cannot make pictures with {provider} yet."),
+            )
+        })?;
+        let def = providers::get(provider);
+        let who = def.map_or_else(|| provider.to_string(), |d| d.display.clone());
+        let endpoints = &self.config.endpoints;
+        if mode == CallMode::OwnKey {
+            let def = def.ok_or_else(|| AppError::internal("own key for an unknown provider"))?;
+            let key: Secret = match self.secrets.get(&provider_key_entry(provider))? {
+                Some((k, _)) => k,
+                None => {
+                    return Err(AppError::new(
+                        ErrorCode::ProviderKeyMissing,
+                        format!("{who} is set to use your own key, but no key is saved. Add it in Providers, or switch it back to “Through Hugging Face”."),
+                    ))
+                }
+            };
+            let base = def
+                .images_base_url(endpoints)
+                .ok_or_else(|| AppError::internal("no image route"))?;
+            return Ok(Target {
+                provider: provider.to_string(),
+                who,
+                protocol,
+                trusted: base.clone(),
+                base,
+                routed: false,
+                model_id: model_id.to_string(),
+                auth: ("authorization".into(), def.authorization(&key)),
+                headers: def
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                secret: key.expose().to_string(),
+            });
+        }
+        let token = self.auth.token().map(|(t, _)| t).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotSignedIn,
+                "Sign in with a Hugging Face token to make pictures through Hugging Face.",
+            )
+        })?;
+        let mut headers = Vec::new();
+        if let Some(org) = bill_to {
+            headers.push(("x-hf-bill-to".to_string(), org.to_string()));
+        }
+        Ok(Target {
+            provider: provider.to_string(),
+            who,
+            protocol,
+            base: endpoints.router_url(provider),
+            trusted: endpoints.router.clone(),
+            routed: true,
+            model_id: model_id.to_string(),
+            auth: ("authorization".into(), format!("Bearer {}", token.expose())),
+            headers,
+            secret: token.expose().to_string(),
+        })
+    }
+
+    fn spawn_job(
+        &self,
+        history: Arc<History>,
+        job: ImageJob,
+        target: Target,
+        source: Option<String>,
+        sink: ImageSink,
+    ) -> JoinHandle<ImageJob> {
+        let cancel = CancellationToken::new();
+        self.images.running().insert(job.id.clone(), cancel.clone());
+        let run = RunningJob {
+            http: self.hf.http().clone(),
+            state: self.images.clone(),
+            options: self.images.options(),
+            history,
+            target,
+            cancel,
+            job,
+            source,
+        };
+        tokio::spawn(run.run(sink))
+    }
+
+    /// Stops a job: at the provider too where it allows it. Nothing happens for an unknown id.
+    pub fn image_cancel(&self, id: &str) {
+        if let Some(c) = self.images.running().get(id) {
+            c.cancel();
+        }
+    }
+
+    /// At start-up: jobs the provider was working on when the app ended are polled again; a
+    /// request that had no job to resume is marked interrupted. Their events go to `sink`.
+    pub async fn images_resume(
+        &self,
+        mut sink: impl FnMut(&str) -> ImageSink,
+    ) -> AppResult<Vec<JoinHandle<ImageJob>>> {
+        let history = self.history.wait().await?;
+        let open = {
+            let h = history.clone();
+            blocking(move || h.open_image_jobs()).await?
+        };
+        let mut tasks = Vec::new();
+        for mut job in open {
+            if self.images.running().contains_key(&job.id) {
+                continue;
+            }
+            let provider = job.provider.clone().unwrap_or_default();
+            let resumable = job.provider_job.poll_url.is_some();
+            let target = if resumable {
+                self.image_target(
+                    &provider,
+                    job.mode,
+                    job.provider_model.as_deref().unwrap_or(&job.request.model),
+                    job.request.bill_to.as_deref(),
+                )
+            } else {
+                Err(AppError::new(
+                    ErrorCode::JobFailed,
+                    "Switchboard closed before the provider answered, and this provider gives no job to come back to: the picture was not received. Generate it again.",
+                ))
+            };
+            match target {
+                Ok(t) => {
+                    log::info!("resuming image job {} at {provider}", job.id);
+                    let s = sink(&job.id);
+                    tasks.push(self.spawn_job(history.clone(), job, t, None, s));
+                }
+                // The provider still holds the job, but no credential reaches it now (signed
+                // out, the key removed): it stays open and is tried at the next start-up.
+                Err(e) if resumable => {
+                    log::warn!("image job {} not resumed for now: {e}", job.id);
+                }
+                Err(e) => {
+                    job.status = JobStatus::Interrupted;
+                    job.error = Some(e);
+                    let h = history.clone();
+                    blocking(move || h.update_image_job(&job)).await?;
+                }
+            }
+        }
+        Ok(tasks)
+    }
+
+    /// A source picture chosen in a file dialog, as a `data:` URL (checked to be a picture,
+    /// at most 10 MB). Blocking read on a blocking thread.
+    pub async fn image_source_from_file(&self, path: PathBuf) -> AppResult<String> {
+        blocking(move || {
+            let meta =
+                std::fs::metadata(&path).map_err(|e| AppError::io("read the picture", &e))?;
+            if meta.len() > images::MAX_SOURCE_BYTES as u64 {
+                return Err(crate::hf::too_large(
+                    "The source picture",
+                    images::MAX_SOURCE_BYTES,
+                ));
+            }
+            let bytes = std::fs::read(&path).map_err(|e| AppError::io("read the picture", &e))?;
+            images::source_data_url(&bytes)
+        })
+        .await
+    }
+
+    /// The gallery: generations newest first, filtered by words of their prompt.
+    pub async fn image_list(&self, query: ImageQuery) -> AppResult<Vec<ImageJob>> {
+        let h = self.history.wait().await?;
+        blocking(move || h.image_jobs(&query)).await
+    }
+
+    /// A kept picture's path and MIME type, from its file name: only names the app gives
+    /// (a hash and a picture extension, no path).
+    fn picture_path(&self, file: &str) -> AppResult<(PathBuf, &'static str)> {
+        let ok = file.len() <= 80
+            && file
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '.' || c.is_ascii_lowercase());
+        let mime = ok
+            .then(|| file.rsplit_once('.'))
+            .flatten()
+            .and_then(|(_, ext)| match ext {
+                "png" => Some("image/png"),
+                "jpg" => Some("image/jpeg"),
+                "webp" => Some("image/webp"),
+                "gif" => Some("image/gif"),
+                _ => None,
+            })
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No such picture."))?;
+        Ok((self.images.dir().join(file), mime))
+    }
+
+    /// A kept picture as a `data:` URL for the web view (no remote origin, no file access).
+    pub async fn image_data_url(&self, file: String) -> AppResult<String> {
+        let (path, mime) = self.picture_path(&file)?;
+        let bytes = tokio::fs::read(&path).await.map_err(|_| {
+            AppError::new(ErrorCode::NotFound, "That picture is no longer on disk.")
+        })?;
+        use base64::Engine as _;
+        Ok(format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))
+    }
+
+    /// Copies a kept picture to `dest` (chosen in a save dialog).
+    pub async fn image_save_to(&self, file: String, dest: PathBuf) -> AppResult<()> {
+        let (path, _) = self.picture_path(&file)?;
+        blocking(move || {
+            std::fs::copy(&path, &dest)
+                .map(|_| ())
+                .map_err(|e| AppError::io("save the picture", &e))
+        })
+        .await
+    }
+
+    /// The extension of a kept picture's file, for a save dialog's filter.
+    pub fn image_extension(file: &str) -> &str {
+        file.rsplit_once('.').map_or("png", |(_, e)| e)
+    }
+}
+
+/// Every finished generation with its pictures' bytes, for a full backup. A picture missing
+/// from disk is left out (the job still says it was made). Blocking.
+pub fn export_images(
+    history: &History,
+    dir: &std::path::Path,
+) -> AppResult<Vec<crate::history::export::ExportedImage>> {
+    use base64::Engine as _;
+    let jobs = history.all_image_jobs()?;
+    let mut out = Vec::new();
+    for job in jobs.into_iter().filter(|j| !j.status.is_open()) {
+        let files = job
+            .images
+            .iter()
+            .filter_map(|img| {
+                let bytes = std::fs::read(dir.join(&img.file)).ok()?;
+                Some(crate::history::export::ExportedFile {
+                    file: img.file.clone(),
+                    data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                })
+            })
+            .collect();
+        out.push(crate::history::export::ExportedImage { job, files });
+    }
+    Ok(out)
+}
+
+/// Brings generations back from a backup: each picture is checked by its bytes and stored
+/// under its own hash (never the file's word for it); a generation already in the history, or
+/// one with a picture that is not a picture, is skipped. Returns how many came back. Blocking.
+pub fn import_images(
+    history: &History,
+    dir: &std::path::Path,
+    images: &[crate::history::export::ExportedImage],
+) -> AppResult<u32> {
+    use base64::Engine as _;
+    let mut n = 0;
+    'jobs: for e in images {
+        if e.job.status.is_open() || history.image_job(&e.job.id)?.is_some() {
+            continue;
+        }
+        let mut kept = Vec::new();
+        for f in &e.files {
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(f.data.trim()) else {
+                log::warn!("import: a picture of {} is not base64; skipped", e.job.id);
+                continue 'jobs;
+            };
+            match images::store(dir, &bytes, "The backup") {
+                Ok(img) => kept.push(img),
+                Err(err) if err.code == ErrorCode::NotAnImage => {
+                    log::warn!(
+                        "import: a picture of {} is not a picture; skipped",
+                        e.job.id
+                    );
+                    continue 'jobs;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        let mut job = e.job.clone();
+        job.images = kept;
+        history.insert_image_job(&job)?;
+        history.update_image_job(&job)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// `400 ms`, `45 s`, `10 minutes`.
+fn human_duration(d: Duration) -> String {
+    match d.as_secs() {
+        0 => format!("{} ms", d.as_millis()),
+        s if s < 120 => format!("{s} s"),
+        s => format!("{} minutes", s / 60),
+    }
+}
+
+/// Everything a running job needs, moved into its task.
+struct RunningJob {
+    http: reqwest::Client,
+    state: Arc<ImageState>,
+    options: ImageOptions,
+    history: Arc<History>,
+    target: Target,
+    cancel: CancellationToken,
+    job: ImageJob,
+    /// The source picture's `data:` URL (image-to-image), sent with the request only.
+    source: Option<String>,
+}
+
+enum End {
+    Done(images::Output),
+    Failed(AppError),
+    Cancelled,
+}
+
+impl RunningJob {
+    async fn save(&mut self) {
+        self.job.updated_at = crate::history::now_ms();
+        let (h, job) = (self.history.clone(), self.job.clone());
+        if let Err(e) = blocking(move || h.update_image_job(&job)).await {
+            log::error!("could not save image job {}: {e}", self.job.id);
+        }
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        (crate::history::now_ms() - self.job.created_at).max(0) as u64
+    }
+
+    async fn run(mut self, mut sink: ImageSink) -> ImageJob {
+        let started = Instant::now();
+        sink(ImageEvent::Started {
+            job_id: self.job.id.clone(),
+            provider: self.job.provider.clone(),
+        });
+        let deadline = tokio::time::sleep(self.options.job_timeout);
+        tokio::pin!(deadline);
+        let cancel = self.cancel.clone();
+        let timed_out = AppError::new(
+            ErrorCode::Timeout,
+            format!(
+                "{} did not finish the picture in {}. The job may still finish there; Switchboard stopped waiting.",
+                self.target.who,
+                human_duration(self.options.job_timeout)
+            ),
+        );
+        let end = tokio::select! {
+            end = self.work(&mut sink) => end,
+            _ = cancel.cancelled() => End::Cancelled,
+            _ = &mut deadline => End::Failed(timed_out),
+        };
+        if let End::Cancelled = end {
+            images::cancel(&self.http, &self.target, &self.job.provider_job).await;
+        }
+        match end {
+            // The pictures' downloads get a time limit of their own.
+            End::Done(out) => {
+                match tokio::time::timeout(self.options.download_timeout, self.keep(out)).await {
+                    Ok(Ok(())) => self.job.status = JobStatus::Complete,
+                    Ok(Err(e)) => {
+                        self.job.status = JobStatus::Error;
+                        self.job.error = Some(e);
+                    }
+                    Err(_) => {
+                        self.job.status = JobStatus::Error;
+                        self.job.error = Some(AppError::new(
+                        ErrorCode::Timeout,
+                        format!(
+                            "The picture from {} did not arrive in {}. The job is done there; try again later.",
+                            self.target.who,
+                            human_duration(self.options.download_timeout)
+                        ),
+                    ));
+                    }
+                }
+            }
+            End::Failed(e) => {
+                self.job.status = JobStatus::Error;
+                self.job.error = Some(e.without_secret(&self.target.secret));
+            }
+            End::Cancelled => self.job.status = JobStatus::Cancelled,
+        }
+        // A resumed job counts from its creation; a fresh one from sending.
+        self.job.total_ms =
+            Some((self.elapsed_ms() as f64).max(started.elapsed().as_secs_f64() * 1000.0));
+        self.save().await;
+        self.record().await;
+        self.state.running().remove(&self.job.id);
+        sink(ImageEvent::Finished {
+            job: self.job.clone(),
+        });
+        self.job
+    }
+
+    /// Sends (unless resuming), then polls until the job ends.
+    async fn work(&mut self, sink: &mut ImageSink) -> End {
+        if self.job.provider_job.poll_url.is_none() {
+            let mut request = self.job.request.clone();
+            if self.source.is_some() {
+                request.source = self.source.clone();
+            }
+            match images::submit(&self.http, &self.target, &request).await {
+                Err((e, rid)) => {
+                    self.job.request_id = rid;
+                    return End::Failed(e);
+                }
+                Ok((submitted, rid)) => {
+                    self.job.request_id = rid;
+                    match submitted {
+                        Submitted::Done(out) => return End::Done(out),
+                        Submitted::Job(pj) => {
+                            self.job.provider_job = pj;
+                            self.job.status = JobStatus::Queued;
+                            // Saved before waiting: a crash from here on resumes the job.
+                            self.save().await;
+                        }
+                    }
+                }
+            }
+        }
+        let mut transient = 0;
+        loop {
+            match images::poll(&self.http, &self.target, &self.job.provider_job).await {
+                Ok(Poll::Done(out)) => return End::Done(out),
+                Ok(Poll::Failed(e)) => return End::Failed(e),
+                Ok(Poll::Cancelled) => return End::Cancelled,
+                Ok(Poll::Waiting {
+                    status,
+                    running,
+                    progress,
+                    queue_position,
+                }) => {
+                    transient = 0;
+                    let new_status = if running {
+                        JobStatus::Running
+                    } else {
+                        JobStatus::Queued
+                    };
+                    let changed = new_status != self.job.status
+                        || self.job.provider_status.as_deref() != Some(status.as_str());
+                    self.job.status = new_status;
+                    self.job.provider_status = Some(status.clone());
+                    self.job.progress = progress;
+                    if changed {
+                        self.save().await;
+                    }
+                    let elapsed_ms = self.elapsed_ms();
+                    sink(ImageEvent::Progress {
+                        status: new_status,
+                        provider_status: Some(status),
+                        progress,
+                        queue_position,
+                        elapsed_ms,
+                    });
+                }
+                // A poll that fails on the way (network, 5xx) is tried again a few times.
+                Err(e)
+                    if transient < 3
+                        && matches!(
+                            e.code,
+                            ErrorCode::Network | ErrorCode::ServerError | ErrorCode::Timeout
+                        ) =>
+                {
+                    transient += 1;
+                }
+                Err(e) => return End::Failed(e),
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        }
+    }
+
+    /// Fetches, checks and keeps the pictures; the seed and what the provider bills.
+    async fn keep(&mut self, out: images::Output) -> AppResult<()> {
+        if out.flagged {
+            return Err(AppError::new(
+                ErrorCode::ContentFlagged,
+                format!(
+                    "{}'s safety filter flagged this picture, so there is nothing to show. Change the prompt and try again.",
+                    self.target.who
+                ),
+            ));
+        }
+        if out.pictures.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::BadResponse,
+                format!("{} finished the job but sent no picture.", self.target.who),
+            ));
+        }
+        if let Some(seed) = out.seed {
+            self.job.seed = Some(seed);
+        }
+        if let Some((units, unit)) = out.billed {
+            self.job.billed_units = Some(units);
+            self.job.billed_unit = Some(unit);
+        }
+        let mut kept = Vec::new();
+        for p in &out.pictures {
+            let bytes = images::fetch_picture(
+                &self.http,
+                &self.state.open,
+                &self.target,
+                p,
+                self.options.max_bytes,
+            )
+            .await?;
+            if let Picture::Bytes(_) = p {
+                if bytes.len() > self.options.max_bytes {
+                    return Err(crate::hf::too_large(
+                        &self.target.who,
+                        self.options.max_bytes,
+                    ));
+                }
+            }
+            let dir = self.state.dir.clone();
+            let who = self.target.who.clone();
+            kept.push(blocking(move || images::store(&dir, &bytes, &who)).await?);
+        }
+        self.job.images = kept;
+        // No image prices are known to the app yet: the cost stays unknown, never $0.
+        self.job.cost = self
+            .job
+            .unit_price
+            .zip(self.job.billed_units)
+            .map(|(p, u)| p * u);
+        Ok(())
+    }
+
+    /// One ledger row for the job.
+    async fn record(&self) {
+        let j = &self.job;
+        let row = CallRow {
+            id: 0,
+            at: crate::history::now_ms(),
+            kind: CallKind::Image,
+            model: Some(j.request.model.clone()),
+            provider: j.provider.clone(),
+            billing: j.billing,
+            bill_to: (j.billing == Billing::Org)
+                .then(|| j.request.bill_to.clone())
+                .flatten(),
+            tokens_in: 0,
+            tokens_out: 0,
+            usage_estimated: false,
+            price: None,
+            cost: j.cost,
+            ttft_ms: None,
+            total_ms: j.total_ms,
+            status: match j.status {
+                JobStatus::Complete => "complete",
+                JobStatus::Cancelled => "stopped",
+                _ => "error",
+            }
+            .into(),
+            error_code: j.error.as_ref().map(|e| e.code),
+            request_id: j.request_id.clone(),
+            conversation_id: None,
+            message_id: None,
+            rate_limit: None,
+            router_cost: None,
+        };
+        let h = self.history.clone();
+        if let Err(e) = blocking(move || h.record_call(&row)).await {
+            log::error!("could not record image job {} in the ledger: {e}", j.id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_http_clients_protocols_are_known() {
+        assert_eq!(images::protocol("fal-ai"), Some(images::Protocol::Fal));
+        assert!(images::protocol("groq").is_none());
+    }
+}
