@@ -925,6 +925,8 @@ impl RunningJob {
             message_id: None,
             rate_limit: None,
             router_cost: None,
+            conversation_billed: None,
+            conversation_billed_requests: None,
         };
         let h = self.history.clone();
         if let Err(e) = blocking(move || h.record_call(&row)).await {
