@@ -174,6 +174,7 @@ fn request() -> ChatRequest {
         messages: vec![ChatMessage {
             role: Role::User,
             content: "Explain deep learning at length.".into(),
+            images: Vec::new(),
         }],
         params: ChatParams {
             max_tokens: Some(16_000),

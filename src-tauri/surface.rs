@@ -27,6 +27,8 @@ surface! {
     chat::chat_start(ChatStartArgs, channel ChatEvent) -> ChatStarted;
     chat::chat_stop(CallIdArgs) -> ();
     chat::chat_save_retry(CallIdArgs) -> ();
+    chat::chat_attach_pick() -> Option<StoredImage>;
+    chat::chat_attach_data(AttachArgs) -> StoredImage;
     chat::get_playground() -> PlaygroundPrefs;
     chat::set_playground(PlaygroundPrefs) -> ();
     images::image_catalog_get() -> ImageCatalog;

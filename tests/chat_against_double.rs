@@ -58,6 +58,7 @@ fn request(routing: Routing) -> ChatRequest {
         messages: vec![ChatMessage {
             role: Role::User,
             content: "What is deep learning?".into(),
+            images: Vec::new(),
         }],
         params: ChatParams {
             temperature: Some(0.3),

@@ -67,6 +67,7 @@ fn request(provider: &str, model: &str) -> ChatRequest {
         messages: vec![ChatMessage {
             role: Role::User,
             content: "Hello there".into(),
+            images: Vec::new(),
         }],
         params: ChatParams::default(),
         bill_to: Some("acme-research".into()),

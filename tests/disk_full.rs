@@ -80,6 +80,7 @@ fn request() -> ChatRequest {
         messages: vec![ChatMessage {
             role: Role::User,
             content: "Hello there".into(),
+            images: Vec::new(),
         }],
         params: ChatParams::default(),
         bill_to: None,

@@ -79,6 +79,7 @@ fn check_message(what: &str, got: &StoredMessage, want: &StoredMessage) {
     assert_eq!(got.stats, want.stats, "{what}: stats");
     assert_eq!(got.error, want.error, "{what}: error");
     assert_eq!(got.request_id, want.request_id, "{what}: request_id");
+    assert_eq!(got.images, want.images, "{what}: images");
 }
 
 fn check_conversation(got: &Conversation, want: &Conversation) {
@@ -323,4 +324,20 @@ fn v5_keeps_image_jobs_and_their_provider_jobs() {
         open[0].provider_job.poll_url.as_deref(),
         Some("https://api.replicate.com/v1/predictions/pred-1")
     );
+}
+
+/// v6 (pictures in chat): a message keeps the pictures attached to it, in order.
+#[test]
+fn v6_keeps_the_pictures_attached_to_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v6.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    let c = h.get("v6pictures").unwrap();
+    assert_eq!(c.messages.len(), 2);
+    let files: Vec<&str> = c.messages[0].images.iter().map(|f| &f[..4]).collect();
+    assert_eq!(files, ["0b3a", "1c4b"]);
+    assert!(c.messages[0].images[1].ends_with(".jpg"));
+    assert!(c.messages[1].images.is_empty());
+    assert_eq!(h.image_job("v5done").unwrap().unwrap().images.len(), 1);
 }

@@ -8,7 +8,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
-use switchboard_core::call::{ChatEvent, ChatRequest, RouteDecision, Routing};
+use switchboard_core::call::{ChatEvent, ChatRequest, RouteDecision, Routing, StoredImage};
 use switchboard_core::catalog::Catalog;
 use switchboard_core::chat::{ChatPreview, PlaygroundPrefs};
 use switchboard_core::error::AppResult;
@@ -103,6 +103,34 @@ pub fn chat_stop(s: State<'_, Services>, args: CallIdArgs) {
 #[tauri::command]
 pub async fn chat_save_retry(s: State<'_, Services>, args: CallIdArgs) -> AppResult<()> {
     s.chat_save_retry(args.id).await
+}
+
+/// A dropped or pasted picture to attach to a chat message.
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AttachArgs {
+    /// The picture as a `data:` URL; checked by its bytes (PNG, JPEG, WebP or GIF, 10 MB).
+    pub data_url: String,
+}
+
+/// A picture to attach to a chat message, chosen in the system's file dialog, checked and
+/// kept under its hash; `null` when the user cancels.
+#[tauri::command]
+pub async fn chat_attach_pick<R: Runtime>(
+    app: AppHandle<R>,
+    s: State<'_, Services>,
+) -> AppResult<Option<StoredImage>> {
+    match super::dialog::open_image_path(&app).await {
+        Some(path) => s.chat_attach_file(path).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A dropped or pasted picture, checked and kept under its hash.
+#[tauri::command]
+pub async fn chat_attach_data(s: State<'_, Services>, args: AttachArgs) -> AppResult<StoredImage> {
+    s.chat_attach_data(args.data_url).await
 }
 
 #[tauri::command]

@@ -108,8 +108,7 @@ pub async fn history_restore(s: State<'_, Services>, args: IdArgs) -> AppResult<
 
 #[tauri::command]
 pub async fn history_delete(s: State<'_, Services>, args: IdArgs) -> AppResult<()> {
-    s.history_blocking(move |h| h.delete_forever(&args.id))
-        .await
+    s.history_delete_forever(args.id).await
 }
 
 /// Exports one conversation; returns where it was written, or `None` if the user cancelled.

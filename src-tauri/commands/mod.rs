@@ -29,7 +29,7 @@ mod surface_tests;
 use self::{
     account::{SessionOnlyArgs, SignInArgs, UrlArgs},
     billing::{BilledArgs, TotalsArgs},
-    chat::{CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
+    chat::{AttachArgs, CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
     history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},
     images::{FileArgs, JobIdArgs},
     perf::FirstPaintArgs,
@@ -39,7 +39,9 @@ use self::{
 use switchboard_core::{
     auth::{AuthStatus, CliTokenSource},
     billing::{CreditSettings, CreditStatus},
-    call::{ChatEvent, ChatRequest, ImageEvent, ImageJob, ImageRequest, RouteDecision},
+    call::{
+        ChatEvent, ChatRequest, ImageEvent, ImageJob, ImageRequest, RouteDecision, StoredImage,
+    },
     catalog::Catalog,
     chat::{ChatPreview, PlaygroundPrefs},
     history::images::ImageQuery,

@@ -65,6 +65,7 @@ pub fn request(routing: Routing) -> ChatRequest {
         messages: vec![ChatMessage {
             role: Role::User,
             content: "Hello there".into(),
+            images: Vec::new(),
         }],
         params: ChatParams::default(),
         bill_to: None,

@@ -95,6 +95,9 @@ pub enum ErrorCode {
     JobFailed,
     /// A result said to be a picture is not one (checked by its content).
     NotAnImage,
+    /// Pictures attached to a chat message for a model whose catalog entry takes no image
+    /// input: nothing was sent.
+    ImageInputUnsupported,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

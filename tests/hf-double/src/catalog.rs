@@ -113,7 +113,18 @@ const EXTRA_MODELS: &[(&str, &[ExtraProvider])] = &[
             ("novita", "qwen/qwen3-coder-480b-a35b-instruct", "live"),
         ],
     ),
+    (
+        "Qwen/Qwen2.5-VL-72B-Instruct",
+        &[
+            ("together", "Qwen/Qwen2.5-VL-72B-Instruct", "live"),
+            ("novita", "qwen/qwen2.5-vl-72b-instruct", "live"),
+        ],
+    ),
 ];
+
+/// Models that take image input (`architecture.input_modalities` has `image`; on the Hub,
+/// pipeline tag `image-text-to-text`).
+pub const VISION_MODELS: [&str; 1] = ["Qwen/Qwen2.5-VL-72B-Instruct"];
 
 /// USD per 1M tokens (input, output) per (model, provider). Missing pairs have no pricing.
 const PRICES: &[(&str, &str, f64, f64)] = &[
@@ -243,7 +254,10 @@ pub fn model_json(m: &CatalogModel) -> Value {
         "object": "model",
         "created": 1_700_000_000 + (fnv(&m.id) % 50_000_000) as i64,
         "owned_by": owner,
-        "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
+        "architecture": {
+            "input_modalities": if VISION_MODELS.contains(&m.id.as_str()) { json!(["text", "image"]) } else { json!(["text"]) },
+            "output_modalities": ["text"],
+        },
         "providers": m.providers.iter().map(|p| provider_json(&m.id, p)).collect::<Vec<_>>(),
     })
 }

@@ -2,6 +2,10 @@
 
 export type ImportReport = { imported: number, duplicates: number, 
 /**
+ * Pictures attached to chat messages brought back (a full backup).
+ */
+attachments: number, 
+/**
  * Image generations brought back with their pictures (a full backup).
  */
 pictures: number, };

@@ -10,4 +10,8 @@ export type StoredMessage = { id: number, seq: number,
 /**
  * Compare sessions: which pane (model) the message belongs to; 0 in a chat.
  */
-pane: number, role: Role, content: string, reasoning: string, status: MessageStatus, createdAt: number, model: string | null, provider: string | null, mode: CallMode | null, params: ChatParams | null, stats: CallStats | null, error: AppError | null, requestId: string | null, };
+pane: number, role: Role, content: string, reasoning: string, status: MessageStatus, createdAt: number, model: string | null, provider: string | null, mode: CallMode | null, params: ChatParams | null, stats: CallStats | null, error: AppError | null, requestId: string | null, 
+/**
+ * Pictures attached to the message: kept files in the images folder (schema v6).
+ */
+images?: Array<string>, };

@@ -1,5 +1,6 @@
 // This file was generated from src-tauri/surface.rs by `cargo test`. Do not edit it by hand.
 import type { AppInfo } from "./AppInfo";
+import type { AttachArgs } from "./AttachArgs";
 import type { AuthStatus } from "./AuthStatus";
 import type { BilledArgs } from "./BilledArgs";
 import type { CallIdArgs } from "./CallIdArgs";
@@ -53,6 +54,7 @@ import type { SearchQuery } from "./SearchQuery";
 import type { SessionOnlyArgs } from "./SessionOnlyArgs";
 import type { Settings } from "./Settings";
 import type { SignInArgs } from "./SignInArgs";
+import type { StoredImage } from "./StoredImage";
 import type { TestResult } from "./TestResult";
 import type { Theme } from "./Theme";
 import type { Totals } from "./Totals";
@@ -80,6 +82,8 @@ export type Commands = {
   chat_start: { args: ChatStartArgs; channel: ChatEvent; result: ChatStarted };
   chat_stop: { args: CallIdArgs; channel: null; result: null };
   chat_save_retry: { args: CallIdArgs; channel: null; result: null };
+  chat_attach_pick: { args: null; channel: null; result: StoredImage | null };
+  chat_attach_data: { args: AttachArgs; channel: null; result: StoredImage };
   get_playground: { args: null; channel: null; result: PlaygroundPrefs };
   set_playground: { args: PlaygroundPrefs; channel: null; result: null };
   image_catalog_get: { args: null; channel: null; result: ImageCatalog };

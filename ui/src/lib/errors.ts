@@ -125,6 +125,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "The result isn’t a picture",
     hint: "The provider sent something that is not a PNG, JPEG, WebP or GIF, so Switchboard did not keep it. Try again or pick another provider.",
   },
+  image_input_unsupported: {
+    title: "This model can’t see pictures",
+    hint: "Nothing was sent. Remove the attached pictures, or choose a model marked as taking images.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

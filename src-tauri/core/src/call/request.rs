@@ -112,6 +112,12 @@ pub enum Role {
 pub struct ChatMessage {
     pub role: Role,
     pub content: String,
+    /// Pictures attached to the message: kept files (the SHA-256 of their bytes and an
+    /// extension, in the images folder), sent as image content parts to models that take
+    /// image input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub images: Vec<String>,
 }
 
 /// Sampling parameters. `None` leaves the provider's default.

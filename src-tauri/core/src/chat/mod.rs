@@ -66,11 +66,37 @@ impl ChatPreview {
 /// Body fields the app owns: extra parameters cannot replace them.
 const RESERVED: [&str; 4] = ["model", "messages", "stream", "stream_options"];
 
+/// The most pictures one message may carry.
+pub const MAX_IMAGES_PER_MESSAGE: usize = 8;
+
+/// Whether the catalog says `model` takes image input.
+pub fn takes_images(catalog: Option<&Catalog>, model: &str) -> bool {
+    catalog
+        .and_then(|c| c.model(model.trim()))
+        .is_some_and(|m| m.input_modalities.iter().any(|x| x == "image"))
+}
+
 /// Builds the request. `catalog` caps `max_tokens` at the pinned provider's context length.
+/// A request with attached pictures needs [`build_with_images`].
 pub fn build(
     endpoints: &Endpoints,
     req: &ChatRequest,
     catalog: Option<&Catalog>,
+) -> AppResult<ChatPreview> {
+    build_with_images(endpoints, req, catalog, &|_| {
+        Err(AppError::internal("attached pictures cannot be read here"))
+    })
+}
+
+/// [`build`], with `picture` turning an attached picture's file name into its `data:` URL
+/// (checked to be a picture and within the size cap). Pictures go as OpenAI image content
+/// parts, and only to a model whose catalog entry takes image input: otherwise the request is
+/// refused before anything is sent.
+pub fn build_with_images(
+    endpoints: &Endpoints,
+    req: &ChatRequest,
+    catalog: Option<&Catalog>,
+    picture: &dyn Fn(&str) -> AppResult<String>,
 ) -> AppResult<ChatPreview> {
     let model = req.model.trim();
     if model.is_empty() {
@@ -89,8 +115,32 @@ pub fn build(
     if !req.system.trim().is_empty() {
         messages.push(json!({"role": "system", "content": req.system}));
     }
+    let with_images = req.messages.iter().any(|m| !m.images.is_empty());
+    if with_images && !takes_images(catalog, model) {
+        return Err(AppError::new(
+            ErrorCode::ImageInputUnsupported,
+            format!("{model} does not take pictures: remove the attached pictures or choose a model that takes image input."),
+        ));
+    }
     for m in &req.messages {
-        messages.push(serde_json::to_value(m).expect("messages serialise"));
+        if m.images.is_empty() {
+            messages.push(serde_json::to_value(m).expect("messages serialise"));
+            continue;
+        }
+        if m.images.len() > MAX_IMAGES_PER_MESSAGE {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                format!("A message can carry at most {MAX_IMAGES_PER_MESSAGE} pictures."),
+            ));
+        }
+        let mut parts = Vec::with_capacity(m.images.len() + 1);
+        if !m.content.is_empty() {
+            parts.push(json!({"type": "text", "text": m.content}));
+        }
+        for file in &m.images {
+            parts.push(json!({"type": "image_url", "image_url": {"url": picture(file)?}}));
+        }
+        messages.push(json!({"role": m.role, "content": parts}));
     }
 
     // `model` first: the router reads the prefix.
@@ -176,6 +226,7 @@ mod tests {
             messages: vec![ChatMessage {
                 role: Role::User,
                 content: "Hi".into(),
+                images: Vec::new(),
             }],
             params: ChatParams::default(),
             bill_to: None,
@@ -286,6 +337,52 @@ mod tests {
         assert_eq!(p.bill_to, None);
         assert_eq!(p.session_id, None, "the session is Hugging Face's only");
         assert_eq!(p.headers.len(), 1);
+    }
+
+    fn vision_catalog() -> Catalog {
+        Catalog::parse(
+            br#"{"data":[{"id":"openai/gpt-oss-120b","providers":[{"provider":"groq","status":"live"}],"architecture":{"input_modalities":["text"]}},
+              {"id":"Qwen/Qwen2.5-VL-7B-Instruct","providers":[{"provider":"groq","status":"live"}],"architecture":{"input_modalities":["text","image"]}}]}"#,
+            0,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn attached_pictures_become_image_parts() {
+        let mut r = request();
+        r.model = "Qwen/Qwen2.5-VL-7B-Instruct".into();
+        r.messages[0].images = vec!["ab.png".into()];
+        let load = |f: &str| Ok(format!("data:image/png;base64,{f}"));
+        let p = build_with_images(&endpoints(), &r, Some(&vision_catalog()), &load).unwrap();
+        assert_eq!(
+            p.body["messages"][1],
+            json!({"role": "user", "content": [
+                {"type": "text", "text": "Hi"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,ab.png"}}
+            ]})
+        );
+        assert!(p.body["messages"][1].get("images").is_none());
+        assert_eq!(
+            p.body["messages"][0]["content"], "Be brief.",
+            "text stays a string"
+        );
+    }
+
+    #[test]
+    fn a_model_without_image_input_refuses_pictures_before_reading_them() {
+        let mut r = request();
+        r.messages[0].images = vec!["ab.png".into()];
+        let load = |_: &str| -> AppResult<String> { panic!("no picture is read") };
+        for catalog in [Some(vision_catalog()), None] {
+            let e = build_with_images(&endpoints(), &r, catalog.as_ref(), &load).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ImageInputUnsupported);
+        }
+        r.model = "Qwen/Qwen2.5-VL-7B-Instruct".into();
+        r.messages[0].images = vec!["a.png".into(); MAX_IMAGES_PER_MESSAGE + 1];
+        let load = |_: &str| Ok("data:image/png;base64,AA".to_string());
+        let e = build_with_images(&endpoints(), &r, Some(&vision_catalog()), &load).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct ExportFile {
     /// Image generations with their pictures (a full backup only; absent in older files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ExportedImage>,
+    /// Pictures attached to chat messages, by file name (a full backup only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<ExportedFile>,
 }
 
 /// A generation and its pictures' bytes, in an export file.
@@ -39,13 +42,14 @@ pub struct ExportedFile {
 }
 
 pub fn to_json(conversations: Vec<Conversation>, now: i64) -> String {
-    to_json_with_images(conversations, Vec::new(), now)
+    to_json_with_images(conversations, Vec::new(), Vec::new(), now)
 }
 
 /// A full backup: the conversations and the image generations with their pictures.
 pub fn to_json_with_images(
     conversations: Vec<Conversation>,
     images: Vec<ExportedImage>,
+    attachments: Vec<ExportedFile>,
     now: i64,
 ) -> String {
     let file = ExportFile {
@@ -55,6 +59,7 @@ pub fn to_json_with_images(
         app_version: env!("CARGO_PKG_VERSION").into(),
         conversations,
         images,
+        attachments,
     };
     serde_json::to_string_pretty(&file).expect("export serialises")
 }

@@ -109,6 +109,10 @@ pub struct StoredMessage {
     pub stats: Option<CallStats>,
     pub error: Option<AppError>,
     pub request_id: Option<String>,
+    /// Pictures attached to the message: kept files in the images folder (schema v6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub images: Vec<String>,
 }
 
 /// A whole conversation: what the sidebar shows, the settings to restore, every message.
@@ -226,7 +230,7 @@ fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<ConversationSummary> {
     })
 }
 
-const MESSAGE_COLS: &str = "id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id, pane";
+const MESSAGE_COLS: &str = "id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id, pane, images";
 
 fn message_row(r: &rusqlite::Row) -> rusqlite::Result<StoredMessage> {
     let role: String = r.get(2)?;
@@ -248,7 +252,13 @@ fn message_row(r: &rusqlite::Row) -> rusqlite::Result<StoredMessage> {
         error: from_json(r.get(12)?),
         request_id: r.get(13)?,
         pane: r.get(14)?,
+        images: from_json(r.get(15)?).unwrap_or_default(),
     })
+}
+
+/// A message's pictures as stored: NULL when it has none.
+fn images_json(images: &[String]) -> Option<String> {
+    (!images.is_empty()).then(|| json(&images))
 }
 
 fn role_str(role: Role) -> &'static str {
@@ -458,10 +468,10 @@ impl History {
         };
 
         // Align the stored messages with the ones sent.
-        let stored: Vec<(i64, String, String, String)> = {
+        let stored: Vec<(i64, String, String, Option<String>)> = {
             let mut stmt = tx
                 .prepare_cached(
-                    "SELECT id, role, content, status FROM messages WHERE conversation_id = ?1 AND pane = ?2 ORDER BY seq",
+                    "SELECT id, role, content, images FROM messages WHERE conversation_id = ?1 AND pane = ?2 ORDER BY seq",
                 )
                 .map_err(db_error)?;
             let rows = stmt
@@ -475,9 +485,12 @@ impl History {
         };
         let mut j = 0;
         let mut cut_from: Option<i64> = None;
-        for (id, role, content, _status) in &stored {
+        for (id, role, content, images) in &stored {
             let sent = req.messages.get(j);
-            if sent.is_some_and(|m| role_str(m.role) == role && &m.content == content) {
+            let images: Vec<String> = from_json(images.clone()).unwrap_or_default();
+            if sent.is_some_and(|m| {
+                role_str(m.role) == role && &m.content == content && m.images == images
+            }) {
                 j += 1;
             } else if role == "assistant" && content.is_empty() {
                 // A failed answer that produced nothing: it was not sent, but it stays.
@@ -508,8 +521,8 @@ impl History {
         let params_json = json(&req.params);
         for m in &req.messages[j..] {
             tx.execute(
-                "INSERT INTO messages (conversation_id, seq, role, content, status, created_at, model, pane) VALUES (?1, ?2, ?3, ?4, 'complete', ?5, ?6, ?7)",
-                params![conv_id, seq, role_str(m.role), m.content, now, req.model, start.pane],
+                "INSERT INTO messages (conversation_id, seq, role, content, status, created_at, model, pane, images) VALUES (?1, ?2, ?3, ?4, 'complete', ?5, ?6, ?7, ?8)",
+                params![conv_id, seq, role_str(m.role), m.content, now, req.model, start.pane, images_json(&m.images)],
             )
             .map_err(db_error)?;
             seq += 1;
@@ -612,10 +625,48 @@ impl History {
         ))
     }
 
-    /// Deletes for good (from the trash).
-    pub fn delete_forever(&self, id: &str) -> AppResult<()> {
-        let conn = self.writable()?;
-        changed(conn.execute("DELETE FROM conversations WHERE id = ?1", params![id]))
+    /// Deletes for good (from the trash). Returns the pictures its messages had that nothing
+    /// else in the history (another message, an image generation) still names: the caller
+    /// deletes their files.
+    pub fn delete_forever(&self, id: &str) -> AppResult<Vec<String>> {
+        let mut conn = self.writable()?;
+        let tx = conn.transaction().map_err(db_error)?;
+        let mut files: Vec<String> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT images FROM messages WHERE conversation_id = ?1 AND images IS NOT NULL",
+                )
+                .map_err(db_error)?;
+            let lists = stmt
+                .query_map([id], |r| r.get::<_, String>(0))
+                .map_err(db_error)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_error)?;
+            lists
+                .into_iter()
+                .flat_map(|l| from_json::<Vec<String>>(Some(l)).unwrap_or_default())
+                .collect()
+        };
+        files.sort();
+        files.dedup();
+        changed(tx.execute("DELETE FROM conversations WHERE id = ?1", params![id]))?;
+        let mut orphans = Vec::new();
+        for f in files {
+            // File names are hashes and extensions: no LIKE wildcard or quote in them.
+            let pattern = format!("%\"{f}\"%");
+            let used: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM messages WHERE images LIKE ?1) OR EXISTS (SELECT 1 FROM image_jobs WHERE images LIKE ?1)",
+                    [&pattern],
+                    |r| r.get(0),
+                )
+                .map_err(db_error)?;
+            if !used {
+                orphans.push(f);
+            }
+        }
+        tx.commit().map_err(db_error)?;
+        Ok(orphans)
     }
 
     pub fn search(&self, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
@@ -703,12 +754,12 @@ impl History {
                     s => s,
                 };
                 tx.execute(
-                    "INSERT INTO messages (id, conversation_id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id, pane) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    "INSERT INTO messages (id, conversation_id, seq, role, content, reasoning, status, created_at, model, provider, mode, params, stats, error, request_id, pane, images) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                     params![
                         free.then_some(m.id), s.id, m.seq, role_str(m.role), m.content, m.reasoning,
                         status.as_str(), m.created_at, m.model, m.provider, m.mode.map(mode_str),
                         m.params.as_ref().map(json), m.stats.as_ref().map(json),
-                        m.error.as_ref().map(json), m.request_id, m.pane
+                        m.error.as_ref().map(json), m.request_id, m.pane, images_json(&m.images)
                     ],
                 )
                 .map_err(db_error)?;
@@ -726,6 +777,9 @@ impl History {
 pub struct ImportReport {
     pub imported: u32,
     pub duplicates: u32,
+    /// Pictures attached to chat messages brought back (a full backup).
+    #[serde(default)]
+    pub attachments: u32,
     /// Image generations brought back with their pictures (a full backup).
     #[serde(default)]
     pub pictures: u32,

@@ -5,9 +5,9 @@
 use rusqlite::Connection;
 
 /// (version reached, SQL).
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)];
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6)];
 
-pub const CURRENT: u32 = 5;
+pub const CURRENT: u32 = 6;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -180,6 +180,12 @@ CREATE TABLE image_jobs (
 );
 CREATE INDEX image_jobs_created ON image_jobs (created_at DESC);
 CREATE INDEX image_jobs_open ON image_jobs (status) WHERE status IN ('submitting', 'queued', 'running');
+"#;
+
+/// v6: pictures attached to chat messages. A JSON list of kept file names (in `images/`,
+/// named by the hash of their bytes); NULL when the message has none.
+const V6: &str = r#"
+ALTER TABLE messages ADD COLUMN images TEXT;
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

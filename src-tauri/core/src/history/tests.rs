@@ -14,6 +14,7 @@ fn request(messages: &[(Role, &str)]) -> ChatRequest {
             .map(|(role, c)| ChatMessage {
                 role: *role,
                 content: c.to_string(),
+                images: Vec::new(),
             })
             .collect(),
         params: ChatParams {
@@ -385,7 +386,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
         ImportReport {
             imported: 1,
             duplicates: 0,
-            pictures: 0
+            pictures: 0,
+            attachments: 0
         }
     );
     assert_eq!(fresh.all().unwrap(), h.all().unwrap());
@@ -396,7 +398,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
         ImportReport {
             imported: 0,
             duplicates: 1,
-            pictures: 0
+            pictures: 0,
+            attachments: 0
         }
     );
     let md = export::to_markdown(&h.get(&a).unwrap());
@@ -645,4 +648,78 @@ fn an_import_file_is_read_from_disk_exactly() {
     let path = dir.path().join("backup.json");
     std::fs::write(&path, export::to_json(all.clone(), 1)).unwrap();
     assert_eq!(export::read_file(&path).unwrap().conversations, all);
+}
+
+fn start<'a>(h: &History, conv: Option<&'a str>, req: &'a ChatRequest) -> (String, i64) {
+    h.begin_answer(&AnswerStart {
+        conversation_id: conv,
+        request: req,
+        mode: CallMode::Routed,
+        pane: 0,
+        kind: "chat",
+    })
+    .unwrap()
+}
+
+#[test]
+fn attached_pictures_are_kept_with_their_message_and_round_trip() {
+    let (_d, h) = open();
+    let mut req = request(&[(Role::User, "What is in this picture?")]);
+    req.messages[0].images = vec!["aa11.png".into(), "bb22.jpg".into()];
+    let (id, answer) = start(&h, None, &req);
+    h.finish_answer(answer, &done("A cat.")).unwrap();
+    let c = h.get(&id).unwrap();
+    assert_eq!(c.messages[0].images, ["aa11.png", "bb22.jpg"]);
+    assert!(c.messages[1].images.is_empty());
+
+    // The same turn sent again keeps it; the same words with other pictures is an edit.
+    req.messages.push(ChatMessage {
+        role: Role::Assistant,
+        content: "A cat.".into(),
+        images: Vec::new(),
+    });
+    req.messages.push(ChatMessage {
+        role: Role::User,
+        content: "And its colour?".into(),
+        images: Vec::new(),
+    });
+    let (_, answer) = start(&h, Some(&id), &req);
+    h.finish_answer(answer, &done("Grey.")).unwrap();
+    assert_eq!(h.get(&id).unwrap().messages.len(), 4);
+    let mut edited = request(&[(Role::User, "What is in this picture?")]);
+    edited.messages[0].images = vec!["cc33.png".into()];
+    let (_, answer) = start(&h, Some(&id), &edited);
+    h.finish_answer(answer, &done("A dog.")).unwrap();
+    let c = h.get(&id).unwrap();
+    assert_eq!(c.messages.len(), 2, "the edit dropped what followed");
+    assert_eq!(c.messages[0].images, ["cc33.png"]);
+
+    // Export and import bring the references back exactly.
+    let json = export::to_json(h.all().unwrap(), 5);
+    assert!(
+        json.contains("\"images\": [\n            \"cc33.png\""),
+        "{json}"
+    );
+    let file = export::from_json(json.as_bytes()).unwrap();
+    let (_d2, fresh) = open();
+    fresh.import(&file.conversations).unwrap();
+    assert_eq!(fresh.all().unwrap(), h.all().unwrap());
+}
+
+#[test]
+fn deleting_forever_names_the_pictures_nothing_else_uses() {
+    let (_d, h) = open();
+    let mut a = request(&[(Role::User, "One")]);
+    a.messages[0].images = vec!["aa11.png".into(), "shared.png".into()];
+    let mut b = request(&[(Role::User, "Two")]);
+    b.messages[0].images = vec!["shared.png".into()];
+    let (first, _) = start(&h, None, &a);
+    let (second, _) = start(&h, None, &b);
+    h.trash(&first).unwrap();
+    assert_eq!(h.delete_forever(&first).unwrap(), ["aa11.png"]);
+    assert_eq!(h.delete_forever(&second).unwrap(), ["shared.png"]);
+    assert_eq!(
+        h.delete_forever(&second).unwrap_err().code,
+        ErrorCode::NoSuchConversation
+    );
 }

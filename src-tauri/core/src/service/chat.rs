@@ -160,7 +160,7 @@ impl Services {
     /// would (the provider's URL and model id with the user's own key, the endpoint's URL),
     /// nothing sent, and no credential in it.
     pub async fn chat_preview(&self, request: &ChatRequest) -> AppResult<ChatPreview> {
-        let routed = chat::build(&self.config.endpoints, request, Some(&self.chat.catalog()))?;
+        let routed = self.chat_build(request, &self.chat.catalog()).await?;
         let (preview, _) = self.resolver().route(request, routed).await?;
         Ok(preview)
     }
@@ -169,6 +169,28 @@ impl Services {
     /// sending (no network).
     pub fn chat_route(&self, routing: &Routing, bill_to: Option<&str>) -> RouteDecision {
         self.resolver().decide(routing, bill_to)
+    }
+
+    /// [`chat::build`], with attached pictures read from the images folder (on a blocking
+    /// thread, only when there are some).
+    async fn chat_build(
+        &self,
+        request: &ChatRequest,
+        catalog: &Arc<Catalog>,
+    ) -> AppResult<ChatPreview> {
+        if request.messages.iter().all(|m| m.images.is_empty()) {
+            return chat::build(&self.config.endpoints, request, Some(catalog));
+        }
+        let dir = self.images.dir().to_path_buf();
+        let endpoints = self.config.endpoints.clone();
+        let (request, catalog) = (request.clone(), catalog.clone());
+        tokio::task::spawn_blocking(move || {
+            chat::build_with_images(&endpoints, &request, Some(&catalog), &|f| {
+                crate::service::images::chat_picture(&dir, f)
+            })
+        })
+        .await
+        .unwrap_or_else(|e| Err(AppError::internal(format!("reading pictures failed: {e}"))))
     }
 
     pub(crate) fn resolver(&self) -> Resolver {
@@ -206,7 +228,7 @@ impl Services {
         sink: EventSink,
     ) -> AppResult<(ChatStarted, JoinHandle<CallResult>)> {
         let catalog = self.chat.catalog();
-        let mut routed = chat::build(&self.config.endpoints, &request, Some(&catalog))?;
+        let mut routed = self.chat_build(&request, &catalog).await?;
         let resolver = self.resolver();
         resolver.check_enabled(&request.routing)?;
         let route = resolver.decide(&request.routing, request.bill_to.as_deref());

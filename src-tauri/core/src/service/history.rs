@@ -166,6 +166,25 @@ impl Services {
         Ok(HistoryFacets { models, providers })
     }
 
+    /// Deletes a conversation for good (from the trash), and the files of its attached
+    /// pictures that nothing else names.
+    pub async fn history_delete_forever(&self, id: String) -> AppResult<()> {
+        let dir = self.images.dir().to_path_buf();
+        self.history_blocking(move |h| {
+            for file in h.delete_forever(&id)? {
+                if crate::service::images::is_kept_name(&file) {
+                    if let Err(e) = std::fs::remove_file(dir.join(&file)) {
+                        if e.kind() != std::io::ErrorKind::NotFound {
+                            log::warn!("could not delete an attached picture: {e}");
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// One conversation as Markdown or JSON.
     pub fn history_export_text(&self, id: &str, format: ExportFormat) -> AppResult<ExportText> {
         let c = self.history.get()?.get(id)?;
@@ -187,9 +206,13 @@ impl Services {
     pub fn history_export_all_text(&self) -> AppResult<String> {
         let history = self.history.get()?;
         let images = crate::service::images::export_images(&history, self.images.dir())?;
+        let conversations = history.all()?;
+        let attachments =
+            crate::service::images::export_attachments(&conversations, self.images.dir());
         Ok(export::to_json_with_images(
-            history.all()?,
+            conversations,
             images,
+            attachments,
             now_ms(),
         ))
     }
@@ -203,6 +226,8 @@ impl Services {
             let file = export::read_file(&path)?;
             let mut report = history.import(&file.conversations)?;
             report.pictures = crate::service::images::import_images(history, &dir, &file.images)?;
+            report.attachments =
+                crate::service::images::import_attachments(&dir, &file.attachments)?;
             Ok(report)
         })
         .await

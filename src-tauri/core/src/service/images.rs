@@ -18,7 +18,7 @@ use ts_rs::TS;
 use super::Services;
 use crate::call::{
     Billing, CallMode, ImageEvent, ImageJob, ImageRequest, JobStatus, RouteDecision, Routing,
-    Target as Choice, Task,
+    StoredImage, Target as Choice, Task,
 };
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::images::{new_job, ImageQuery};
@@ -539,22 +539,32 @@ impl Services {
     /// A kept picture's path and MIME type, from its file name: only names the app gives
     /// (a hash and a picture extension, no path).
     fn picture_path(&self, file: &str) -> AppResult<(PathBuf, &'static str)> {
-        let ok = file.len() <= 80
-            && file
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '.' || c.is_ascii_lowercase());
-        let mime = ok
-            .then(|| file.rsplit_once('.'))
-            .flatten()
-            .and_then(|(_, ext)| match ext {
-                "png" => Some("image/png"),
-                "jpg" => Some("image/jpeg"),
-                "webp" => Some("image/webp"),
-                "gif" => Some("image/gif"),
-                _ => None,
-            })
+        let mime = kept_mime(file)
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No such picture."))?;
         Ok((self.images.dir().join(file), mime))
+    }
+
+    /// A picture to attach to a chat message, chosen in a file dialog: checked by its bytes
+    /// (PNG, JPEG, WebP or GIF, at most 10 MB) and kept under its hash.
+    pub async fn chat_attach_file(&self, path: PathBuf) -> AppResult<StoredImage> {
+        let data_url = self.image_source_from_file(path).await?;
+        self.chat_attach_data(data_url).await
+    }
+
+    /// A dropped or pasted picture (a `data:` URL) to attach to a chat message: checked by
+    /// its bytes and size, and kept under its hash.
+    pub async fn chat_attach_data(&self, data_url: String) -> AppResult<StoredImage> {
+        let dir = self.images.dir().to_path_buf();
+        blocking(move || {
+            let canonical = images::check_source(&data_url)?;
+            let b64 = canonical.split_once(";base64,").map_or("", |(_, d)| d);
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| AppError::internal("a checked picture is not base64"))?;
+            images::store(&dir, &bytes, "The picture")
+        })
+        .await
     }
 
     /// A kept picture as a `data:` URL for the web view (no remote origin, no file access).
@@ -585,6 +595,96 @@ impl Services {
     pub fn image_extension(file: &str) -> &str {
         file.rsplit_once('.').map_or("png", |(_, e)| e)
     }
+}
+
+/// An attached picture's `data:` URL for a chat request, read from the images folder `dir`
+/// and checked again by its bytes and size. Blocking.
+pub fn chat_picture(dir: &std::path::Path, file: &str) -> AppResult<String> {
+    if !is_kept_name(file) {
+        return Err(AppError::new(ErrorCode::NotFound, "No such picture."));
+    }
+    let bytes = std::fs::read(dir.join(file)).map_err(|_| {
+        AppError::new(
+            ErrorCode::NotFound,
+            "An attached picture is no longer on disk: remove it and attach it again.",
+        )
+    })?;
+    images::source_data_url(&bytes)
+}
+
+/// The MIME type of a kept picture's file name, if it is one the app gives (a hash and a
+/// picture extension, no path).
+fn kept_mime(file: &str) -> Option<&'static str> {
+    let ok = file.len() <= 80
+        && file
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '.' || c.is_ascii_lowercase());
+    ok.then(|| file.rsplit_once('.'))
+        .flatten()
+        .and_then(|(_, ext)| match ext {
+            "png" => Some("image/png"),
+            "jpg" => Some("image/jpeg"),
+            "webp" => Some("image/webp"),
+            "gif" => Some("image/gif"),
+            _ => None,
+        })
+}
+
+/// Whether `file` is a name the app gives its pictures (so it may be read or deleted).
+pub fn is_kept_name(file: &str) -> bool {
+    kept_mime(file).is_some()
+}
+
+/// The pictures attached to the messages of `conversations`, with their bytes, for a full
+/// backup. A picture missing from disk is left out. Blocking.
+pub fn export_attachments(
+    conversations: &[crate::history::Conversation],
+    dir: &std::path::Path,
+) -> Vec<crate::history::export::ExportedFile> {
+    use base64::Engine as _;
+    let mut files: Vec<&String> = conversations
+        .iter()
+        .flat_map(|c| c.messages.iter().flat_map(|m| m.images.iter()))
+        .filter(|f| is_kept_name(f))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+        .into_iter()
+        .filter_map(|f| {
+            let bytes = std::fs::read(dir.join(f)).ok()?;
+            Some(crate::history::export::ExportedFile {
+                file: f.clone(),
+                data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            })
+        })
+        .collect()
+}
+
+/// Brings back attached pictures from a backup: each is checked by its bytes and kept under
+/// its own hash; one whose bytes do not match its name, or that is not a picture, is skipped
+/// (its message shows it as missing). Returns how many were kept. Blocking.
+pub fn import_attachments(
+    dir: &std::path::Path,
+    files: &[crate::history::export::ExportedFile],
+) -> AppResult<u32> {
+    use base64::Engine as _;
+    let mut n = 0;
+    for f in files {
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(f.data.trim()) else {
+            log::warn!("import: an attached picture is not base64; skipped");
+            continue;
+        };
+        match images::store(dir, &bytes, "The backup") {
+            Ok(img) if img.file == f.file => n += 1,
+            Ok(_) => log::warn!("import: an attached picture does not match its name; skipped"),
+            Err(e) if e.code == ErrorCode::NotAnImage => {
+                log::warn!("import: an attached picture is not a picture; skipped")
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Every finished generation with its pictures' bytes, for a full backup. A picture missing
