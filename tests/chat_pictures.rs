@@ -105,7 +105,7 @@ async fn an_attached_picture_goes_as_an_image_part_and_stays_with_the_message() 
     // Kept with the message; the next turn sends the picture again, as part of the thread.
     let h = f.services.history.get().unwrap();
     let c = h.get(conv.as_deref().unwrap()).unwrap();
-    assert_eq!(c.messages[0].images, [kept.file.clone()]);
+    assert_eq!(c.messages[0].images, std::slice::from_ref(&kept.file));
     let mut next = asking(VISION, &kept.file);
     next.messages.push(ChatMessage {
         role: Role::Assistant,
@@ -138,7 +138,7 @@ async fn an_attached_picture_goes_as_an_image_part_and_stays_with_the_message() 
     assert_eq!((report.imported, report.attachments), (1, 1));
     let back = g.services.history.get().unwrap();
     let c = back.get(conv.as_deref().unwrap()).unwrap();
-    assert_eq!(c.messages[0].images, [kept.file.clone()]);
+    assert_eq!(c.messages[0].images, std::slice::from_ref(&kept.file));
     assert_eq!(
         g.services.image_data_url(kept.file.clone()).await.unwrap(),
         data_url("image/png", PIXEL_PNG)
