@@ -127,6 +127,11 @@ describe("saved messages", () => {
     expect(t.content).toBe("Once upon");
     expect(turnFromStored({ ...base, status: "stopped" }).status).toBe("stopped");
     expect(turnFromStored({ ...base, role: "user", status: "complete" }).role).toBe("user");
+    expect(t.images).toEqual([]);
+    const pictured = turnFromStored({ ...base, role: "user", status: "complete", images: ["ab.png"] });
+    expect(pictured.images).toEqual(["ab.png"]);
+    // Sent again with the thread: the picture goes with its message, by file name.
+    expect(requestMessages([pictured])).toEqual([{ role: "user", content: "Once upon", images: ["ab.png"] }]);
   });
 });
 

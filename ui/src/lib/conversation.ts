@@ -33,6 +33,8 @@ export interface Turn {
   id: number;
   role: Exclude<Role, "system">;
   content: string;
+  /** Pictures attached to a user turn: kept files, named by their hash. */
+  images: string[];
   reasoning: string;
   status: MessageStatus;
   /** The model asked (assistant turns). */
@@ -57,11 +59,12 @@ export interface NotSaved {
 
 let nextId = 1;
 
-export function userTurn(content: string): Turn {
+export function userTurn(content: string, images: string[] = []): Turn {
   return {
     id: nextId++,
     role: "user",
     content,
+    images,
     reasoning: "",
     status: "complete",
     model: null,
@@ -119,6 +122,7 @@ export function turnFromStored(m: StoredMessage): Turn {
     id: nextId++,
     role: m.role === "assistant" ? "assistant" : "user",
     content: m.content,
+    images: m.images ?? [],
     reasoning: m.reasoning,
     status,
     model: m.model,
@@ -139,7 +143,7 @@ export function requestMessages(turns: readonly Turn[], end = turns.length): Cha
   return turns
     .slice(0, end)
     .filter((t) => t.role === "user" || t.content.trim() !== "")
-    .map((t) => ({ role: t.role, content: t.content }));
+    .map((t) => (t.images.length > 0 ? { role: t.role, content: t.content, images: [...t.images] } : { role: t.role, content: t.content }));
 }
 
 /**

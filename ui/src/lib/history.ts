@@ -235,8 +235,10 @@ export function importMessage(report: ImportReport): string {
   const n = Number(report.imported);
   const m = Number(report.duplicates);
   const p = Number(report.pictures ?? 0);
+  const a = Number(report.attachments ?? 0);
+  const attached = a > 0 ? `, with ${a} attached ${a === 1 ? "picture" : "pictures"}` : "";
   const pictures = p > 0 ? `, and ${p} image ${p === 1 ? "generation" : "generations"} with their pictures` : "";
-  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${pictures}`;
+  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${attached}${pictures}`;
 }
 
 /** A title to show: never empty. */

@@ -66,6 +66,10 @@ export const api = {
   ) => stream("chat_start", { conversationId, pane, request }, onEvent),
   chatStop: (id: number) => call("chat_stop", { id }),
   chatSaveRetry: (id: number) => call("chat_save_retry", { id }),
+  /** A picture to attach, from the system's file dialog: checked and kept (null if cancelled). */
+  chatAttachPick: () => call("chat_attach_pick"),
+  /** A dropped or pasted picture (a data: URL) to attach: checked by its bytes and kept. */
+  chatAttachData: (dataUrl: string) => call("chat_attach_data", { dataUrl }),
   imageCatalogGet: () => call("image_catalog_get"),
   imageCatalogRefresh: (force: boolean) => call("image_catalog_refresh", { force }),
   /** Where a generation would go and who would pay (decided in Rust, as for chat). */

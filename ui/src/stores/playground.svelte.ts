@@ -7,6 +7,15 @@ import type { ChatParams } from "../bindings/ChatParams";
 import type { ChatRequest } from "../bindings/ChatRequest";
 import type { PlaygroundPrefs } from "../bindings/PlaygroundPrefs";
 import type { Routing } from "../bindings/Routing";
+import {
+  attachProblem,
+  MAX_ATTACHMENTS,
+  readDataUrl,
+  takesImages,
+  withAttachment,
+  withoutAttachment,
+  type Attachment,
+} from "../lib/attachments";
 import { maxTokensCap, pushRecent, sortOffers, summarize } from "../lib/catalog";
 import type { Handoff } from "../lib/compare";
 import {
@@ -49,6 +58,9 @@ export class PlaygroundSession {
   sendError = $state<AppError | null>(null);
   showFrom = $state(0);
   draft = $state("");
+  /** Pictures attached to the draft (kept files, with thumbnails). */
+  attachments = $state<Attachment[]>([]);
+  attachError = $state<string | null>(null);
   /** The answer streaming now (null when none). */
   answer = $state<RunningAnswer | null>(null);
   /** The user chose to send past the monthly budget (asked once per session and month). */
@@ -63,6 +75,8 @@ export class PlaygroundSession {
 
   readonly busy = $derived(this.answer !== null && !this.answer.finished);
   readonly modelInfo = $derived(catalog.model(this.model));
+  /** The model takes pictures (its catalog entry takes image input). */
+  readonly canAttach = $derived(takesImages(this.modelInfo));
   readonly pinned = $derived(this.routing.kind === "pinned" ? this.routing.provider : null);
   readonly pinnedOffer = $derived(
     this.pinned && this.modelInfo ? (this.modelInfo.providers.find((p) => p.provider === this.pinned) ?? null) : null,
@@ -191,6 +205,37 @@ export class PlaygroundSession {
     }
   }
 
+  /** A picture from the system's file dialog, checked and kept in Rust. */
+  async attachPick() {
+    this.attachError =
+      this.attachments.length >= MAX_ATTACHMENTS ? `A message can carry at most ${MAX_ATTACHMENTS} pictures.` : null;
+    if (this.attachError) return;
+    try {
+      const kept = await api.chatAttachPick();
+      if (kept) this.attachments = withAttachment(this.attachments, { file: kept.file, url: await api.imageData(kept.file) });
+    } catch (e) {
+      this.attachError = toAppError(e).message;
+    }
+  }
+
+  /** A dropped or pasted picture: read here, checked by its bytes and kept in Rust. */
+  async attachFile(file: File) {
+    this.attachError = attachProblem(file, this.attachments.length);
+    if (this.attachError) return;
+    try {
+      const url = await readDataUrl(file);
+      const kept = await api.chatAttachData(url);
+      this.attachments = withAttachment(this.attachments, { file: kept.file, url });
+    } catch (e) {
+      this.attachError = toAppError(e).message;
+    }
+  }
+
+  removeAttachment(file: string) {
+    this.attachments = withoutAttachment(this.attachments, file);
+    this.attachError = null;
+  }
+
   async send() {
     const text = this.draft.trim();
     if (!text || this.busy || !this.model || this.extraError) return;
@@ -198,8 +243,12 @@ export class PlaygroundSession {
       this.askBudget = true;
       return;
     }
+    // Pictures go only to a model that takes them; Rust refuses them otherwise.
+    const images = this.canAttach ? this.attachments.map((a) => a.file) : [];
     this.draft = "";
-    this.turns.push(userTurn(text));
+    this.attachments = [];
+    this.attachError = null;
+    this.turns.push(userTurn(text, images));
     this.turns.push(assistantTurn(this.model, this.billing));
     this.recent = pushRecent(this.recent, this.model);
     await tick();
@@ -230,8 +279,9 @@ export class PlaygroundSession {
   /** Replaces the user turn at `index` and answers again from there. */
   async editAndResend(index: number, text: string) {
     if (this.busy || !this.model) return;
+    const images = this.turns[index]?.images ?? [];
     this.turns.splice(index);
-    this.turns.push(userTurn(text));
+    this.turns.push(userTurn(text, images));
     this.turns.push(assistantTurn(this.model, this.billing));
     await this.#run(this.turns.length - 1);
   }
@@ -248,6 +298,8 @@ export class PlaygroundSession {
     this.conversationId = null;
     this.showFrom = 0;
     this.draft = "";
+    this.attachments = [];
+    this.attachError = null;
     this.sendError = null;
     this.openError = null;
     this.focusInput();
