@@ -3,6 +3,7 @@
 
 mod background;
 mod billing;
+mod chat_pictures;
 mod compare;
 mod crashloop;
 mod history;

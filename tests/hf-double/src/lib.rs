@@ -18,7 +18,7 @@ mod catalog;
 mod fault;
 mod fixtures;
 mod images;
-mod png;
+pub mod png;
 mod server;
 pub mod sse;
 pub mod tokens;
