@@ -259,6 +259,7 @@ async fn models_list_has_the_documented_shape() {
         "openai/gpt-oss-120b",
         "deepseek-ai/DeepSeek-R1",
         "Qwen/Qwen3-Coder-480B-A35B-Instruct",
+        "Qwen/Qwen2.5-VL-72B-Instruct",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
@@ -268,7 +269,13 @@ async fn models_list_has_the_documented_shape() {
         assert_eq!(m["object"], "model");
         assert!(m["created"].is_i64());
         assert!(m["owned_by"].is_string());
-        assert_eq!(m["architecture"]["input_modalities"], json!(["text"]));
+        // Only the vision model takes pictures (pictures in chat).
+        let input = if m["id"] == "Qwen/Qwen2.5-VL-72B-Instruct" {
+            json!(["text", "image"])
+        } else {
+            json!(["text"])
+        };
+        assert_eq!(m["architecture"]["input_modalities"], input);
         let providers = m["providers"].as_array().unwrap();
         assert!(!providers.is_empty());
         for p in providers {
