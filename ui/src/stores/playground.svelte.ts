@@ -236,9 +236,14 @@ export class PlaygroundSession {
     this.attachError = null;
   }
 
+  /** There is something to send: words, or pictures for a model that takes them. */
+  get hasDraft(): boolean {
+    return this.draft.trim() !== "" || (this.canAttach && this.attachments.length > 0);
+  }
+
   async send() {
     const text = this.draft.trim();
-    if (!text || this.busy || !this.model || this.extraError) return;
+    if (!this.hasDraft || this.busy || !this.model || this.extraError) return;
     if (this.overBudget) {
       this.askBudget = true;
       return;
