@@ -4,4 +4,8 @@ export type ImportReport = { imported: number, duplicates: number,
 /**
  * Image generations brought back with their pictures (a full backup).
  */
-pictures: number, };
+pictures: number, 
+/**
+ * Embedding runs brought back (a full backup).
+ */
+embeddings: number, };

@@ -20,6 +20,9 @@ pub struct ExportFile {
     /// Image generations with their pictures (a full backup only; absent in older files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ExportedImage>,
+    /// Embedding runs with their vectors (a full backup only; absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embeddings: Vec<super::embeddings::EmbeddingRecord>,
 }
 
 /// A generation and its pictures' bytes, in an export file.
@@ -48,6 +51,16 @@ pub fn to_json_with_images(
     images: Vec<ExportedImage>,
     now: i64,
 ) -> String {
+    to_json_full(conversations, images, Vec::new(), now)
+}
+
+/// A full backup: conversations, image generations with their pictures, embedding runs.
+pub fn to_json_full(
+    conversations: Vec<Conversation>,
+    images: Vec<ExportedImage>,
+    embeddings: Vec<super::embeddings::EmbeddingRecord>,
+    now: i64,
+) -> String {
     let file = ExportFile {
         format: FORMAT.into(),
         version: VERSION,
@@ -55,6 +68,7 @@ pub fn to_json_with_images(
         app_version: env!("CARGO_PKG_VERSION").into(),
         conversations,
         images,
+        embeddings,
     };
     serde_json::to_string_pretty(&file).expect("export serialises")
 }

@@ -385,7 +385,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
         ImportReport {
             imported: 1,
             duplicates: 0,
-            pictures: 0
+            pictures: 0,
+            embeddings: 0
         }
     );
     assert_eq!(fresh.all().unwrap(), h.all().unwrap());
@@ -396,7 +397,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
         ImportReport {
             imported: 0,
             duplicates: 1,
-            pictures: 0
+            pictures: 0,
+            embeddings: 0
         }
     );
     let md = export::to_markdown(&h.get(&a).unwrap());

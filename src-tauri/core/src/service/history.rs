@@ -187,9 +187,11 @@ impl Services {
     pub fn history_export_all_text(&self) -> AppResult<String> {
         let history = self.history.get()?;
         let images = crate::service::images::export_images(&history, self.images.dir())?;
-        Ok(export::to_json_with_images(
+        let embeddings = history.embeddings(u32::MAX)?;
+        Ok(export::to_json_full(
             history.all()?,
             images,
+            embeddings,
             now_ms(),
         ))
     }
@@ -203,6 +205,20 @@ impl Services {
             let file = export::read_file(&path)?;
             let mut report = history.import(&file.conversations)?;
             report.pictures = crate::service::images::import_images(history, &dir, &file.images)?;
+            for e in &file.embeddings {
+                let sizes_agree = e.vectors.len() == e.sentences.len()
+                    && e.vectors.iter().all(|v| v.len() == e.vectors[0].len());
+                if !sizes_agree {
+                    log::warn!(
+                        "import: embedding run {} has mismatched vectors; skipped",
+                        e.id
+                    );
+                    continue;
+                }
+                if history.insert_embedding(e)? {
+                    report.embeddings += 1;
+                }
+            }
             Ok(report)
         })
         .await
