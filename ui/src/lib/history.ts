@@ -235,8 +235,10 @@ export function importMessage(report: ImportReport): string {
   const n = Number(report.imported);
   const m = Number(report.duplicates);
   const p = Number(report.pictures ?? 0);
+  const e = Number(report.embeddings ?? 0);
   const pictures = p > 0 ? `, and ${p} image ${p === 1 ? "generation" : "generations"} with their pictures` : "";
-  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${pictures}`;
+  const runs = e > 0 ? `, and ${e} embedding ${e === 1 ? "run" : "runs"}` : "";
+  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${pictures}${runs}`;
 }
 
 /** A title to show: never empty. */

@@ -67,6 +67,60 @@ impl EmbeddingView {
     }
 }
 
+/// The export formats of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum EmbedExportFormat {
+    /// The similarity matrix, one row per sentence, with the vectors' norms.
+    Csv,
+    /// Everything: sentences, vectors, norms, matrix, model, provider.
+    Json,
+}
+
+fn csv_cell(s: &str) -> String {
+    // Quoted always; a leading formula character is defused for spreadsheets.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+impl EmbeddingView {
+    /// The run as a file's text, and the file's suggested name.
+    pub fn export(&self, format: EmbedExportFormat) -> (String, String) {
+        let stem = format!(
+            "embeddings-{}",
+            &self.record.id[..8.min(self.record.id.len())]
+        );
+        match format {
+            EmbedExportFormat::Csv => {
+                let mut out = String::from("\"sentence\",\"norm\"");
+                for s in &self.record.sentences {
+                    out.push(',');
+                    out.push_str(&csv_cell(s));
+                }
+                out.push('\n');
+                for (i, s) in self.record.sentences.iter().enumerate() {
+                    out.push_str(&csv_cell(s));
+                    out.push_str(&format!(",{:.6}", self.norms[i]));
+                    for v in &self.matrix[i] {
+                        out.push_str(&format!(",{v:.6}"));
+                    }
+                    out.push('\n');
+                }
+                (out, format!("{stem}.csv"))
+            }
+            EmbedExportFormat::Json => (
+                serde_json::to_string_pretty(self).unwrap_or_default(),
+                format!("{stem}.json"),
+            ),
+        }
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
@@ -208,6 +262,22 @@ impl Services {
         Ok(rows.into_iter().map(EmbeddingView::of).collect())
     }
 
+    /// A kept run as an export file's text and suggested name.
+    pub async fn embedding_export(
+        &self,
+        id: String,
+        format: EmbedExportFormat,
+    ) -> AppResult<(String, String)> {
+        let h = self.history.wait().await?;
+        let record = blocking(move || h.embedding(&id)).await?.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidRequest,
+                "That embedding run is no longer kept.",
+            )
+        })?;
+        Ok(EmbeddingView::of(record).export(format))
+    }
+
     pub async fn embedding_delete(&self, id: String) -> AppResult<()> {
         let h = self.history.wait().await?;
         blocking(move || h.delete_embedding(&id)).await
@@ -314,5 +384,48 @@ impl Services {
             headers,
             secret: token.expose().to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view() -> EmbeddingView {
+        EmbeddingView::of(EmbeddingRecord {
+            id: "0123456789".into(),
+            created_at: 0,
+            model: "m".into(),
+            provider: "hf-inference".into(),
+            mode: CallMode::Routed,
+            billing: Billing::HfCredits,
+            sentences: vec!["A \"cat\"".into(), "=1+1".into()],
+            vectors: vec![vec![3.0, 4.0], vec![4.0, 3.0]],
+            cost: None,
+            tokens: None,
+            request_id: None,
+            total_ms: None,
+        })
+    }
+
+    #[test]
+    fn the_csv_holds_the_matrix_and_norms_with_sentences_quoted() {
+        let (csv, name) = view().export(EmbedExportFormat::Csv);
+        assert_eq!(name, "embeddings-01234567.csv");
+        let lines = csv.lines().collect::<Vec<_>>();
+        assert_eq!(lines[0], r#""sentence","norm","A ""cat""","'=1+1""#);
+        assert_eq!(lines[1], r#""A ""cat""",5.000000,1.000000,0.960000"#);
+        assert_eq!(lines[2], r#""'=1+1",5.000000,0.960000,1.000000"#);
+    }
+
+    #[test]
+    fn the_json_holds_vectors_and_matrix() {
+        let (json, name) = view().export(EmbedExportFormat::Json);
+        assert!(name.ends_with(".json"));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["dim"], 2);
+        assert_eq!(v["record"]["vectors"][0][1], 4.0);
+        assert!((v["matrix"][0][1].as_f64().unwrap() - 0.96).abs() < 1e-9);
+        assert_eq!(v["ranked"][0][0], 1);
     }
 }
