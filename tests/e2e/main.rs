@@ -5,6 +5,7 @@ mod background;
 mod billing;
 mod compare;
 mod crashloop;
+mod embeddings;
 mod history;
 mod images;
 mod instances;
