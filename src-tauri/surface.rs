@@ -40,6 +40,10 @@ surface! {
     images::image_data(FileArgs) -> String;
     images::image_pick_source() -> Option<String>;
     images::image_save_as(FileArgs) -> Option<String>;
+    embeddings::embed_route(RouteArgs) -> RouteDecision;
+    embeddings::embed(EmbedRequest) -> EmbeddingView;
+    embeddings::embedding_list() -> Vec<EmbeddingView>;
+    embeddings::embedding_export(EmbedExportArgs) -> Option<String>;
     history::history_status() -> HistoryStatus;
     history::history_list(ListArgs) -> Vec<ConversationSummary>;
     history::history_get(IdArgs) -> Conversation;

@@ -341,3 +341,19 @@ fn v6_keeps_the_pictures_attached_to_a_message() {
     assert!(c.messages[1].images.is_empty());
     assert_eq!(h.image_job("v5done").unwrap().unwrap().images.len(), 1);
 }
+
+/// v7 (embeddings): an embedding run keeps its sentences and vectors, and the pictures attached
+/// to chat messages in v6 are still there.
+#[test]
+fn v7_keeps_embedding_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v7.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    let run = h.embedding("v7emb").unwrap().expect("the v7 run");
+    assert_eq!(run.sentences, ["A cat.", "A dog."]);
+    assert_eq!(run.vectors, [[1.0, 0.5, -0.25], [0.5, 1.0, 0.0]]);
+    assert_eq!(run.request_id.as_deref(), Some("req-v7"));
+    assert_eq!(run.cost, None);
+    assert_eq!(h.get("v6pictures").unwrap().messages[0].images.len(), 2);
+}

@@ -15,6 +15,7 @@ pub mod account;
 pub mod billing;
 pub mod chat;
 mod dialog;
+pub mod embeddings;
 pub mod history;
 pub mod images;
 pub mod perf;
@@ -30,6 +31,7 @@ use self::{
     account::{SessionOnlyArgs, SignInArgs, UrlArgs},
     billing::{BilledArgs, TotalsArgs},
     chat::{AttachArgs, CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
+    embeddings::EmbedExportArgs,
     history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},
     images::{FileArgs, JobIdArgs},
     perf::FirstPaintArgs,
@@ -53,6 +55,7 @@ use switchboard_core::{
     service::account::AppInfo,
     service::billing::RateInfo,
     service::chat::ChatStarted,
+    service::embeddings::{EmbedRequest, EmbeddingView},
     service::history::{HistoryFacets, HistoryStatus},
     service::images::ImageStarted,
     service::providers::{ProviderSettings, TestResult},

@@ -6,6 +6,7 @@ mod billing;
 mod chat_pictures;
 mod compare;
 mod crashloop;
+mod embeddings;
 mod history;
 mod images;
 mod instances;

@@ -17,6 +17,7 @@ pub mod call;
 pub mod catalog;
 pub mod chat;
 pub mod config;
+pub mod embeddings;
 pub mod error;
 pub mod hf;
 pub mod history;

@@ -81,12 +81,17 @@ impl ProviderDef {
         match task {
             crate::call::Task::Chat => self.supports_own_key(),
             crate::call::Task::TextToImage => self.base.is_some() && self.images.is_some(),
+            crate::call::Task::FeatureExtraction => {
+                self.base.is_some() && crate::embeddings::openai_route(&self.name).is_some()
+            }
         }
     }
 
     /// Whether the user's own key can be used for any task (the Providers screen's choice).
     pub fn supports_own_key_any(&self) -> bool {
-        self.supports_own_key() || self.supports_own_key_for(crate::call::Task::TextToImage)
+        self.supports_own_key()
+            || self.supports_own_key_for(crate::call::Task::TextToImage)
+            || self.supports_own_key_for(crate::call::Task::FeatureExtraction)
     }
 
     /// The direct base of the image route (the override template in tests).

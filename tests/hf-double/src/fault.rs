@@ -31,6 +31,8 @@ pub enum Scope {
     Image,
     /// The download of a generated picture (`/ext/...`).
     ImageFile,
+    /// A feature-extraction (embeddings) request, routed or direct.
+    Embeddings,
 }
 
 /// What to do instead of answering normally.

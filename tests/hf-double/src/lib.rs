@@ -15,6 +15,7 @@
 //! Deliberate differences from the recordings are listed in the README of this crate.
 
 mod catalog;
+pub mod embeddings;
 mod fault;
 mod fixtures;
 mod images;

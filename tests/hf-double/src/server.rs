@@ -805,6 +805,9 @@ async fn router_provider(
         }
         return resp;
     }
+    if method == Method::POST && crate::embeddings::is_route(&provider, &route) {
+        return embeddings(&s, index, &provider, &headers, &body, true).await;
+    }
     if method == Method::POST
         && catalog::is_chat_route(&provider, &route)
         && !DIRECT_ONLY.contains(&provider.as_str())
@@ -866,6 +869,9 @@ async fn direct(
     if let Some(resp) = crate::images::serve(&s, call, &headers, auth).await {
         return resp;
     }
+    if method == Method::POST && crate::embeddings::is_route(&provider, &route) {
+        return embeddings(&s, index, &provider, &headers, &body, false).await;
+    }
     if method == Method::POST && catalog::is_chat_route(&provider, &route) {
         return chat(&s, index, &headers, &body, Mode::Direct { provider }).await;
     }
@@ -919,6 +925,46 @@ async fn direct(
             return *resp;
         }
         replay(&rec, &rid, true)
+    })
+    .await
+}
+
+/// A feature-extraction call (see [`crate::embeddings`]), with the faults of its scope.
+async fn embeddings(
+    s: &Arc<Shared>,
+    index: usize,
+    provider: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    routed: bool,
+) -> Response {
+    let subst = Subst {
+        user: user_of(s, headers),
+        provider: Some(provider.to_string()),
+        credential: credential_of(headers),
+        ..Subst::default()
+    };
+    guarded(s, index, Scope::Embeddings, subst, || async {
+        let rid = s.request_id();
+        let auth = if routed {
+            router_auth(s, headers, &rid).map(|_| ())
+        } else {
+            direct_auth(provider, headers, &rid)
+        };
+        if let Err(resp) = auth {
+            return *resp;
+        }
+        let parsed = serde_json::from_slice::<Value>(body).map_err(|e| e.to_string());
+        match parsed.and_then(|b| crate::embeddings::answer(provider, &b)) {
+            Ok(v) => {
+                let mut resp = respond(200, "application/json", &[], &rid, v.to_string());
+                if let Ok(v) = HeaderValue::from_str(provider) {
+                    resp.headers_mut().insert("x-inference-provider", v);
+                }
+                resp
+            }
+            Err(msg) => json_error(400, &error_json(&msg), &rid),
+        }
     })
     .await
 }

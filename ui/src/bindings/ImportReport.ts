@@ -8,4 +8,8 @@ attachments: number,
 /**
  * Image generations brought back with their pictures (a full backup).
  */
-pictures: number, };
+pictures: number, 
+/**
+ * Embedding runs brought back (a full backup).
+ */
+embeddings: number, };

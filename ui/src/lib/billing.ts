@@ -503,6 +503,7 @@ export const KIND_TEXT: Record<CallKind, string> = {
   compare: "compare",
   key_test: "key test",
   image: "image",
+  embeddings: "embeddings",
 };
 
 export const BILLING_TEXT: Record<Billing, string> = {

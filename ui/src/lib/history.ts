@@ -236,9 +236,11 @@ export function importMessage(report: ImportReport): string {
   const m = Number(report.duplicates);
   const p = Number(report.pictures ?? 0);
   const a = Number(report.attachments ?? 0);
+  const e = Number(report.embeddings ?? 0);
   const attached = a > 0 ? `, with ${a} attached ${a === 1 ? "picture" : "pictures"}` : "";
   const pictures = p > 0 ? `, and ${p} image ${p === 1 ? "generation" : "generations"} with their pictures` : "";
-  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${attached}${pictures}`;
+  const runs = e > 0 ? `, and ${e} embedding ${e === 1 ? "run" : "runs"}` : "";
+  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${attached}${pictures}${runs}`;
 }
 
 /** A title to show: never empty. */

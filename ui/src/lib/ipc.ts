@@ -87,6 +87,15 @@ export const api = {
   imagePickSource: () => call("image_pick_source"),
   /** Saves a kept picture through a save dialog; the path written, or null if cancelled. */
   imageSaveAs: (file: string) => call("image_save_as", { file }),
+  /** Where an embeddings call would go and who would pay (decided in Rust). */
+  embedRoute: (routing: Args<"embed_route">["routing"], billTo: string | null) =>
+    call("embed_route", { routing, billTo }),
+  /** Sentences to vectors; the run is kept and comes back with its similarity matrix. */
+  embed: (request: Args<"embed">) => call("embed", request),
+  embeddingList: () => call("embedding_list"),
+  /** Saves a run as CSV or JSON through a save dialog; the path written, or null. */
+  embeddingExport: (id: string, format: Args<"embedding_export">["format"]) =>
+    call("embedding_export", { id, format }),
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),

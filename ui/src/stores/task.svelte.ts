@@ -1,5 +1,5 @@
-// Which task the playground shows: chat or images. Outlives the screens so the choice stays.
-export type PlaygroundTask = "chat" | "image";
+// Which task the playground shows: chat, images or embeddings. Outlives the screens so the choice stays.
+export type PlaygroundTask = "chat" | "image" | "embeddings";
 
 class TaskStore {
   value = $state<PlaygroundTask>("chat");

@@ -36,6 +36,7 @@ pub enum Task {
     #[default]
     Chat,
     TextToImage,
+    FeatureExtraction,
 }
 
 /// Which provider serves a call.

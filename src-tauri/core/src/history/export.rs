@@ -23,6 +23,9 @@ pub struct ExportFile {
     /// Pictures attached to chat messages, by file name (a full backup only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<ExportedFile>,
+    /// Embedding runs with their vectors (a full backup only; absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embeddings: Vec<super::embeddings::EmbeddingRecord>,
 }
 
 /// A generation and its pictures' bytes, in an export file.
@@ -42,14 +45,16 @@ pub struct ExportedFile {
 }
 
 pub fn to_json(conversations: Vec<Conversation>, now: i64) -> String {
-    to_json_with_images(conversations, Vec::new(), Vec::new(), now)
+    to_json_full(conversations, Vec::new(), Vec::new(), Vec::new(), now)
 }
 
-/// A full backup: the conversations and the image generations with their pictures.
-pub fn to_json_with_images(
+/// A full backup: conversations (with the pictures attached to their messages), image
+/// generations with their pictures, embedding runs.
+pub fn to_json_full(
     conversations: Vec<Conversation>,
     images: Vec<ExportedImage>,
     attachments: Vec<ExportedFile>,
+    embeddings: Vec<super::embeddings::EmbeddingRecord>,
     now: i64,
 ) -> String {
     let file = ExportFile {
@@ -60,6 +65,7 @@ pub fn to_json_with_images(
         conversations,
         images,
         attachments,
+        embeddings,
     };
     serde_json::to_string_pretty(&file).expect("export serialises")
 }

@@ -22,6 +22,8 @@ pub enum CallKind {
     Compare,
     /// A text-to-image generation.
     Image,
+    /// A feature-extraction (embeddings) call.
+    Embeddings,
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {

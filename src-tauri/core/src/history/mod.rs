@@ -7,6 +7,7 @@
 //! - Before a migration, the database is copied to `backups/` (`VACUUM INTO`, consistent even
 //!   in WAL mode). A damaged file, or one from a newer version, is never touched.
 
+pub mod embeddings;
 pub mod export;
 pub mod images;
 pub mod ledger;
@@ -783,6 +784,9 @@ pub struct ImportReport {
     /// Image generations brought back with their pictures (a full backup).
     #[serde(default)]
     pub pictures: u32,
+    /// Embedding runs brought back (a full backup).
+    #[serde(default)]
+    pub embeddings: u32,
 }
 
 fn changed(r: rusqlite::Result<usize>) -> AppResult<()> {

@@ -5,9 +5,9 @@
 use rusqlite::Connection;
 
 /// (version reached, SQL).
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6)];
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7)];
 
-pub const CURRENT: u32 = 6;
+pub const CURRENT: u32 = 7;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -186,6 +186,30 @@ CREATE INDEX image_jobs_open ON image_jobs (status) WHERE status IN ('submitting
 /// named by the hash of their bytes); NULL when the message has none.
 const V6: &str = r#"
 ALTER TABLE messages ADD COLUMN images TEXT;
+"#;
+
+/// v7: embedding runs (feature extraction). The sentences and the vectors returned are kept;
+/// similarities are computed from them when shown.
+const V7: &str = r#"
+CREATE TABLE embeddings (
+    id          TEXT PRIMARY KEY,
+    created_at  INTEGER NOT NULL,
+    model       TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    -- routed | own_key
+    mode        TEXT NOT NULL,
+    -- hf_credits | org | provider
+    billing     TEXT NOT NULL,
+    -- JSON list of strings.
+    sentences   TEXT NOT NULL,
+    -- JSON list of lists of numbers, one per sentence.
+    vectors     TEXT NOT NULL,
+    cost        REAL,
+    tokens      INTEGER,
+    request_id  TEXT,
+    total_ms    REAL
+);
+CREATE INDEX embeddings_created ON embeddings (created_at DESC);
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -387,7 +387,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
             imported: 1,
             duplicates: 0,
             pictures: 0,
-            attachments: 0
+            attachments: 0,
+            embeddings: 0
         }
     );
     assert_eq!(fresh.all().unwrap(), h.all().unwrap());
@@ -399,7 +400,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
             imported: 0,
             duplicates: 1,
             pictures: 0,
-            attachments: 0
+            attachments: 0,
+            embeddings: 0
         }
     );
     let md = export::to_markdown(&h.get(&a).unwrap());

@@ -209,10 +209,12 @@ impl Services {
         let conversations = history.all()?;
         let attachments =
             crate::service::images::export_attachments(&conversations, self.images.dir());
-        Ok(export::to_json_with_images(
+        let embeddings = history.embeddings(u32::MAX)?;
+        Ok(export::to_json_full(
             conversations,
             images,
             attachments,
+            embeddings,
             now_ms(),
         ))
     }
@@ -228,6 +230,20 @@ impl Services {
             report.pictures = crate::service::images::import_images(history, &dir, &file.images)?;
             report.attachments =
                 crate::service::images::import_attachments(&dir, &file.attachments)?;
+            for e in &file.embeddings {
+                let sizes_agree = e.vectors.len() == e.sentences.len()
+                    && e.vectors.iter().all(|v| v.len() == e.vectors[0].len());
+                if !sizes_agree {
+                    log::warn!(
+                        "import: embedding run {} has mismatched vectors; skipped",
+                        e.id
+                    );
+                    continue;
+                }
+                if history.insert_embedding(e)? {
+                    report.embeddings += 1;
+                }
+            }
             Ok(report)
         })
         .await

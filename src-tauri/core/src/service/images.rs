@@ -322,7 +322,7 @@ impl Services {
     }
 
     /// The provider's id for the model, from the Hub's mapping (HF Inference knows the Hub id).
-    async fn image_model_id(
+    pub(super) async fn image_model_id(
         &self,
         model: &str,
         provider: &str,

@@ -14,6 +14,7 @@
 pub mod account;
 pub mod billing;
 pub mod chat;
+pub mod embeddings;
 pub mod history;
 pub mod images;
 pub mod providers;
