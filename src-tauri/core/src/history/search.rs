@@ -69,14 +69,23 @@ pub fn search(conn: &Connection, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
     let end = MARK_END.to_string();
     let mut hits = Vec::new();
 
-    // Titles first (no model or provider filter on them unless asked).
+    // Titles first (no model or provider filter on them unless asked), in the sidebar's order
+    // (pinned, then newest). The conversations are walked in that order along the
+    // `conversations_list` index and checked against the set of matching titles, so SQLite
+    // stops after 20 instead of sorting every match (17,000 titles hold "data" at 100,000
+    // conversations); only those 20 are highlighted.
     if q.provider.is_none() {
         let mut stmt = conn
             .prepare_cached(
-                "SELECT c.id, c.title, highlight(titles_fts, 0, ?2, ?3), c.updated_at, c.model
-                 FROM titles_fts JOIN conversations c ON c.rowid = titles_fts.rowid
-                 WHERE titles_fts MATCH ?1 AND c.deleted_at IS NULL AND (?4 IS NULL OR c.model = ?4)
-                 ORDER BY c.updated_at DESC LIMIT 20",
+                "SELECT c.id, c.title,
+                        (SELECT highlight(titles_fts, 0, ?2, ?3) FROM titles_fts
+                         WHERE titles_fts MATCH ?1 AND titles_fts.rowid = c.rowid),
+                        c.updated_at, c.model
+                 FROM conversations c
+                 WHERE c.deleted_at IS NULL
+                   AND c.rowid IN (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ?1)
+                   AND (?4 IS NULL OR c.model = ?4)
+                 ORDER BY c.pinned DESC, c.updated_at DESC LIMIT 20",
             )
             .map_err(db_error)?;
         let rows = stmt
