@@ -5,9 +5,9 @@
 use rusqlite::Connection;
 
 /// (version reached, SQL).
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4)];
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)];
 
-pub const CURRENT: u32 = 4;
+pub const CURRENT: u32 = 5;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -141,6 +141,36 @@ CREATE TABLE billed_sessions (
     -- When it was last asked (Unix ms).
     checked_at      INTEGER NOT NULL
 );
+"#;
+
+/// v5: search stops early at 100,000 conversations. The messages' full-text index keeps
+/// prefix indexes for 2, 3 and 4 characters, so a typed prefix ("da", "data") reads one list
+/// newest first and stops after the newest matches instead of merging the lists of every word
+/// it starts (1.4 million entries for "data": 90 ms); it no longer keeps word positions
+/// (`detail=none`: the history's queries are words and prefixes, never phrases, and snippets
+/// find their words again in the text), which pays for the prefix indexes: the index is smaller
+/// than before (33 MB instead of 39 at 10,000 conversations).
+const V5: &str = r#"
+DROP TRIGGER messages_ai;
+DROP TRIGGER messages_ad;
+DROP TRIGGER messages_au;
+DROP TABLE messages_fts;
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content, content = 'messages', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2',
+    detail = none, prefix = '2 3 4'
+);
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

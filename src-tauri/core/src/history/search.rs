@@ -42,11 +42,13 @@ pub struct SearchHit {
 
 /// The user's words as an FTS5 query: every word must appear, each as a prefix, with FTS5
 /// syntax characters neutralised (a query can never be an error).
+///
+/// The words are split by SQLite's own tokenizer, the one the indexes use: the messages' index
+/// keeps no positions (schema v5), so each term must be a single token of it, never a phrase
+/// ("foo_bar" and a Devanagari word with vowel signs are two tokens or more to `unicode61`).
 pub fn fts_query(text: &str) -> Option<String> {
-    // Split as FTS5's unicode61 tokenizer does: on anything that is not a letter or digit.
-    let terms: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
+    let terms: Vec<String> = tokens(text)
+        .into_iter()
         // A single character as a prefix matches most of the index (slow, and useless while
         // typing): it is searched as a whole word.
         .map(|w| {
@@ -58,6 +60,43 @@ pub fn fts_query(text: &str) -> Option<String> {
         })
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// `text` split into tokens as the history's indexes split it (`unicode61 remove_diacritics 2`:
+/// letters, digits and private-use characters; case and diacritics folded), in order. An
+/// in-memory FTS5 table per thread does the splitting; should it ever fail, the words are
+/// split on anything that is not a letter or digit.
+fn tokens(text: &str) -> Vec<String> {
+    use std::cell::RefCell;
+    thread_local! {
+        static TOKENIZER: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    }
+    let by_sqlite = TOKENIZER.with(|cell| -> rusqlite::Result<Vec<String>> {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            let conn = Connection::open_in_memory()?;
+            conn.execute_batch(
+                "CREATE VIRTUAL TABLE words USING fts5 (w, tokenize = 'unicode61 remove_diacritics 2');
+                 CREATE VIRTUAL TABLE word_list USING fts5vocab (words, instance);",
+            )?;
+            *cell = Some(conn);
+        }
+        let conn = cell.as_ref().expect("set above");
+        conn.execute("DELETE FROM words", [])?;
+        conn.execute("INSERT INTO words (rowid, w) VALUES (1, ?1)", [text])?;
+        let mut stmt = conn.prepare_cached("SELECT term FROM word_list ORDER BY offset")?;
+        let words = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(words)
+    });
+    by_sqlite.unwrap_or_else(|e| {
+        log::warn!("splitting a search into words: {e}");
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    })
 }
 
 pub fn search(conn: &Connection, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
@@ -151,15 +190,19 @@ mod tests {
     #[test]
     fn queries_are_prefix_terms_and_never_syntax() {
         assert_eq!(fts_query("  "), None);
-        assert_eq!(fts_query("deep learn"), Some("\"deep\"* \"learn\"*".into()));
+        assert_eq!(fts_query("Deep learn"), Some("\"deep\"* \"learn\"*".into()));
         assert_eq!(
             fts_query("\"a\" OR (b*) NEAR"),
-            Some("\"a\" \"OR\"* \"b\" \"NEAR\"*".into())
+            Some("\"a\" \"or\"* \"b\" \"near\"*".into())
         );
         assert_eq!(
             fts_query("café-au-lait"),
-            Some("\"café\"* \"au\"* \"lait\"*".into())
+            Some("\"cafe\"* \"au\"* \"lait\"*".into())
         );
+        // As the index splits them: never a phrase of two tokens.
+        assert_eq!(fts_query("foo_bar"), Some("\"foo\"* \"bar\"*".into()));
+        assert_eq!(fts_query("नमस्ते"), Some("\"नमस\"* \"त\"".into()));
+        assert_eq!(fts_query("a\u{E000}b"), Some("\"a\u{E000}b\"*".into()));
         assert_eq!(fts_query("***"), None);
         assert_eq!(fts_query("a bc"), Some("\"a\" \"bc\"*".into()));
     }
