@@ -109,23 +109,35 @@ pub fn search(conn: &Connection, q: &SearchQuery) -> AppResult<Vec<SearchHit>> {
     let mut hits = Vec::new();
 
     // Titles first (no model or provider filter on them unless asked), in the sidebar's order
-    // (pinned, then newest). The conversations are walked in that order along the
-    // `conversations_list` index and checked against the set of matching titles, so SQLite
-    // stops after 20 instead of sorting every match (17,000 titles hold "data" at 100,000
-    // conversations); only those 20 are highlighted.
+    // (pinned, then newest); only the 20 kept are highlighted. When many titles match (17,000
+    // hold "data" at 100,000 conversations) the conversations are walked in that order along
+    // the `conversations_list` index and checked against the set of matching titles, so SQLite
+    // stops after 20 instead of sorting every match; when few do, the matches are looked up by
+    // rowid and sorted (the `+` keep SQLite off the index, which it would walk to the end).
     if q.provider.is_none() {
-        let mut stmt = conn
+        let matching: i64 = conn
             .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM titles_fts WHERE titles_fts MATCH ?1 LIMIT 1000)",
+            )
+            .and_then(|mut s| s.query_row([&fts], |r| r.get(0)))
+            .map_err(db_error)?;
+        let (deleted, order) = if matching >= 1000 {
+            ("c.deleted_at", "c.pinned DESC, c.updated_at DESC")
+        } else {
+            ("+c.deleted_at", "+c.pinned DESC, +c.updated_at DESC")
+        };
+        let mut stmt = conn
+            .prepare_cached(&format!(
                 "SELECT c.id, c.title,
                         (SELECT highlight(titles_fts, 0, ?2, ?3) FROM titles_fts
                          WHERE titles_fts MATCH ?1 AND titles_fts.rowid = c.rowid),
                         c.updated_at, c.model
                  FROM conversations c
-                 WHERE c.deleted_at IS NULL
+                 WHERE {deleted} IS NULL
                    AND c.rowid IN (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ?1)
                    AND (?4 IS NULL OR c.model = ?4)
-                 ORDER BY c.pinned DESC, c.updated_at DESC LIMIT 20",
-            )
+                 ORDER BY {order} LIMIT 20"
+            ))
             .map_err(db_error)?;
         let rows = stmt
             .query_map(params![fts, start, end, q.model], |r| {
