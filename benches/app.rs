@@ -27,6 +27,11 @@
 //!   long answers from the double at full speed while keys are typed into the composer over
 //!   WebDriver: `requestAnimationFrame` intervals and the keystrokes that landed.
 //!
+//! `SWITCHBOARD_BENCH_ONLY=startup` (or `smoothness`) measures the sizes and that part only
+//! (written to `bench/app-startup.json` or `bench/app-smoothness.json`), for trying a change in
+//! minutes. `SWITCHBOARD_BENCH_CHUNK_US` sets the double's pause between chunks in the
+//! smoothness measure (default 1,000 µs; 0: full speed).
+//!
 //! Prints a table and writes `$CARGO_TARGET_DIR/bench/app.json` (the previous run's kept beside
 //! it, and the change printed). A missed target is reported, never a failure. Run by
 //! `cargo test --benches` (no `--bench` argument) it only reports sizes.
@@ -65,7 +70,19 @@ const RUNS: usize = 7;
 const IDLE_AFTER_PAINT: Duration = Duration::from_secs(3);
 const ANSWER_TOKENS: usize = 5_000;
 /// Tokens of each compare pane's answer in the smoothness measure.
-const SMOOTH_TOKENS: usize = 20_000;
+const SMOOTH_TOKENS: usize = 5_000;
+/// The double's pause between chunks in the smoothness measure, µs
+/// (`SWITCHBOARD_BENCH_CHUNK_US`; 0 is full speed). At 1 ms a pane streams 1,000 tokens a
+/// second, faster than any provider, for 5 s: enough frames to have a p99. At full speed the
+/// double sent each answer in under a second and the page drew 49 frames in all.
+const SMOOTH_CHUNK_US: u64 = 1_000;
+
+fn smooth_chunk_us() -> u64 {
+    std::env::var("SWITCHBOARD_BENCH_CHUNK_US")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SMOOTH_CHUNK_US)
+}
 const SMOOTH_PANES: usize = 6;
 const FRAME_P95_TARGET_MS: f64 = 16.7;
 const FRAME_P99_TARGET_MS: f64 = 33.0;
@@ -739,6 +756,8 @@ async fn stream_answer(driver: &Driver, double: &HfDouble) -> (Memory, Memory, f
 struct Smoothness {
     panes: usize,
     tokens_per_pane: usize,
+    /// The double's pause between chunks, µs.
+    chunk_us: u64,
     /// Intervals between `requestAnimationFrame` callbacks while the answers streamed.
     frames: usize,
     frame_p50_ms: f64,
@@ -834,7 +853,7 @@ async fn smoothness(driver: &Driver, double: &HfDouble, panes: usize) -> Smoothn
     app.settle().await;
     for _ in 0..panes {
         double.push_fault(
-            Fault::long_stream(SMOOTH_TOKENS, 0)
+            Fault::long_stream(SMOOTH_TOKENS, smooth_chunk_us())
                 .scope(Scope::Chat)
                 .once(),
         );
@@ -913,6 +932,7 @@ async fn smoothness(driver: &Driver, double: &HfDouble, panes: usize) -> Smoothn
     Smoothness {
         panes,
         tokens_per_pane: SMOOTH_TOKENS,
+        chunk_us: smooth_chunk_us(),
         frames: frames.len(),
         frame_p50_ms: percentile(&frames, 0.5),
         frame_p95_ms: percentile(&frames, 0.95),
@@ -996,6 +1016,9 @@ fn main() {
     }
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
     let full = std::env::args().any(|a| a == "--bench");
+    let only = std::env::var("SWITCHBOARD_BENCH_ONLY").unwrap_or_default();
+    let only_startup = only == "startup";
+    let only_smoothness = only == "smoothness";
     let target = target_dir();
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = cpu_model();
@@ -1032,14 +1055,16 @@ fn main() {
         let desktop = Desktop::start(1280, 800, true);
         let runs = desktop.dir.path().join("runs");
 
-        eprintln!("Start-up: first launch, {RUNS} runs, memory 3 s after each first paint…");
-        fresh = Some(start_ups(
-            app_in(&desktop, &double, |i| runs.join(format!("first-{i}"))),
-            |app| {
-                std::thread::sleep(IDLE_AFTER_PAINT);
-                fresh_idle.push(memory(app.pid()));
-            },
-        ));
+        if !only_smoothness {
+            eprintln!("Start-up: first launch, {RUNS} runs, memory 3 s after each first paint…");
+            fresh = Some(start_ups(
+                app_in(&desktop, &double, |i| runs.join(format!("first-{i}"))),
+                |app| {
+                    std::thread::sleep(IDLE_AFTER_PAINT);
+                    fresh_idle.push(memory(app.pid()));
+                },
+            ));
+        }
 
         // The main data folder (the one tauri-driver's app uses): 10,000 conversations, and
         // signed in through the UI.
@@ -1053,82 +1078,97 @@ fn main() {
         // A second data folder, the same but with 100,000 conversations (benches/history.rs
         // caches that database; without it this part is left out).
         let large_dir = desktop.dir.path().join("large");
-        large_info = prepare_large(&desktop.data_dir(), &large_dir, &target);
+        if !only_smoothness {
+            large_info = prepare_large(&desktop.data_dir(), &large_dir, &target);
+        }
 
         let data = desktop.data_dir();
-        let mut kinds: Vec<Launcher> = vec![
-            Box::new(|| Launched::bare_webkit(&desktop, false)),
-            Box::new(|| Launched::start(&desktop, &double, &data)),
-        ];
-        if large_info.is_some() {
-            kinds.push(Box::new(|| Launched::start(&desktop, &double, &large_dir)));
-        }
-        eprintln!(
-            "Start-up: the bare page and the app signed in ({} kinds in turn), {RUNS} rounds…",
-            kinds.len()
-        );
-        start = interleaved(&kinds, RUNS, |k, app| {
-            if k == 1 && idle_mappings.is_empty() {
-                std::thread::sleep(IDLE_AFTER_PAINT);
-                idle_mappings = by_mapping(app.pid());
+        if !only_smoothness {
+            let mut kinds: Vec<Launcher> = vec![
+                Box::new(|| Launched::bare_webkit(&desktop, false)),
+                Box::new(|| Launched::start(&desktop, &double, &data)),
+            ];
+            if large_info.is_some() {
+                kinds.push(Box::new(|| Launched::start(&desktop, &double, &large_dir)));
             }
-        });
-        drop(kinds);
-        if large_info.is_some() {
-            let _ = std::fs::remove_dir_all(&large_dir);
-        }
-
-        // The Electron-class reference.
-        let server = match chromium::chromium_bin() {
-            Some(bin) => {
-                chromium_version = Some(chromium::chromium_version(&bin));
-                let server =
-                    PageServer::start(Path::new(env!("CARGO_MANIFEST_DIR")), desktop.dir.path());
-                eprintln!("Recording the app's answers for the page in Chromium…");
-                rt.block_on(record_answers(&driver, &desktop, &server));
-                Some(server)
-            }
-            None => {
-                eprintln!("No chromium: the Electron-class reference is left out (scripts/deps.sh --bench installs it).");
-                None
-            }
-        };
-        for gpu in [false, true] {
             eprintln!(
-                "Memory, {}: the app, the bare page, Chromium in turn, {MEMORY_RUNS} rounds…",
-                if gpu {
-                    "defaults"
-                } else {
-                    "no GPU compositing"
-                }
+                "Start-up: the bare page and the app signed in ({} kinds in turn), {RUNS} rounds…",
+                kinds.len()
             );
-            modes.push(memory_mode(
-                &desktop,
-                &double,
-                server.as_ref(),
-                gpu,
-                MEMORY_RUNS,
-            ));
-        }
-        if let Some(server) = &server {
-            unanswered = server.unanswered();
-            page_commands = server.called();
-        }
-
-        eprintln!("Memory: streaming a {ANSWER_TOKENS}-token answer through the UI…");
-        streamed = Some(rt.block_on(stream_answer(&driver, &double)));
-        for panes in [1, SMOOTH_PANES] {
-            eprintln!("Smoothness: {panes} answer(s) streaming while keys are typed…");
-            // A failure here is reported, and the figures above are kept.
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                rt.block_on(smoothness(&driver, &double, panes))
-            })) {
-                Ok(sm) => smooth.push(sm),
-                Err(_) => eprintln!("Smoothness with {panes} pane(s) failed (see above)."),
+            start = interleaved(&kinds, RUNS, |k, app| {
+                if k == 1 && idle_mappings.is_empty() {
+                    std::thread::sleep(IDLE_AFTER_PAINT);
+                    idle_mappings = by_mapping(app.pid());
+                }
+            });
+            drop(kinds);
+            if large_info.is_some() {
+                let _ = std::fs::remove_dir_all(&large_dir);
             }
         }
-        drop(driver);
-        drop(desktop);
+
+        // `SWITCHBOARD_BENCH_ONLY=startup`: the start-up figures alone (a few minutes instead
+        // of the whole run), written to bench/app-startup.json.
+        if only_startup {
+            drop(driver);
+            drop(desktop);
+        } else {
+            if !only_smoothness {
+                // The Electron-class reference.
+                let server = match chromium::chromium_bin() {
+                    Some(bin) => {
+                        chromium_version = Some(chromium::chromium_version(&bin));
+                        let server = PageServer::start(
+                            Path::new(env!("CARGO_MANIFEST_DIR")),
+                            desktop.dir.path(),
+                        );
+                        eprintln!("Recording the app's answers for the page in Chromium…");
+                        rt.block_on(record_answers(&driver, &desktop, &server));
+                        Some(server)
+                    }
+                    None => {
+                        eprintln!("No chromium: the Electron-class reference is left out (scripts/deps.sh --bench installs it).");
+                        None
+                    }
+                };
+                for gpu in [false, true] {
+                    eprintln!(
+                    "Memory, {}: the app, the bare page, Chromium in turn, {MEMORY_RUNS} rounds…",
+                    if gpu {
+                        "defaults"
+                    } else {
+                        "no GPU compositing"
+                    }
+                );
+                    modes.push(memory_mode(
+                        &desktop,
+                        &double,
+                        server.as_ref(),
+                        gpu,
+                        MEMORY_RUNS,
+                    ));
+                }
+                if let Some(server) = &server {
+                    unanswered = server.unanswered();
+                    page_commands = server.called();
+                }
+
+                eprintln!("Memory: streaming a {ANSWER_TOKENS}-token answer through the UI…");
+                streamed = Some(rt.block_on(stream_answer(&driver, &double)));
+            }
+            for panes in [1, SMOOTH_PANES] {
+                eprintln!("Smoothness: {panes} answer(s) streaming while keys are typed…");
+                // A failure here is reported, and the figures above are kept.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    rt.block_on(smoothness(&driver, &double, panes))
+                })) {
+                    Ok(sm) => smooth.push(sm),
+                    Err(_) => eprintln!("Smoothness with {panes} pane(s) failed (see above)."),
+                }
+            }
+            drop(driver);
+            drop(desktop);
+        }
     }
 
     println!();
@@ -1513,5 +1553,13 @@ fn main() {
             "arch": std::env::consts::ARCH,
         },
     });
-    write_report(&target, "app", &report);
+    write_report(
+        &target,
+        match only.as_str() {
+            "startup" => "app-startup",
+            "smoothness" => "app-smoothness",
+            _ => "app",
+        },
+        &report,
+    );
 }

@@ -7,7 +7,8 @@
 //! (with a `.json` sidecar saying what it holds; it is rebuilt when the schema or the generator
 //! changes). Each run works on a copy in a temporary folder and reports:
 //!
-//! - Criterion figures for `sidebar_load` ([`History::list`], the database already open) and
+//! - Criterion figures for `sidebar_load` (the sidebar's first page, [`History::list_page`], the
+//!   database already open; a page half way down is timed too) and
 //!   `search/*` (a common word, a rare word, two words, a prefix, two letters typed, with and
 //!   without a provider or model filter);
 //! - its own median and 95th percentile over 200 timed runs of each, the first
@@ -30,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode};
-use switchboard_core::history::{schema, History, SearchQuery};
+use switchboard_core::history::{schema, History, ListCursor, SearchQuery};
 use switchboard_testkit::sample::{self, SampleStats};
 
 const CONVERSATIONS: usize = 10_000;
@@ -114,6 +115,12 @@ fn time_runs<T>(runs: usize, mut f: impl FnMut() -> T) -> Vec<f64> {
         samples.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     samples
+}
+
+fn first_page(history: &History) -> Vec<switchboard_core::history::ConversationSummary> {
+    history
+        .list_page(false, None, Some(History::SIDEBAR_PAGE))
+        .unwrap()
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -306,7 +313,7 @@ fn measure(
             .measurement_time(Duration::from_secs(3))
             .configure_from_args();
         criterion.bench_function("sidebar_load", |b| {
-            b.iter(|| black_box(history.list(false).unwrap()))
+            b.iter(|| black_box(first_page(&history)))
         });
         {
             let mut group = criterion.benchmark_group("search");
@@ -323,7 +330,21 @@ fn measure(
     }
 
     // Our own figures.
-    let sidebar = timing(&mut time_runs(runs, || history.list(false).unwrap()));
+    // What the sidebar loads: its first page, and (scrolled half way down) a page from the middle.
+    let sidebar = timing(&mut time_runs(runs, || first_page(&history)));
+    let all = history.list(false).unwrap();
+    let middle = &all[all.len() / 2];
+    let cursor = ListCursor {
+        pinned: middle.pinned,
+        at: middle.updated_at,
+        id: middle.id.clone(),
+    };
+    let sidebar_deep = timing(&mut time_runs(runs, || {
+        history
+            .list_page(false, Some(&cursor), Some(History::SIDEBAR_PAGE))
+            .unwrap()
+    }));
+    drop(all);
     let facets = timing(&mut time_runs(runs, || history.facets().unwrap()));
     let mut all_search = Vec::new();
     let mut per_query = Vec::new();
@@ -378,7 +399,12 @@ fn measure(
             name, t.median_ms, t.p95_ms, t.runs, target, verdict
         );
     };
-    row("sidebar: list(false)", &sidebar, Some(SIDEBAR_TARGET_MS));
+    row(
+        "sidebar: first page (200 rows)",
+        &sidebar,
+        Some(SIDEBAR_TARGET_MS),
+    );
+    row("sidebar: a page half way down", &sidebar_deep, None);
     row("search: all queries", &search, Some(SEARCH_TARGET_MS));
     for (q, hits, t) in &per_query {
         let mut name = format!("  {} ({hits} hits)", q.name);
@@ -435,6 +461,8 @@ fn measure(
         "ratio_db_text": ratio,
         "sidebar_median_ms": sidebar.median_ms,
         "sidebar_p95_ms": sidebar.p95_ms,
+        "sidebar_deep_median_ms": sidebar_deep.median_ms,
+        "sidebar_deep_p95_ms": sidebar_deep.p95_ms,
         "search_median_ms": search.median_ms,
         "search_p95_ms": search.p95_ms,
         "open_ms": open_ms,

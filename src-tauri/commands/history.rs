@@ -8,7 +8,7 @@ use super::blocking;
 use super::dialog::{open_path, save_path};
 use switchboard_core::error::AppResult;
 use switchboard_core::history::{
-    Conversation, ConversationSummary, ImportReport, SearchHit, SearchQuery,
+    Conversation, ConversationSummary, ImportReport, ListCursor, SearchHit, SearchQuery,
 };
 use switchboard_core::service::history::{write_file, ExportFormat, HistoryFacets, HistoryStatus};
 use switchboard_core::service::Services;
@@ -26,6 +26,12 @@ pub struct IdArgs {
 pub struct ListArgs {
     /// The trash instead of the conversations.
     pub trash: bool,
+    /// The next page starts after this row (none: the first page).
+    #[serde(default)]
+    pub after: Option<ListCursor>,
+    /// At most this many rows (none: all of them).
+    #[serde(default)]
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -63,7 +69,8 @@ pub async fn history_list(
     s: State<'_, Services>,
     args: ListArgs,
 ) -> AppResult<Vec<ConversationSummary>> {
-    s.history_blocking(move |h| h.list(args.trash)).await
+    s.history_blocking(move |h| h.list_page(args.trash, args.after.as_ref(), args.limit))
+        .await
 }
 
 #[tauri::command]

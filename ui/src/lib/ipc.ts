@@ -4,6 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { AppError } from "../bindings/AppError";
 import type { Command, Commands } from "../bindings/commands";
+import type { ListCursor } from "../bindings/ListCursor";
 import { toAppError } from "./errors";
 
 type Args<K extends Command> = Commands[K]["args"];
@@ -99,7 +100,9 @@ export const api = {
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),
-  historyList: (trash: boolean) => call("history_list", { trash }),
+  /** A page of the list (or the trash) after `after`, at most `limit` rows (null: all). */
+  historyList: (trash: boolean, after: ListCursor | null = null, limit: number | null = null) =>
+    call("history_list", { trash, after, limit }),
   historyGet: (id: string) => call("history_get", { id }),
   historySearch: (query: Args<"history_search">) => call("history_search", query),
   historyFacets: () => call("history_facets"),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { codeOfCopyButton, escapeHtml, isHighlightMarkup, renderMarkdown, safeHref } from "./markdown";
+import {
+  codeOfCopyButton,
+  escapeHtml,
+  isHighlightMarkup,
+  renderMarkdown,
+  renderMarkdownBlocks,
+  safeHref,
+} from "./markdown";
 
 /** Parses rendered HTML into a detached container. */
 function dom(html: string): HTMLDivElement {
@@ -322,5 +329,17 @@ describe("renderMarkdown: speed", () => {
     const large = msPerRender(src.repeat(4));
     expect(small).toBeLessThan(1000);
     expect(large).toBeLessThan(small * 8);
+  });
+});
+
+describe("renderMarkdownBlocks: a growing answer", () => {
+  it("is renderMarkdown split by block, and only the last block changes as the text grows", () => {
+    const head = "# Title\n\nFirst paragraph with `code`.\n\n- one\n- two\n\n";
+    const before = renderMarkdownBlocks(head + "Growing sen");
+    const after = renderMarkdownBlocks(head + "Growing sentence, <b>not bold</b>");
+    expect(after.join("")).toBe(renderMarkdown(head + "Growing sentence, <b>not bold</b>"));
+    expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
+    expect(after.at(-1)).not.toBe(before.at(-1));
+    expect(dom(after.at(-1) ?? "").querySelector("b")).toBeNull();
   });
 });

@@ -219,16 +219,22 @@ function renderCachedToken(token: Token, linksKey: string): string {
  * call on every frame while the text grows: finished blocks come from a cache.
  */
 export function renderMarkdown(src: string): string {
+  return renderMarkdownBlocks(src).join("");
+}
+
+/**
+ * `renderMarkdown` as one sanitised HTML string per top-level block, in order.
+ * A streaming answer shows each block in its own `{@html}`, so a frame
+ * replaces only the DOM of the block that changed (the last one) instead of
+ * the whole answer's.
+ */
+export function renderMarkdownBlocks(src: string): string[] {
   const tokens = marked.lexer(src);
   // Reference links are resolved while lexing, so a block's output also
   // depends on the link definitions anywhere in the text.
   const linksKey = Object.keys(tokens.links).length > 0 ? JSON.stringify(tokens.links) : "";
   const last = tokens.length - 1;
-  let html = "";
-  tokens.forEach((token, i) => {
-    html += i === last ? renderToken(token) : renderCachedToken(token, linksKey);
-  });
-  return html;
+  return tokens.map((token, i) => (i === last ? renderToken(token) : renderCachedToken(token, linksKey)));
 }
 
 /** The plain text of the code block a copy button (from `renderMarkdown`) belongs to. */

@@ -19,7 +19,7 @@ const ipc = vi.hoisted(() => ({
 }));
 vi.mock("../lib/ipc", () => ({ api: ipc }));
 
-import { HistoryStore, NOTE_MS, SEARCH_DELAY } from "./history.svelte";
+import { HistoryStore, NOTE_MS, PAGE, SEARCH_DELAY } from "./history.svelte";
 
 function conv(id: string, title = `Chat ${id}`, o: Partial<ConversationSummary> = {}): ConversationSummary {
   const at = 1_700_000_000_000;
@@ -82,7 +82,40 @@ describe("status and list", () => {
     expect(h.items).toEqual([]);
     expect(h.loaded).toBe(false);
     await h.loadList();
-    expect(ipc.historyList).toHaveBeenLastCalledWith(true);
+    expect(ipc.historyList).toHaveBeenLastCalledWith(true, null, PAGE);
+  });
+
+  it("loads the next page after the last row, and reloads as many rows as it shows", async () => {
+    const page = (from: number, n: number) => Array.from({ length: n }, (_, i) => conv(`c${from + i}`));
+    ipc.historyList.mockResolvedValueOnce(page(0, PAGE));
+    await h.loadList();
+    expect(ipc.historyList).toHaveBeenLastCalledWith(false, null, PAGE);
+    expect(h.more).toBe(true);
+    ipc.historyList.mockResolvedValueOnce(page(PAGE, 3));
+    await h.loadMore();
+    const last = h.items[PAGE - 1];
+    expect(ipc.historyList).toHaveBeenLastCalledWith(false, { pinned: false, at: last.updatedAt, id: last.id }, PAGE);
+    expect(h.items.length).toBe(PAGE + 3);
+    expect(h.items.at(-1)?.id).toBe(`c${PAGE + 2}`);
+    expect(h.more).toBe(false);
+    await h.loadMore(); // nothing more to ask for
+    expect(ipc.historyList).toHaveBeenCalledTimes(2);
+    ipc.historyList.mockResolvedValueOnce(page(0, PAGE + 3));
+    await h.loadList(); // e.g. after a rename: the rows scrolled to stay
+    expect(ipc.historyList).toHaveBeenLastCalledWith(false, null, PAGE + 3);
+    expect(h.items.length).toBe(PAGE + 3);
+  });
+
+  it("drops a page that arrives after the list switched to the trash", async () => {
+    ipc.historyList.mockResolvedValueOnce(Array.from({ length: PAGE }, (_, i) => conv(`c${i}`)));
+    await h.loadList();
+    const late = deferred<ConversationSummary[]>();
+    ipc.historyList.mockReturnValueOnce(late.promise);
+    const more = h.loadMore();
+    h.showTrash(true);
+    late.resolve([conv("stale")]);
+    await more;
+    expect(h.items).toEqual([]);
   });
 
   it("reports a failed load and clears it on the next good one", async () => {

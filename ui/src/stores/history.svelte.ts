@@ -8,6 +8,7 @@ import type { ConversationSummary } from "../bindings/ConversationSummary";
 import type { ExportFormat } from "../bindings/ExportFormat";
 import type { HistoryFacets } from "../bindings/HistoryFacets";
 import type { HistoryStatus } from "../bindings/HistoryStatus";
+import type { ListCursor } from "../bindings/ListCursor";
 import type { SearchHit } from "../bindings/SearchHit";
 import { toAppError } from "../lib/errors";
 import { displayTitle, importMessage } from "../lib/history";
@@ -17,6 +18,9 @@ import { api } from "../lib/ipc";
 export const SEARCH_DELAY = 120;
 /** How long the status line shows a note (half as long again with an Undo). */
 export const NOTE_MS = 8000;
+/** The sidebar loads this many conversations at a time, the next page as it scrolls near the
+ * end (as `History::SIDEBAR_PAGE`): 100,000 conversations never cross IPC at once. */
+export const PAGE = 200;
 /** At most this many search results. */
 export const SEARCH_LIMIT = 50;
 
@@ -35,6 +39,8 @@ export class HistoryStore {
   items = $state.raw<ConversationSummary[]>([]);
   loaded = $state(false);
   loading = $state(false);
+  /** There may be more rows after `items` (the last page was full). */
+  more = $state(false);
   listError = $state<AppError | null>(null);
   /** The list shows the trash. */
   trash = $state(false);
@@ -62,6 +68,7 @@ export class HistoryStore {
   readonly searchMode = $derived(this.query.trim() !== "");
 
   #listSeq = 0;
+  #loadingMore = false;
   #searchSeq = 0;
   #searchTimer: ReturnType<typeof setTimeout> | undefined;
   #noteTimer: ReturnType<typeof setTimeout> | undefined;
@@ -93,14 +100,17 @@ export class HistoryStore {
     }
   }
 
-  /** Loads the list (or the trash); an answer overtaken by a later load is dropped. */
+  /** Loads the list (or the trash) from the top, as many rows as it shows now (at least a page);
+   * an answer overtaken by a later load is dropped. */
   async loadList(): Promise<void> {
     const seq = ++this.#listSeq;
+    const limit = Math.max(PAGE, this.items.length);
     this.loading = true;
     try {
-      const list = await api.historyList(this.trash);
+      const list = await api.historyList(this.trash, null, limit);
       if (seq !== this.#listSeq) return;
       this.items = list;
+      this.more = list.length === limit;
       this.listError = null;
       this.now = Date.now();
     } catch (e) {
@@ -113,10 +123,39 @@ export class HistoryStore {
     }
   }
 
+  /** The next page, after the last row (the list scrolled near its end); dropped when a
+   * (re)load started meanwhile. */
+  async loadMore(): Promise<void> {
+    const last = this.items.at(-1);
+    if (!this.more || this.loading || this.#loadingMore || !last) return;
+    const seq = this.#listSeq;
+    const trash = this.trash;
+    const stale = () => seq !== this.#listSeq || trash !== this.trash;
+    const after: ListCursor = {
+      pinned: last.pinned,
+      at: this.trash ? (last.deletedAt ?? 0) : last.updatedAt,
+      id: last.id,
+    };
+    this.#loadingMore = true;
+    try {
+      const page = await api.historyList(trash, after, PAGE);
+      if (stale()) return;
+      this.items = [...this.items, ...page];
+      this.more = page.length === PAGE;
+    } catch (e) {
+      if (stale()) return;
+      this.more = false;
+      this.fail(e);
+    } finally {
+      this.#loadingMore = false;
+    }
+  }
+
   /** Switches between the list and the trash (which then loads). */
   showTrash(on: boolean): void {
     this.trash = on;
     this.items = [];
+    this.more = false;
     this.loaded = false;
     if (this.searchMode) this.clearSearch();
   }

@@ -68,6 +68,19 @@ impl MessageStatus {
     }
 }
 
+/// Where the next page of the sidebar starts: the last row's keys (see [`History::list_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ListCursor {
+    /// The last row was pinned (always false in the trash).
+    pub pinned: bool,
+    /// Its `updated_at` (in the trash: its `deleted_at`), Unix milliseconds.
+    #[ts(type = "number")]
+    pub at: i64,
+    pub id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -406,18 +419,61 @@ impl History {
         Ok(())
     }
 
+    /// How many rows the sidebar loads at a time ([`History::list_page`]).
+    pub const SIDEBAR_PAGE: u32 = 200;
+
     /// Conversations for the sidebar: pinned first, then newest first. `trash` lists the
-    /// deleted ones instead.
+    /// deleted ones instead (the most recently deleted first). All of them: the sidebar loads
+    /// pages with [`History::list_page`].
     pub fn list(&self, trash: bool) -> AppResult<Vec<ConversationSummary>> {
+        self.list_page(trash, None, None)
+    }
+
+    /// One page of [`History::list`]: at most `limit` rows, starting after `after` (the key of
+    /// the last row of the previous page). Keyset pagination: SQLite walks the
+    /// `conversations_list` index from the cursor and stops after `limit` rows, so a page costs
+    /// the same at 100,000 conversations as at 100.
+    pub fn list_page(
+        &self,
+        trash: bool,
+        after: Option<&ListCursor>,
+        limit: Option<u32>,
+    ) -> AppResult<Vec<ConversationSummary>> {
         let conn = self.conn();
-        let sql = if trash {
-            format!("SELECT {SUMMARY_COLS} FROM conversations WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC")
+        // Ties (the same millisecond) are broken by rowid (the later created first), so every row
+        // has one place; the cursor names its row by id (a row purged meanwhile only matters
+        // for a tie). The first
+        // page has no cursor condition: `?1 IS NULL OR …` would keep SQLite from starting the
+        // index walk at the cursor.
+        let (filter, order) = if trash {
+            ("deleted_at IS NOT NULL", "deleted_at DESC, rowid DESC")
         } else {
-            format!("SELECT {SUMMARY_COLS} FROM conversations WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, rowid DESC")
+            (
+                "deleted_at IS NULL",
+                "pinned DESC, updated_at DESC, rowid DESC",
+            )
         };
+        let keyset = match (after, trash) {
+            (None, _) => "",
+            (Some(_), true) => "AND (deleted_at, rowid) < (?2, (SELECT rowid FROM conversations WHERE id = ?3))",
+            (Some(_), false) => "AND (pinned, updated_at, rowid) < (?1, ?2, (SELECT rowid FROM conversations WHERE id = ?3))",
+        };
+        let sql = format!(
+            "SELECT {SUMMARY_COLS} FROM conversations WHERE {filter} {keyset} ORDER BY {order} LIMIT ?4"
+        );
         let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+        let limit = limit.map_or(-1, i64::from);
+        // Always four parameters (SQLite numbers them up to ?4, whichever are used).
         let rows = stmt
-            .query_map([], summary_row)
+            .query_map(
+                params![
+                    after.map(|c| c.pinned),
+                    after.map(|c| c.at),
+                    after.map(|c| c.id.as_str()),
+                    limit
+                ],
+                summary_row,
+            )
             .map_err(db_error)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(db_error)?;

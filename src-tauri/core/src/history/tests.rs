@@ -324,6 +324,41 @@ fn search_finds_words_inside_old_answers_with_marks_and_filters() {
 }
 
 #[test]
+fn the_sidebar_pages_through_every_conversation_once_in_order() {
+    let (_d, h) = open();
+    let ids: Vec<String> = (0..7)
+        .map(|i| exchange(&h, None, &[(Role::User, &format!("Q{i}"))], "A"))
+        .collect();
+    h.set_pinned(&ids[2], true).unwrap();
+    h.trash(&ids[5]).unwrap();
+    h.trash(&ids[6]).unwrap();
+    for trash in [false, true] {
+        let all: Vec<String> = h.list(trash).unwrap().into_iter().map(|c| c.id).collect();
+        let mut paged = Vec::new();
+        let mut after: Option<ListCursor> = None;
+        loop {
+            let page = h.list_page(trash, after.as_ref(), Some(2)).unwrap();
+            assert!(page.len() <= 2);
+            let Some(last) = page.last() else { break };
+            after = Some(ListCursor {
+                pinned: last.pinned,
+                at: if trash {
+                    last.deleted_at.unwrap()
+                } else {
+                    last.updated_at
+                },
+                id: last.id.clone(),
+            });
+            paged.extend(page.into_iter().map(|c| c.id));
+        }
+        assert_eq!(paged, all);
+    }
+    let list: Vec<String> = h.list(false).unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(list, [2, 4, 3, 1, 0].map(|i| ids[i].clone()));
+    assert_eq!(h.list(true).unwrap().len(), 2);
+}
+
+#[test]
 fn rename_pin_trash_restore_and_purge() {
     let (_d, h) = open();
     let a = exchange(&h, None, &[(Role::User, "First")], "1");
