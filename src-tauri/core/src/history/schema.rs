@@ -18,7 +18,6 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
 
 pub const CURRENT: u32 = 8;
 
-
 const V1: &str = r#"
 CREATE TABLE conversations (
     id          TEXT PRIMARY KEY,
