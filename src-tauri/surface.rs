@@ -44,6 +44,14 @@ surface! {
     embeddings::embed(EmbedRequest) -> EmbeddingView;
     embeddings::embedding_list() -> Vec<EmbeddingView>;
     embeddings::embedding_export(EmbedExportArgs) -> Option<String>;
+    speech::speech_route(SpeechRouteArgs) -> RouteDecision;
+    speech::speech_pick_audio() -> Option<AudioInfo>;
+    speech::speech_put_audio(AudioPutArgs) -> AudioInfo;
+    speech::speech_audio(AudioFileArgs) -> String;
+    speech::speech_transcribe(TranscribeRequest) -> SpeechRecord;
+    speech::speech_synthesize(SynthesizeRequest) -> SpeechRecord;
+    speech::speech_list() -> Vec<SpeechRecord>;
+    speech::speech_export(SpeechExportArgs) -> Option<String>;
     history::history_status() -> HistoryStatus;
     history::history_list(ListArgs) -> Vec<ConversationSummary>;
     history::history_get(IdArgs) -> Conversation;

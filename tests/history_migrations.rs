@@ -357,3 +357,32 @@ fn v7_keeps_embedding_runs() {
     assert_eq!(run.cost, None);
     assert_eq!(h.get("v6pictures").unwrap().messages[0].images.len(), 2);
 }
+
+/// v9 (speech): a transcript keeps its segments, language and the chosen file's name; speech
+/// made keeps its text, voice and audio file; the embedding run of v7 is still there.
+#[test]
+fn v9_keeps_speech_runs() {
+    use switchboard_core::speech::SpeechKind;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v9.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    let stt = h.speech("v9stt").unwrap().expect("the v9 transcript");
+    assert_eq!(stt.kind, SpeechKind::Stt);
+    assert_eq!(stt.text, "A man said to the universe, Sir, I exist.");
+    assert_eq!(stt.segments.len(), 1);
+    assert_eq!(stt.segments[0].end, Some(4.08));
+    assert_eq!(stt.language.as_deref(), Some("en"));
+    assert_eq!(stt.audio_name.as_deref(), Some("hello — ça va.wav"));
+    assert_eq!(stt.cost, None);
+    let tts = h.speech("v9tts").unwrap().expect("the v9 speech");
+    assert_eq!(tts.kind, SpeechKind::Tts);
+    assert_eq!(tts.voice.as_deref(), Some("af_bella"));
+    assert_eq!(tts.audio.mime, "audio/flac");
+    assert_eq!(tts.request_id.as_deref(), Some("req-v9-tts"));
+    assert_eq!(h.speech_runs(10).unwrap().len(), 2);
+    let expected =
+        export::from_json(&std::fs::read(fixture_dir().join("v9.expected.json")).unwrap()).unwrap();
+    assert_eq!(expected.speech, h.speech_runs(10).unwrap());
+    assert!(h.embedding("v7emb").unwrap().is_some());
+}

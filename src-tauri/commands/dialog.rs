@@ -83,6 +83,30 @@ pub async fn open_image_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> 
     .flatten()
 }
 
+/// Asks for an audio file to transcribe (or the test override); `None` when the user cancels.
+/// The filter only helps the eye: the file is checked by its content.
+pub async fn open_audio_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
+    if let Some(p) = test_override() {
+        return Some(p);
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .add_filter(
+                "Audio",
+                &[
+                    "wav", "flac", "mp3", "ogg", "oga", "opus", "m4a", "mp4", "aac", "webm",
+                ],
+            )
+            .blocking_pick_file()
+            .and_then(|p| p.into_path().ok())
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

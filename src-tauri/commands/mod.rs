@@ -21,6 +21,7 @@ pub mod images;
 pub mod perf;
 pub mod providers;
 pub mod reconcile;
+pub mod speech;
 mod store;
 #[cfg(test)]
 mod surface_tests;
@@ -36,6 +37,7 @@ use self::{
     images::{FileArgs, JobIdArgs},
     perf::FirstPaintArgs,
     providers::{EndpointAddArgs, NameArgs, ProviderKeyArgs, ProviderSetArgs, ProvidersGetArgs},
+    speech::{AudioFileArgs, AudioPutArgs, SpeechExportArgs, SpeechRouteArgs},
 };
 #[allow(unused_imports)]
 use switchboard_core::{
@@ -49,6 +51,7 @@ use switchboard_core::{
     history::images::ImageQuery,
     history::ledger::{CallPage, CallQuery, Totals},
     history::sessions::{ConversationCost, ProviderAccuracy},
+    history::speech::SpeechRecord,
     history::{Conversation, ConversationSummary, ImportReport, SearchHit, SearchQuery},
     image_catalog::ImageCatalog,
     links::Link,
@@ -59,6 +62,7 @@ use switchboard_core::{
     service::history::{HistoryFacets, HistoryStatus},
     service::images::ImageStarted,
     service::providers::{ProviderSettings, TestResult},
+    service::speech::{AudioInfo, SynthesizeRequest, TranscribeRequest},
     service::usage::{ReconcileReport, UsageReport},
     settings::{Settings, Theme},
 };

@@ -98,6 +98,9 @@ pub enum ErrorCode {
     /// Pictures attached to a chat message for a model whose catalog entry takes no image
     /// input: nothing was sent.
     ImageInputUnsupported,
+    /// A file (or an answer) said to be audio is not audio the app knows (checked by its
+    /// content), or the provider could not read the audio it was sent.
+    NotAudio,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -29,3 +29,4 @@ pub mod routing;
 pub mod secrets;
 pub mod service;
 pub mod settings;
+pub mod speech;

@@ -84,6 +84,14 @@ impl ProviderDef {
             crate::call::Task::FeatureExtraction => {
                 self.base.is_some() && crate::embeddings::openai_route(&self.name).is_some()
             }
+            crate::call::Task::SpeechToText => {
+                self.base.is_some()
+                    && crate::speech::protocol(crate::speech::SpeechKind::Stt, &self.name).is_some()
+            }
+            crate::call::Task::TextToSpeech => {
+                self.base.is_some()
+                    && crate::speech::protocol(crate::speech::SpeechKind::Tts, &self.name).is_some()
+            }
         }
     }
 
@@ -92,6 +100,8 @@ impl ProviderDef {
         self.supports_own_key()
             || self.supports_own_key_for(crate::call::Task::TextToImage)
             || self.supports_own_key_for(crate::call::Task::FeatureExtraction)
+            || self.supports_own_key_for(crate::call::Task::SpeechToText)
+            || self.supports_own_key_for(crate::call::Task::TextToSpeech)
     }
 
     /// The direct base of the image route (the override template in tests).

@@ -33,6 +33,8 @@ pub enum Scope {
     ImageFile,
     /// A feature-extraction (embeddings) request, routed or direct.
     Embeddings,
+    /// A speech-to-text or text-to-speech request (router or direct), not its polls.
+    Speech,
 }
 
 /// What to do instead of answering normally.
@@ -506,7 +508,7 @@ Request ID: 8r3Hj1cK0wq2b7vJd0mXhYkQyq9g1l3R0nV5wD4pZ6sT2uA7eB8cCw==\n\
             FaultKind::JobFails { .. }
             | FaultKind::JobPending { .. }
             | FaultKind::JobStall
-            | FaultKind::ContentFlagged => scope == Scope::Image,
+            | FaultKind::ContentFlagged => scope == Scope::Image || scope == Scope::Speech,
         };
         scope_ok && kind_ok
     }

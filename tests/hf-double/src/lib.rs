@@ -21,6 +21,7 @@ mod fixtures;
 mod images;
 pub mod png;
 mod server;
+pub mod speech;
 pub mod sse;
 pub mod tokens;
 
@@ -172,6 +173,8 @@ pub(crate) struct Shared {
     pub billing: Mutex<BillingState>,
     /// Image generations in progress or done, by job id.
     pub jobs: Mutex<HashMap<String, images::Job>>,
+    /// Speech jobs (fal queue, Replicate predictions), by id.
+    pub speech_jobs: Mutex<HashMap<String, speech::SpeechJob>>,
     ids: AtomicU64,
 }
 
@@ -253,6 +256,7 @@ impl Shared {
             shutdown,
             billing: Mutex::new(BillingState::default()),
             jobs: Mutex::new(HashMap::new()),
+            speech_jobs: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(1),
         }
     }

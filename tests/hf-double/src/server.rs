@@ -477,6 +477,15 @@ async fn hub_model(
                 body.to_string(),
             );
         }
+        if let Some(body) = crate::speech::synthetic_hub_model(&id) {
+            return respond(
+                200,
+                "application/json; charset=utf-8",
+                &[],
+                &rid,
+                body.to_string(),
+            );
+        }
         if let Some(m) = s.catalog.get(&id).filter(|m| m.synthetic) {
             let body = catalog::synthetic_hub_model(m).to_string();
             return respond(200, "application/json; charset=utf-8", &[], &rid, body);
@@ -778,6 +787,9 @@ async fn router_chat(
 }
 
 async fn ext(State(s): S, Path((host, path)): Path<(String, String)>, uri: Uri) -> Response {
+    if let Some(resp) = crate::speech::ext(&s, &host, path.trim_start_matches('/')) {
+        return resp;
+    }
     crate::images::ext(&s, &host, path.trim_start_matches('/'), uri.query()).await
 }
 
@@ -791,6 +803,22 @@ async fn router_provider(
     body: Bytes,
 ) -> Response {
     let route = route.trim_start_matches('/').to_string();
+    let speech = crate::speech::SpeechCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: true,
+        content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
+        body: &body,
+    };
+    let auth = |rid: &str| router_auth(&s, &headers, rid).map(|_| ());
+    if let Some(mut resp) = crate::speech::serve(&s, speech, auth).await {
+        if let Ok(v) = HeaderValue::from_str(&provider) {
+            resp.headers_mut().insert("x-inference-provider", v);
+        }
+        return resp;
+    }
     let call = crate::images::ImageCall {
         provider: &provider,
         route: &route,
@@ -857,6 +885,19 @@ async fn direct(
     let route = route.trim_start_matches('/').to_string();
     if ROUTED_ONLY.contains(&provider.as_str()) {
         return json_error(404, &error_json("Not Found"), &s.uuid());
+    }
+    let speech = crate::speech::SpeechCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: false,
+        content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
+        body: &body,
+    };
+    let auth = |rid: &str| direct_auth(&provider, &headers, rid);
+    if let Some(resp) = crate::speech::serve(&s, speech, auth).await {
+        return resp;
     }
     let call = crate::images::ImageCall {
         provider: &provider,

@@ -12,4 +12,8 @@ pictures: number,
 /**
  * Embedding runs brought back (a full backup).
  */
-embeddings: number, };
+embeddings: number, 
+/**
+ * Speech runs (transcripts and speech made) brought back with their audio (a full backup).
+ */
+speech: number, };

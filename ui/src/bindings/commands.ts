@@ -1,6 +1,9 @@
 // This file was generated from src-tauri/surface.rs by `cargo test`. Do not edit it by hand.
 import type { AppInfo } from "./AppInfo";
 import type { AttachArgs } from "./AttachArgs";
+import type { AudioFileArgs } from "./AudioFileArgs";
+import type { AudioInfo } from "./AudioInfo";
+import type { AudioPutArgs } from "./AudioPutArgs";
 import type { AuthStatus } from "./AuthStatus";
 import type { BilledArgs } from "./BilledArgs";
 import type { CallIdArgs } from "./CallIdArgs";
@@ -57,11 +60,16 @@ import type { SearchQuery } from "./SearchQuery";
 import type { SessionOnlyArgs } from "./SessionOnlyArgs";
 import type { Settings } from "./Settings";
 import type { SignInArgs } from "./SignInArgs";
+import type { SpeechExportArgs } from "./SpeechExportArgs";
+import type { SpeechRecord } from "./SpeechRecord";
+import type { SpeechRouteArgs } from "./SpeechRouteArgs";
 import type { StoredImage } from "./StoredImage";
+import type { SynthesizeRequest } from "./SynthesizeRequest";
 import type { TestResult } from "./TestResult";
 import type { Theme } from "./Theme";
 import type { Totals } from "./Totals";
 import type { TotalsArgs } from "./TotalsArgs";
+import type { TranscribeRequest } from "./TranscribeRequest";
 import type { UrlArgs } from "./UrlArgs";
 import type { UsageReport } from "./UsageReport";
 
@@ -102,6 +110,14 @@ export type Commands = {
   embed: { args: EmbedRequest; channel: null; result: EmbeddingView };
   embedding_list: { args: null; channel: null; result: Array<EmbeddingView> };
   embedding_export: { args: EmbedExportArgs; channel: null; result: string | null };
+  speech_route: { args: SpeechRouteArgs; channel: null; result: RouteDecision };
+  speech_pick_audio: { args: null; channel: null; result: AudioInfo | null };
+  speech_put_audio: { args: AudioPutArgs; channel: null; result: AudioInfo };
+  speech_audio: { args: AudioFileArgs; channel: null; result: string };
+  speech_transcribe: { args: TranscribeRequest; channel: null; result: SpeechRecord };
+  speech_synthesize: { args: SynthesizeRequest; channel: null; result: SpeechRecord };
+  speech_list: { args: null; channel: null; result: Array<SpeechRecord> };
+  speech_export: { args: SpeechExportArgs; channel: null; result: string | null };
   history_status: { args: null; channel: null; result: HistoryStatus };
   history_list: { args: ListArgs; channel: null; result: Array<ConversationSummary> };
   history_get: { args: IdArgs; channel: null; result: Conversation };

@@ -504,6 +504,8 @@ export const KIND_TEXT: Record<CallKind, string> = {
   key_test: "key test",
   image: "image",
   embeddings: "embeddings",
+  speech_to_text: "speech to text",
+  text_to_speech: "text to speech",
 };
 
 export const BILLING_TEXT: Record<Billing, string> = {

@@ -129,6 +129,10 @@ const TEXTS: Record<ErrorCode, ErrorText> = {
     title: "This model can’t see pictures",
     hint: "Nothing was sent. Remove the attached pictures, or choose a model marked as taking images.",
   },
+  not_audio: {
+    title: "That isn’t audio Switchboard can use",
+    hint: "Choose a WAV, FLAC, MP3, Ogg, M4A, AAC or WebM recording. Files are checked by their content, not their name.",
+  },
 };
 
 const CODES = new Set(Object.keys(TEXTS));

@@ -237,10 +237,12 @@ export function importMessage(report: ImportReport): string {
   const p = Number(report.pictures ?? 0);
   const a = Number(report.attachments ?? 0);
   const e = Number(report.embeddings ?? 0);
+  const v = Number(report.speech ?? 0);
   const attached = a > 0 ? `, with ${a} attached ${a === 1 ? "picture" : "pictures"}` : "";
   const pictures = p > 0 ? `, and ${p} image ${p === 1 ? "generation" : "generations"} with their pictures` : "";
   const runs = e > 0 ? `, and ${e} embedding ${e === 1 ? "run" : "runs"}` : "";
-  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${attached}${pictures}${runs}`;
+  const speech = v > 0 ? `, and ${v} speech ${v === 1 ? "run" : "runs"} with their audio` : "";
+  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${attached}${pictures}${runs}${speech}`;
 }
 
 /** A title to show: never empty. */

@@ -37,6 +37,8 @@ pub enum Task {
     Chat,
     TextToImage,
     FeatureExtraction,
+    SpeechToText,
+    TextToSpeech,
 }
 
 /// Which provider serves a call.

@@ -26,6 +26,12 @@ pub struct ExportFile {
     /// Embedding runs with their vectors (a full backup only; absent in older files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embeddings: Vec<super::embeddings::EmbeddingRecord>,
+    /// Speech runs (transcripts and speech made; a full backup only; absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speech: Vec<super::speech::SpeechRecord>,
+    /// The speech runs' audio, by file name (a full backup only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<ExportedFile>,
 }
 
 /// A generation and its pictures' bytes, in an export file.
@@ -45,16 +51,31 @@ pub struct ExportedFile {
 }
 
 pub fn to_json(conversations: Vec<Conversation>, now: i64) -> String {
-    to_json_full(conversations, Vec::new(), Vec::new(), Vec::new(), now)
+    to_json_full(
+        conversations,
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Speech::default(),
+        now,
+    )
+}
+
+/// Speech runs and their audio, in a full backup.
+#[derive(Debug, Clone, Default)]
+pub struct Speech {
+    pub runs: Vec<super::speech::SpeechRecord>,
+    pub media: Vec<ExportedFile>,
 }
 
 /// A full backup: conversations (with the pictures attached to their messages), image
-/// generations with their pictures, embedding runs.
+/// generations with their pictures, embedding runs, speech runs with their audio.
 pub fn to_json_full(
     conversations: Vec<Conversation>,
     images: Vec<ExportedImage>,
     attachments: Vec<ExportedFile>,
     embeddings: Vec<super::embeddings::EmbeddingRecord>,
+    speech: Speech,
     now: i64,
 ) -> String {
     let file = ExportFile {
@@ -66,6 +87,8 @@ pub fn to_json_full(
         images,
         attachments,
         embeddings,
+        speech: speech.runs,
+        media: speech.media,
     };
     serde_json::to_string_pretty(&file).expect("export serialises")
 }

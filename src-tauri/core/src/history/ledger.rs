@@ -24,6 +24,10 @@ pub enum CallKind {
     Image,
     /// A feature-extraction (embeddings) call.
     Embeddings,
+    /// A speech-to-text (transcript) call.
+    SpeechToText,
+    /// A text-to-speech call.
+    TextToSpeech,
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod schema;
 pub mod search;
 pub mod sessions;
+pub mod speech;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -843,6 +844,9 @@ pub struct ImportReport {
     /// Embedding runs brought back (a full backup).
     #[serde(default)]
     pub embeddings: u32,
+    /// Speech runs (transcripts and speech made) brought back with their audio (a full backup).
+    #[serde(default)]
+    pub speech: u32,
 }
 
 fn changed(r: rusqlite::Result<usize>) -> AppResult<()> {

@@ -14,9 +14,10 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (6, V6),
     (7, V7),
     (8, V8),
+    (9, V9),
 ];
 
-pub const CURRENT: u32 = 8;
+pub const CURRENT: u32 = 9;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -250,6 +251,39 @@ CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
     INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
 END;
+"#;
+
+/// v9: speech runs, both ways (`kind`: `stt` speech to text, `tts` text to speech). The audio
+/// (the file sent for a transcript, or the speech made) is kept in the data folder's `media/`
+/// under the hash of its bytes; `text` is the transcript (stt) or the text spoken (tts).
+const V9: &str = r#"
+CREATE TABLE speech_runs (
+    id          TEXT PRIMARY KEY,
+    -- stt | tts
+    kind        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    model       TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    -- routed | own_key
+    mode        TEXT NOT NULL,
+    -- hf_credits | org | provider
+    billing     TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    -- JSON list of {start, end, text} (stt; empty when the provider gave none).
+    segments    TEXT NOT NULL DEFAULT '[]',
+    language    TEXT,
+    voice       TEXT,
+    -- The file in media/: SHA-256 of its bytes and the extension its content says.
+    audio_file  TEXT NOT NULL,
+    audio_mime  TEXT NOT NULL,
+    audio_bytes INTEGER NOT NULL,
+    -- The name of the file the user chose (stt), shown only.
+    audio_name  TEXT,
+    cost        REAL,
+    request_id  TEXT,
+    total_ms    REAL
+);
+CREATE INDEX speech_runs_created ON speech_runs (created_at DESC);
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

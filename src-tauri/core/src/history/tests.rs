@@ -423,7 +423,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
             duplicates: 0,
             pictures: 0,
             attachments: 0,
-            embeddings: 0
+            embeddings: 0,
+            speech: 0
         }
     );
     assert_eq!(fresh.all().unwrap(), h.all().unwrap());
@@ -436,7 +437,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
             duplicates: 1,
             pictures: 0,
             attachments: 0,
-            embeddings: 0
+            embeddings: 0,
+            speech: 0
         }
     );
     let md = export::to_markdown(&h.get(&a).unwrap());

@@ -210,11 +210,14 @@ impl Services {
         let attachments =
             crate::service::images::export_attachments(&conversations, self.images.dir());
         let embeddings = history.embeddings(u32::MAX)?;
+        let runs = history.speech_runs(u32::MAX)?;
+        let media = crate::service::speech::export_media(&runs, &self.media_dir());
         Ok(export::to_json_full(
             conversations,
             images,
             attachments,
             embeddings,
+            export::Speech { runs, media },
             now_ms(),
         ))
     }
@@ -224,6 +227,7 @@ impl Services {
     pub async fn history_import_file(&self, path: &Path) -> AppResult<ImportReport> {
         let path = path.to_path_buf();
         let dir = self.images.dir().to_path_buf();
+        let media = self.media_dir();
         self.history_blocking(move |history| {
             let file = export::read_file(&path)?;
             let mut report = history.import(&file.conversations)?;
@@ -242,6 +246,20 @@ impl Services {
                 }
                 if history.insert_embedding(e)? {
                     report.embeddings += 1;
+                }
+            }
+            // A run comes back when its audio does (or is already kept here).
+            let kept = crate::service::speech::import_media(&media, &file.media)?;
+            for r in &file.speech {
+                let present = kept.contains(&r.audio.file)
+                    || (crate::speech::is_kept_name(&r.audio.file)
+                        && media.join(&r.audio.file).exists());
+                if !present {
+                    log::warn!("import: speech run {} has no audio; skipped", r.id);
+                    continue;
+                }
+                if history.insert_speech(r)? {
+                    report.speech += 1;
                 }
             }
             Ok(report)

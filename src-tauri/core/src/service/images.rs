@@ -94,7 +94,7 @@ impl ImageState {
         *self.options.lock().unwrap_or_else(|e| e.into_inner()) = o;
     }
 
-    fn options(&self) -> ImageOptions {
+    pub(crate) fn options(&self) -> ImageOptions {
         self.options
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -103,6 +103,11 @@ impl ImageState {
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The client that downloads results from other hosts: it never carries a credential.
+    pub(crate) fn open_client(&self) -> &reqwest::Client {
+        &self.open
     }
 
     /// The folder the pictures are kept in.
@@ -358,7 +363,7 @@ impl Services {
 
     /// Where a job's requests go and with which credential: the HF token through the router,
     /// or the provider's key straight to it. Also used to resume a job after a restart.
-    fn image_target(
+    pub(super) fn image_target(
         &self,
         provider: &str,
         mode: CallMode,

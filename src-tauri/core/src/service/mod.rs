@@ -18,6 +18,7 @@ pub mod embeddings;
 pub mod history;
 pub mod images;
 pub mod providers;
+pub mod speech;
 pub mod usage;
 
 use std::path::PathBuf;

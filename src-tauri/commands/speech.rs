@@ -1,0 +1,126 @@
+//! Speech commands: where a call would go, an audio file chosen (or dropped) and kept, a
+//! transcript, speech made from text, the runs kept, a kept audio file to play, and a run saved
+//! (transcript as text or JSON, or the audio) where the user chooses.
+
+use serde::Deserialize;
+use tauri::{AppHandle, Runtime, State};
+use ts_rs::TS;
+
+use switchboard_core::call::{RouteDecision, Routing};
+use switchboard_core::error::{AppError, AppResult};
+use switchboard_core::history::speech::SpeechRecord;
+use switchboard_core::service::speech::{
+    AudioInfo, SpeechExportFormat, SynthesizeRequest, TranscribeRequest,
+};
+use switchboard_core::service::Services;
+use switchboard_core::speech::SpeechKind;
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SpeechRouteArgs {
+    pub kind: SpeechKind,
+    pub routing: Routing,
+    pub bill_to: Option<String>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AudioPutArgs {
+    /// The dropped file's name, shown only.
+    pub name: Option<String>,
+    /// Its bytes, base64 (a `data:` URL is accepted).
+    pub data: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SpeechExportArgs {
+    pub id: String,
+    pub format: SpeechExportFormat,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AudioFileArgs {
+    /// A kept audio file's name (its hash and extension).
+    pub file: String,
+}
+
+/// Where a speech call would go and who would pay (no network).
+#[tauri::command]
+pub fn speech_route(s: State<'_, Services>, args: SpeechRouteArgs) -> RouteDecision {
+    s.speech_route(args.kind, &args.routing, args.bill_to.as_deref())
+}
+
+/// Asks for an audio file and keeps it; `null` when the user cancels.
+#[tauri::command]
+pub async fn speech_pick_audio<R: Runtime>(
+    app: AppHandle<R>,
+    s: State<'_, Services>,
+) -> AppResult<Option<AudioInfo>> {
+    match super::dialog::open_audio_path(&app).await {
+        Some(path) => s.speech_audio_from_file(path).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Keeps a dropped audio file.
+#[tauri::command]
+pub async fn speech_put_audio(s: State<'_, Services>, args: AudioPutArgs) -> AppResult<AudioInfo> {
+    s.speech_audio_put(args.name, args.data).await
+}
+
+/// A kept audio file as a `data:` URL, to play.
+#[tauri::command]
+pub async fn speech_audio(s: State<'_, Services>, args: AudioFileArgs) -> AppResult<String> {
+    s.speech_audio_data(args.file).await
+}
+
+/// An audio file to a transcript; the run is kept.
+#[tauri::command]
+pub async fn speech_transcribe(
+    s: State<'_, Services>,
+    args: TranscribeRequest,
+) -> AppResult<SpeechRecord> {
+    s.transcribe(args).await
+}
+
+/// Text to speech; the audio and the run are kept.
+#[tauri::command]
+pub async fn speech_synthesize(
+    s: State<'_, Services>,
+    args: SynthesizeRequest,
+) -> AppResult<SpeechRecord> {
+    s.synthesize(args).await
+}
+
+/// The runs kept, newest first.
+#[tauri::command]
+pub async fn speech_list(s: State<'_, Services>) -> AppResult<Vec<SpeechRecord>> {
+    s.speech_list(100).await
+}
+
+/// Saves a run (transcript as text or JSON, or its audio) where the user chooses; the path
+/// written, or `null`.
+#[tauri::command]
+pub async fn speech_export<R: Runtime>(
+    app: AppHandle<R>,
+    s: State<'_, Services>,
+    args: SpeechExportArgs,
+) -> AppResult<Option<String>> {
+    let f = s.speech_export(args.id, args.format).await?;
+    let Some(path) = super::dialog::save_path(&app, f.name, f.filter).await else {
+        return Ok(None);
+    };
+    let to = path.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        std::fs::write(&to, f.bytes).map_err(|e| AppError::io("write the file", &e))
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("saving failed: {e}")))??;
+    Ok(Some(path.display().to_string()))
+}

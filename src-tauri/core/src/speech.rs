@@ -1,0 +1,732 @@
+//! Speech: speech to text (automatic speech recognition) and text to speech, each provider's
+//! request shape and job protocol, and audio known by its bytes ([`sniff`]) and kept under
+//! their hash ([`store`]). No Tauri, no history: the speech service runs a call end to end.
+//!
+//! | task | provider | request | answer |
+//! |---|---|---|---|
+//! | speech to text | hf-inference | `POST models/{id}`, the audio's raw bytes | `{text, chunks?: [{timestamp: [s, e], text}]}` |
+//! | speech to text | fal-ai | queue: `POST {fal-id}` `{audio_url: data:…}` (routed `?_subdomain=queue`) | poll `status_url`, then `response_url` → `{text, chunks}` (or the answer at once) |
+//! | text to speech | hf-inference | `POST models/{id}` `{inputs: text}` | the audio's bytes |
+//! | text to speech | replicate | `POST v1/predictions` (`version`) or `v1/models/{id}/predictions`, `Prefer: wait` | `output` URL, else poll `urls.get` |
+//!
+//! Credentials: a poll or result URL gets the call's credential only when it lies under the
+//! base the call was made to ([`crate::images::within`]); audio on other hosts is fetched by a
+//! client that carries none.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use ts_rs::TS;
+
+use crate::call::ProviderJob;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::hf::{self, error_from_response, read_capped, transport_error};
+use crate::images::{self, job_failed, within, Failure, Protocol, Target};
+
+/// The most an audio file sent for a transcript may weigh.
+pub const MAX_AUDIO_BYTES: usize = 25 << 20;
+/// The most an answer (a transcript, or the audio made) may weigh.
+pub const MAX_ANSWER_BYTES: usize = 50 << 20;
+/// The most characters sent to be spoken.
+pub const MAX_TEXT_CHARS: usize = 5000;
+
+/// The two speech tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SpeechKind {
+    /// Speech to text: audio in, a transcript out.
+    Stt,
+    /// Text to speech: text in, audio out.
+    Tts,
+}
+
+/// The protocol of a provider for a speech task, if the app speaks it.
+pub fn protocol(kind: SpeechKind, provider: &str) -> Option<Protocol> {
+    match (kind, provider) {
+        (_, "hf-inference") => Some(Protocol::HfInference),
+        (SpeechKind::Stt, "fal-ai") => Some(Protocol::Fal),
+        (SpeechKind::Tts, "replicate") => Some(Protocol::Replicate),
+        _ => None,
+    }
+}
+
+/// The providers the app can ask, in words, for messages.
+pub fn supported_words(kind: SpeechKind) -> &'static str {
+    match kind {
+        SpeechKind::Stt => "HF Inference or fal",
+        SpeechKind::Tts => "HF Inference or Replicate",
+    }
+}
+
+/// What an audio file is, by its first bytes: (MIME type, extension). Never by its name.
+pub fn sniff(b: &[u8]) -> Option<(&'static str, &'static str)> {
+    if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WAVE" {
+        Some(("audio/wav", "wav"))
+    } else if b.starts_with(b"fLaC") {
+        Some(("audio/flac", "flac"))
+    } else if b.starts_with(b"OggS") {
+        Some(("audio/ogg", "ogg"))
+    } else if b.starts_with(b"ID3") {
+        Some(("audio/mpeg", "mp3"))
+    } else if b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0 {
+        // Frame sync: MPEG audio (layer bits set), or AAC in ADTS (layer bits 00).
+        if b[1] & 0x06 == 0 {
+            Some(("audio/aac", "aac"))
+        } else {
+            Some(("audio/mpeg", "mp3"))
+        }
+    } else if b.len() >= 12 && &b[4..8] == b"ftyp" {
+        Some(("audio/mp4", "m4a"))
+    } else if b.starts_with(b"\x1a\x45\xdf\xa3") {
+        Some(("audio/webm", "webm"))
+    } else {
+        None
+    }
+}
+
+/// An audio file kept in the media folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct StoredAudio {
+    /// The SHA-256 of its bytes and the extension its content says (never the file's name).
+    pub file: String,
+    pub mime: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+fn not_audio(what: &str) -> AppError {
+    AppError::new(
+        ErrorCode::NotAudio,
+        format!("{what} is not an audio file Switchboard knows (WAV, FLAC, MP3, Ogg, M4A, AAC or WebM), so it was not used."),
+    )
+}
+
+/// Keeps audio in `dir` under the hash of its bytes; refuses what is not audio. `what` names
+/// the bytes in the refusal ("That file", "HF Inference's answer").
+pub fn store(dir: &Path, bytes: &[u8], what: &str) -> AppResult<StoredAudio> {
+    let Some((mime, ext)) = sniff(bytes) else {
+        return Err(not_audio(what));
+    };
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let file = format!("{hex}.{ext}");
+    std::fs::create_dir_all(dir).map_err(|e| AppError::io("create the media folder", &e))?;
+    let path = dir.join(&file);
+    if !path.exists() {
+        let tmp = dir.join(format!(".{file}.part"));
+        std::fs::write(&tmp, bytes).map_err(|e| AppError::io("save the audio", &e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| AppError::io("save the audio", &e))?;
+    }
+    Ok(StoredAudio {
+        file,
+        mime: mime.to_string(),
+        bytes: bytes.len() as u64,
+    })
+}
+
+/// Whether `name` is shaped like a kept file's name (a hash and a known extension): the only
+/// names read from the media folder.
+pub fn is_kept_name(name: &str) -> bool {
+    let Some((hash, ext)) = name.split_once('.') else {
+        return false;
+    };
+    hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && ["wav", "flac", "ogg", "mp3", "aac", "m4a", "webm"].contains(&ext)
+}
+
+/// One piece of a transcript, with its times in seconds where the provider gave them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Segment {
+    pub start: Option<f64>,
+    pub end: Option<f64>,
+    pub text: String,
+}
+
+/// A transcript as read from the provider's answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transcript {
+    pub text: String,
+    pub segments: Vec<Segment>,
+    pub language: Option<String>,
+}
+
+fn bad(who: &str, what: &str) -> AppError {
+    AppError::new(
+        ErrorCode::BadResponse,
+        format!("{who} answered with something Switchboard cannot read ({what})."),
+    )
+}
+
+fn parse_json(who: &str, body: &[u8]) -> AppResult<Value> {
+    serde_json::from_slice(body).map_err(|_| bad(who, "not JSON"))
+}
+
+fn time(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|f| f.is_finite() && *f >= 0.0)
+}
+
+/// Reads a transcript: `{text}` with `chunks: [{timestamp: [s, e], text}]` (HF Inference's
+/// and fal's Whisper) or `segments: [{start, end, text}]` (OpenAI's verbose answer).
+pub fn read_transcript(who: &str, v: &Value) -> AppResult<Transcript> {
+    let v = if v.is_array() { &v[0] } else { v };
+    let Some(text) = v["text"].as_str() else {
+        return Err(bad(who, "no text in the answer"));
+    };
+    let mut segments = Vec::new();
+    for c in v["chunks"].as_array().into_iter().flatten() {
+        segments.push(Segment {
+            start: time(&c["timestamp"][0]),
+            end: time(&c["timestamp"][1]),
+            text: c["text"].as_str().unwrap_or_default().trim().to_string(),
+        });
+    }
+    for s in v["segments"].as_array().into_iter().flatten() {
+        segments.push(Segment {
+            start: time(&s["start"]),
+            end: time(&s["end"]),
+            text: s["text"].as_str().unwrap_or_default().trim().to_string(),
+        });
+    }
+    segments.retain(|s| !s.text.is_empty());
+    let language = v["inferred_languages"][0]
+        .as_str()
+        .or_else(|| v["language"].as_str())
+        .map(str::to_string);
+    Ok(Transcript {
+        text: text.trim().to_string(),
+        segments,
+        language,
+    })
+}
+
+fn with_auth(t: &Target, rb: reqwest::RequestBuilder, url: &str) -> reqwest::RequestBuilder {
+    if within(&t.trusted, url) {
+        let mut rb = rb.header(&t.auth.0, &t.auth.1);
+        for (k, v) in &t.headers {
+            rb = rb.header(k, v);
+        }
+        rb
+    } else {
+        rb
+    }
+}
+
+/// Speech words for a provider's refusal of the audio it was sent.
+fn refine(err: AppError, body: &str, who: &str) -> AppError {
+    if !matches!(err.code, ErrorCode::InvalidRequest | ErrorCode::ServerError) {
+        return err;
+    }
+    let detail = hf::error_detail(body).unwrap_or_default();
+    let l = detail.to_ascii_lowercase();
+    let words = ["soundfile", "audio", "decode", "format not", "unsupported"];
+    if words.iter().any(|w| l.contains(w)) {
+        return AppError::new(
+            ErrorCode::NotAudio,
+            format!(
+                "{who} could not read the audio (“{}”). Try a WAV, FLAC or MP3 file.",
+                crate::error::scrub(&detail, 200)
+            ),
+        );
+    }
+    if err.code == ErrorCode::ServerError && !detail.is_empty() {
+        return job_failed(who, &detail);
+    }
+    err
+}
+
+/// Sends `rb`, reads the answer; a failure status becomes the app's error, with the answer's
+/// request id.
+async fn send(t: &Target, rb: reqwest::RequestBuilder) -> Result<(HeaderMap, Vec<u8>), Failure> {
+    let resp = rb
+        .send()
+        .await
+        .map_err(|e| (transport_error(&e, &t.who).without_secret(&t.secret), None))?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let rid = images::request_id(&headers);
+    let body = match read_capped(resp, MAX_ANSWER_BYTES).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err((hf::too_large(&t.who, MAX_ANSWER_BYTES), rid)),
+        Err(e) => return Err((transport_error(&e, &t.who), rid)),
+    };
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body);
+        let err = error_from_response(status, &headers, &text, &t.who);
+        return Err((refine(err, &text, &t.who).without_secret(&t.secret), rid));
+    }
+    Ok((headers, body))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.contains("json"))
+}
+
+/// What the provider answered to a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted<T> {
+    Done(T),
+    Job(ProviderJob),
+}
+
+/// The URL of a speech-to-text request.
+pub fn stt_url(t: &Target) -> String {
+    match t.protocol {
+        Protocol::Fal => {
+            let mut url = format!("{}/{}", t.base, t.model_id);
+            if t.routed {
+                url.push_str("?_subdomain=queue");
+            }
+            url
+        }
+        _ => format!("{}/models/{}", t.base, t.model_id),
+    }
+}
+
+/// Sends audio for a transcript.
+pub async fn transcribe(
+    http: &reqwest::Client,
+    t: &Target,
+    audio: &[u8],
+    mime: &str,
+) -> Result<(Submitted<Transcript>, Option<String>), Failure> {
+    let url = stt_url(t);
+    let rb = match t.protocol {
+        Protocol::Fal => {
+            let data = base64::engine::general_purpose::STANDARD.encode(audio);
+            http.post(&url)
+                .json(&json!({"audio_url": format!("data:{mime};base64,{data}")}))
+        }
+        _ => http
+            .post(&url)
+            .header(CONTENT_TYPE, mime)
+            .body(audio.to_vec()),
+    };
+    let (headers, body) = send(t, with_auth(t, rb, &url)).await?;
+    let rid = images::request_id(&headers);
+    let who = t.who.as_str();
+    let read = || -> AppResult<Submitted<Transcript>> {
+        let v = parse_json(who, &body)?;
+        if let Some(e) = v["error"].as_str() {
+            return Err(job_failed(who, e));
+        }
+        if t.protocol == Protocol::Fal && v.get("text").is_none() {
+            return fal_job(who, &v).map(Submitted::Job);
+        }
+        read_transcript(who, &v).map(Submitted::Done)
+    };
+    read().map(|s| (s, rid.clone())).map_err(|e| (e, rid))
+}
+
+fn fal_job(who: &str, v: &Value) -> AppResult<ProviderJob> {
+    let result = v["response_url"].as_str().map(str::to_string);
+    let poll = v["status_url"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| result.as_ref().map(|u| format!("{u}/status")));
+    if poll.is_none() || result.is_none() {
+        return Err(bad(who, "no queue URLs"));
+    }
+    let cancel = v["cancel_url"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| result.as_ref().map(|u| format!("{u}/cancel")));
+    Ok(ProviderJob {
+        id: v["request_id"].as_str().map(str::to_string),
+        poll_url: poll,
+        result_url: result,
+        cancel_url: cancel,
+    })
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Poll<T> {
+    Waiting,
+    Done(T),
+    Failed(AppError),
+    Cancelled,
+}
+
+/// Reads where a fal transcript job stands (once); its result when it is done.
+pub async fn poll_transcript(
+    http: &reqwest::Client,
+    t: &Target,
+    job: &ProviderJob,
+) -> AppResult<Poll<Transcript>> {
+    let who = t.who.as_str();
+    let Some(url) = job.poll_url.as_deref() else {
+        return Err(AppError::internal("a speech job without a poll URL"));
+    };
+    let (_, body) = send(t, with_auth(t, http.get(url), url))
+        .await
+        .map_err(|(e, _)| e)?;
+    let v = parse_json(who, &body)?;
+    match v["status"].as_str().unwrap_or_default() {
+        "COMPLETED" => {
+            let Some(result) = job.result_url.as_deref() else {
+                return Err(bad(who, "no result URL"));
+            };
+            let body = match send(t, with_auth(t, http.get(result), result)).await {
+                Ok((_, b)) => b,
+                Err((e, _)) if matches!(e.code, ErrorCode::JobFailed | ErrorCode::Timeout) => {
+                    return Ok(Poll::Failed(e))
+                }
+                Err((e, _)) => return Err(e),
+            };
+            let v = parse_json(who, &body)?;
+            if let Some(d) = v["detail"].as_str().or_else(|| v["error"].as_str()) {
+                return Ok(Poll::Failed(job_failed(who, d)));
+            }
+            read_transcript(who, &v).map(Poll::Done)
+        }
+        "CANCELLED" | "CANCELED" => Ok(Poll::Cancelled),
+        _ => Ok(Poll::Waiting),
+    }
+}
+
+/// The audio made, as the provider gave it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AudioOut {
+    Bytes(Vec<u8>),
+    Url(String),
+}
+
+/// The URL and body of a text-to-speech request.
+pub fn tts_build(t: &Target, text: &str, voice: Option<&str>) -> (String, Value) {
+    match t.protocol {
+        Protocol::Replicate => {
+            let mut input = Map::new();
+            input.insert("text".into(), text.into());
+            if let Some(v) = voice {
+                input.insert("voice".into(), v.into());
+            }
+            match t.model_id.split_once(':') {
+                Some((_, version)) => (
+                    format!("{}/v1/predictions", t.base),
+                    json!({"input": input, "version": version}),
+                ),
+                None => (
+                    format!("{}/v1/models/{}/predictions", t.base, t.model_id),
+                    json!({ "input": input }),
+                ),
+            }
+        }
+        _ => (
+            format!("{}/models/{}", t.base, t.model_id),
+            json!({"inputs": text}),
+        ),
+    }
+}
+
+fn replicate_output(v: &Value) -> Option<String> {
+    match &v["output"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.iter().find_map(|o| o.as_str()).map(str::to_string),
+        Value::Object(o) => o
+            .get("audio")
+            .or_else(|| o.get("audio_out"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+fn replicate_state(who: &str, v: &Value) -> AppResult<Poll<AudioOut>> {
+    let status = v["status"].as_str().unwrap_or_default();
+    Ok(match status {
+        "failed" => Poll::Failed(job_failed(
+            who,
+            v["error"].as_str().unwrap_or("the prediction failed"),
+        )),
+        "canceled" | "cancelled" => Poll::Cancelled,
+        "succeeded" => match replicate_output(v) {
+            Some(u) => Poll::Done(audio_of(who, &u)?),
+            None => return Err(bad(who, "a finished prediction with no output")),
+        },
+        _ => Poll::Waiting,
+    })
+}
+
+fn audio_of(who: &str, s: &str) -> AppResult<AudioOut> {
+    if let Some(rest) = s.strip_prefix("data:") {
+        let data = rest.rsplit_once("base64,").map_or(rest, |(_, d)| d);
+        return base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map(AudioOut::Bytes)
+            .map_err(|_| bad(who, "broken base64"));
+    }
+    Ok(AudioOut::Url(s.to_string()))
+}
+
+/// Sends text to be spoken.
+pub async fn synthesize(
+    http: &reqwest::Client,
+    t: &Target,
+    text: &str,
+    voice: Option<&str>,
+) -> Result<(Submitted<AudioOut>, Option<String>), Failure> {
+    let (url, body) = tts_build(t, text, voice);
+    let mut rb = with_auth(t, http.post(&url).json(&body), &url);
+    if t.protocol == Protocol::Replicate {
+        rb = rb.header("prefer", "wait");
+    } else {
+        rb = rb.header("accept", "audio/flac, audio/wav, audio/mpeg, */*");
+    }
+    let (headers, body) = send(t, rb).await?;
+    let rid = images::request_id(&headers);
+    let who = t.who.as_str();
+    let read = || -> AppResult<Submitted<AudioOut>> {
+        if t.protocol != Protocol::Replicate {
+            if is_json(&headers) {
+                let v = parse_json(who, &body)?;
+                let err = v["error"].as_str().unwrap_or("no audio in the answer");
+                return Err(job_failed(who, err));
+            }
+            return Ok(Submitted::Done(AudioOut::Bytes(body.clone())));
+        }
+        let v = parse_json(who, &body)?;
+        match replicate_state(who, &v)? {
+            Poll::Done(a) => Ok(Submitted::Done(a)),
+            Poll::Failed(e) => Err(e),
+            Poll::Cancelled => Err(job_failed(who, "the prediction was cancelled")),
+            Poll::Waiting => Ok(Submitted::Job(ProviderJob {
+                id: v["id"].as_str().map(str::to_string),
+                poll_url: v["urls"]["get"].as_str().map(str::to_string),
+                result_url: None,
+                cancel_url: v["urls"]["cancel"].as_str().map(str::to_string),
+            })),
+        }
+    };
+    read().map(|s| (s, rid.clone())).map_err(|e| (e, rid))
+}
+
+/// Reads where a Replicate prediction stands (once).
+pub async fn poll_audio(
+    http: &reqwest::Client,
+    t: &Target,
+    job: &ProviderJob,
+) -> AppResult<Poll<AudioOut>> {
+    let Some(url) = job.poll_url.as_deref() else {
+        return Err(AppError::internal("a speech job without a poll URL"));
+    };
+    let (_, body) = send(t, with_auth(t, http.get(url), url))
+        .await
+        .map_err(|(e, _)| e)?;
+    replicate_state(&t.who, &parse_json(&t.who, &body)?)
+}
+
+/// The bytes of the audio made: those sent, or a download (a URL under the call's base gets
+/// its credential through `http`; any other is fetched by `open`, which never carries one).
+pub async fn fetch_audio(
+    http: &reqwest::Client,
+    open: &reqwest::Client,
+    t: &Target,
+    a: &AudioOut,
+) -> AppResult<Vec<u8>> {
+    let url = match a {
+        AudioOut::Bytes(b) => return Ok(b.clone()),
+        AudioOut::Url(u) => u,
+    };
+    let parsed = url::Url::parse(url).map_err(|_| bad(&t.who, "a broken audio URL"))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(bad(&t.who, "an audio URL that is not http(s)"));
+    }
+    let rb = if within(&t.trusted, url) {
+        with_auth(t, http.get(url), url)
+    } else {
+        open.get(url)
+    };
+    let resp = rb
+        .send()
+        .await
+        .map_err(|e| transport_error(&e, &t.who).without_secret(&t.secret))?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    if !status.is_success() {
+        let body = hf::read_text_capped(resp, hf::MAX_SMALL_BODY_BYTES, &t.who)
+            .await
+            .unwrap_or_default();
+        return Err(error_from_response(status, &headers, &body, &t.who).without_secret(&t.secret));
+    }
+    match read_capped(resp, MAX_ANSWER_BYTES).await {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(hf::too_large(
+            &format!("The audio from {}", t.who),
+            MAX_ANSWER_BYTES,
+        )),
+        Err(e) => Err(transport_error(&e, &t.who)),
+    }
+}
+
+/// A minimal PCM WAV file: mono, 16-bit, `rate` Hz, the given samples.
+pub fn wav(rate: u32, samples: &[i16]) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 2).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    b
+}
+
+/// A transcript as plain text: one line per segment with its times when there are segments.
+pub fn transcript_text(text: &str, segments: &[Segment]) -> String {
+    if segments.is_empty() {
+        return format!("{}\n", text.trim());
+    }
+    let mut out = String::new();
+    for s in segments {
+        match (s.start, s.end) {
+            (Some(a), Some(b)) => {
+                out.push_str(&format!("[{} → {}] ", clock(a), clock(b)));
+            }
+            (Some(a), None) => out.push_str(&format!("[{}] ", clock(a))),
+            _ => {}
+        }
+        out.push_str(s.text.trim());
+        out.push('\n');
+    }
+    out
+}
+
+/// Seconds as `m:ss.s`.
+pub fn clock(s: f64) -> String {
+    let m = (s / 60.0).floor();
+    format!("{}:{:04.1}", m as u64, s - m * 60.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(protocol: Protocol, routed: bool) -> Target {
+        Target {
+            provider: "fal-ai".into(),
+            who: "fal".into(),
+            protocol,
+            base: "https://router.huggingface.co/fal-ai".into(),
+            trusted: "https://router.huggingface.co".into(),
+            routed,
+            model_id: "fal-ai/whisper".into(),
+            auth: ("authorization".into(), "Bearer hf_x".into()),
+            headers: vec![],
+            secret: "hf_x".into(),
+        }
+    }
+
+    #[test]
+    fn audio_is_known_by_its_bytes_not_its_name() {
+        assert_eq!(sniff(&wav(8000, &[0, 1, 2])).unwrap().1, "wav");
+        assert_eq!(sniff(b"fLaC\0\0\0\x22").unwrap().1, "flac");
+        assert_eq!(sniff(b"OggS\0\x02").unwrap().1, "ogg");
+        assert_eq!(sniff(b"ID3\x04\0").unwrap().1, "mp3");
+        assert_eq!(sniff(b"\xff\xfb\x90\x64").unwrap().1, "mp3");
+        assert_eq!(sniff(b"\xff\xf1\x50\x80").unwrap().1, "aac");
+        assert_eq!(sniff(b"\0\0\0\x20ftypM4A ").unwrap().1, "m4a");
+        assert_eq!(sniff(b"\x1a\x45\xdf\xa3rest").unwrap().1, "webm");
+        assert!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").is_none());
+        assert!(sniff(b"\x89PNG\r\n\x1a\n").is_none());
+        assert!(sniff(b"{\"error\":1}").is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let a = store(dir.path(), &wav(8000, &[5; 10]), "x").unwrap();
+        let b = store(dir.path(), &wav(8000, &[5; 10]), "x").unwrap();
+        assert_eq!(a, b);
+        assert!(is_kept_name(&a.file));
+        assert_eq!(a.mime, "audio/wav");
+        let e = store(dir.path(), b"<html>", "That file").unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotAudio);
+        assert!(!is_kept_name("../x.wav"));
+    }
+
+    #[test]
+    fn transcripts_are_read_with_their_segments() {
+        let v: Value = serde_json::from_str(
+            r#"{"text":" A man said to the universe, Sir, I exist.","chunks":[{"timestamp":[0.0,4.08],"text":" A man said to the universe, Sir, I exist.","speaker":null}],"inferred_languages":["en"],"diarization_segments":[]}"#,
+        )
+        .unwrap();
+        let t = read_transcript("fal", &v).unwrap();
+        assert_eq!(t.text, "A man said to the universe, Sir, I exist.");
+        assert_eq!(t.segments.len(), 1);
+        assert_eq!(t.segments[0].end, Some(4.08));
+        assert_eq!(t.language.as_deref(), Some("en"));
+        let v = json!({"text": "a man said to the universe sir i exist"});
+        let t = read_transcript("HF", &v).unwrap();
+        assert!(t.segments.is_empty());
+        assert!(read_transcript("HF", &json!({"nope": 1})).is_err());
+        assert_eq!(transcript_text(" x ", &t.segments), "x\n");
+        let segs = vec![Segment {
+            start: Some(61.5),
+            end: Some(64.0),
+            text: "hi".into(),
+        }];
+        assert_eq!(transcript_text("hi", &segs), "[1:01.5 → 1:04.0] hi\n");
+    }
+
+    #[test]
+    fn each_provider_gets_its_own_shape() {
+        assert!(stt_url(&target(Protocol::Fal, true)).ends_with("/fal-ai/whisper?_subdomain=queue"));
+        assert!(!stt_url(&target(Protocol::Fal, false)).contains('?'));
+        let mut t = target(Protocol::Replicate, true);
+        t.model_id = "jaaari/kokoro-82m:abc".into();
+        let (url, b) = tts_build(&t, "Hello", Some("af_bella"));
+        assert!(url.ends_with("/v1/predictions"));
+        assert_eq!(b["version"], "abc");
+        assert_eq!(b["input"]["text"], "Hello");
+        t.protocol = Protocol::HfInference;
+        t.model_id = "espnet/kan-bayashi_ljspeech_vits".into();
+        let (url, b) = tts_build(&t, "Hello", None);
+        assert!(url.ends_with("/models/espnet/kan-bayashi_ljspeech_vits"));
+        assert_eq!(b, json!({"inputs": "Hello"}));
+        assert_eq!(protocol(SpeechKind::Stt, "replicate"), None);
+        assert_eq!(
+            protocol(SpeechKind::Tts, "replicate"),
+            Some(Protocol::Replicate)
+        );
+    }
+
+    #[test]
+    fn a_replicate_prediction_is_read_in_each_state() {
+        let w = replicate_state("R", &json!({"status": "starting", "output": null})).unwrap();
+        assert_eq!(w, Poll::Waiting);
+        let d = replicate_state(
+            "R",
+            &json!({"status": "succeeded", "output": "https://x/o.wav"}),
+        )
+        .unwrap();
+        assert_eq!(d, Poll::Done(AudioOut::Url("https://x/o.wav".into())));
+        let f = replicate_state(
+            "R",
+            &json!({"status": "failed", "error": "CUDA out of memory"}),
+        )
+        .unwrap();
+        assert!(matches!(f, Poll::Failed(e) if e.code == ErrorCode::JobFailed));
+    }
+}

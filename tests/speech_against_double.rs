@@ -1,0 +1,525 @@
+//! Speech end to end against the HF test double: a WAV the test makes, transcribed through the
+//! router by HF Inference (raw bytes) and by fal (the queue, with timestamps); text to speech by
+//! HF Inference (the recorded FLAC) and by Replicate (a prediction polled, its audio downloaded
+//! with no credential); each call in the ledger with its task, unknown cost and request id; the
+//! runs and their audio after a restart and through export/import; the provider's own key
+//! straight to fal; faults (job failed, timeout, not audio) each with its own error code, and no
+//! token in any log line.
+
+mod support;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use hf_double::{tokens, Fault, FaultKind, Scope};
+use support::{pinned, services_on_double, OnDouble};
+use switchboard_core::call::{Billing, CallMode, Routing};
+use switchboard_core::config::Config;
+use switchboard_core::error::{AppError, ErrorCode};
+use switchboard_core::history::ledger::{CallKind, CallQuery};
+use switchboard_core::providers::{provider_key_entry, ProviderMode};
+use switchboard_core::secrets::{MemoryBackend, Secret, Secrets, Storage};
+use switchboard_core::service::images::ImageOptions;
+use switchboard_core::service::speech::{SpeechExportFormat, SynthesizeRequest, TranscribeRequest};
+use switchboard_core::service::Services;
+use switchboard_core::speech::{self, SpeechKind};
+
+const WHISPER: &str = "openai/whisper-large-v3";
+const WAV2VEC: &str = "jonatasgrosman/wav2vec2-large-xlsr-53-english";
+const VITS: &str = "espnet/kan-bayashi_ljspeech_vits";
+
+// ------------------------------------------------------------ every log line, kept
+
+struct Capture(Mutex<Vec<String>>);
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        let line = format!("{} {}: {}", record.level(), record.target(), record.args());
+        self.0.lock().unwrap().push(line);
+    }
+    fn flush(&self) {}
+}
+
+fn logs() -> &'static Capture {
+    static LOGS: OnceLock<&'static Capture> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let c: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
+        log::set_logger(c).expect("the only logger");
+        log::set_max_level(log::LevelFilter::Trace);
+        c
+    })
+}
+
+fn assert_no_token_anywhere(errors: &[&AppError]) {
+    let lines = logs().0.lock().unwrap().clone();
+    for secret in [tokens::FREE_TOKEN, tokens::PRO_TOKEN, tokens::PROVIDER_KEY] {
+        let piece = &secret[..12];
+        for l in &lines {
+            assert!(!l.contains(piece), "a log line holds a credential: {l}");
+        }
+        for e in errors {
+            assert!(!e.message.contains(piece), "an error holds a credential");
+        }
+    }
+}
+
+/// One second of a 220 Hz tone, 16 kHz mono: the WAV the tests send.
+fn test_wav() -> Vec<u8> {
+    let samples: Vec<i16> = (0..16_000)
+        .map(|i| ((i as f64 / 16_000.0 * 220.0 * std::f64::consts::TAU).sin() * 6000.0) as i16)
+        .collect();
+    speech::wav(16_000, &samples)
+}
+
+async fn on_double() -> OnDouble {
+    logs();
+    let f = services_on_double(tokens::FREE_TOKEN).await;
+    fast(&f.services);
+    f
+}
+
+fn fast(s: &Services) {
+    s.images.set_options(ImageOptions {
+        poll_interval: Duration::from_millis(20),
+        ..ImageOptions::default()
+    });
+}
+
+fn stt(model: &str, routing: Routing, audio: &str) -> TranscribeRequest {
+    TranscribeRequest {
+        model: model.into(),
+        routing,
+        bill_to: None,
+        audio: audio.into(),
+        audio_name: Some("hello.wav".into()),
+    }
+}
+
+fn tts(model: &str, routing: Routing, text: &str) -> SynthesizeRequest {
+    SynthesizeRequest {
+        model: model.into(),
+        routing,
+        bill_to: None,
+        text: text.into(),
+        voice: None,
+    }
+}
+
+fn restart(
+    double: &hf_double::HfDouble,
+    store: Arc<switchboard_core::settings::MemoryStore>,
+    dir: &std::path::Path,
+) -> Services {
+    let config = Config {
+        endpoints: support::endpoints(double),
+        data_dir: dir.join("data"),
+        chat_timeout_secs: Some(20),
+    };
+    let secrets = Arc::new(Secrets::new(Box::<MemoryBackend>::default()));
+    let s = Services::new(config, store, secrets, dir.to_path_buf()).unwrap();
+    fast(&s);
+    s
+}
+
+#[tokio::test]
+async fn a_wav_is_transcribed_by_hf_inference_and_fal_and_spoken_back_and_all_survive_a_restart_and_a_backup(
+) {
+    let f = on_double().await;
+    let wav = test_wav();
+    let file = f.dir.path().join("hello.wav");
+    std::fs::write(&file, &wav).unwrap();
+    let chosen = f.services.speech_audio_from_file(file).await.unwrap();
+    assert_eq!(chosen.audio.mime, "audio/wav");
+    assert_eq!(chosen.name.as_deref(), Some("hello.wav"));
+    // Kept by the hash of its bytes in the data folder's media/.
+    let kept = f.services.media_dir().join(&chosen.audio.file);
+    assert_eq!(std::fs::read(&kept).unwrap(), wav);
+
+    // HF Inference: the raw bytes, with their type, through the router.
+    let a = f
+        .services
+        .transcribe(stt(WAV2VEC, pinned("hf-inference"), &chosen.audio.file))
+        .await
+        .unwrap();
+    assert_eq!(a.kind, SpeechKind::Stt);
+    assert_eq!(a.text, "a man said to the universe sir i exist");
+    assert!(a.segments.is_empty());
+    assert_eq!((a.mode, a.billing), (CallMode::Routed, Billing::HfCredits));
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, format!("/router/hf-inference/models/{WAV2VEC}"));
+    assert_eq!(post.header("content-type"), Some("audio/wav"));
+    assert!(post.body.starts_with("RIFF") && post.body.contains("WAVEfmt "));
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {}", tokens::FREE_TOKEN).as_str())
+    );
+
+    // fal: the queue, polled; the recorded transcript with its timestamps.
+    f.double.clear_requests();
+    let b = f
+        .services
+        .transcribe(stt(WHISPER, pinned("fal-ai"), &chosen.audio.file))
+        .await
+        .unwrap();
+    assert_eq!(b.text, "A man said to the universe, Sir, I exist.");
+    assert_eq!(b.segments.len(), 1);
+    assert_eq!(
+        (b.segments[0].start, b.segments[0].end),
+        (Some(0.0), Some(4.08))
+    );
+    assert_eq!(b.language.as_deref(), Some("en"));
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, "/router/fal-ai/fal-ai/whisper");
+    assert_eq!(post.query.as_deref(), Some("_subdomain=queue"));
+    let url = post.json().unwrap()["audio_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("data:audio/wav;base64,"));
+    assert!(reqs.iter().any(|r| r.path.ends_with("/status")));
+
+    // Text to speech, HF Inference: the recorded FLAC, kept by its bytes.
+    let c = f
+        .services
+        .synthesize(tts(VITS, pinned("hf-inference"), "Hello world"))
+        .await
+        .unwrap();
+    assert_eq!(c.kind, SpeechKind::Tts);
+    assert_eq!(c.audio.mime, "audio/flac");
+    assert_eq!(c.text, "Hello world");
+    // Text to speech, Replicate (the Hub maps kokoro to its version): polled, downloaded.
+    f.double.clear_requests();
+    let d = f
+        .services
+        .synthesize(tts(
+            hf_double::speech::KOKORO_HUB_ID,
+            pinned("replicate"),
+            "Hello again",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(d.audio.mime, "audio/wav");
+    let made = std::fs::read(f.services.media_dir().join(&d.audio.file)).unwrap();
+    assert_eq!(made, hf_double::speech::tts_wav());
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, "/router/replicate/v1/predictions");
+    assert_eq!(
+        post.json().unwrap()["version"],
+        hf_double::speech::KOKORO_VERSION
+    );
+    assert_eq!(post.json().unwrap()["input"]["text"], "Hello again");
+    // The audio on another host is fetched with no credential.
+    let get = reqs
+        .iter()
+        .find(|r| r.path.starts_with("/ext/replicate.delivery/"))
+        .unwrap();
+    assert_eq!(get.header("authorization"), None);
+    // Its audio plays from a data: URL.
+    let data = f
+        .services
+        .speech_audio_data(d.audio.file.clone())
+        .await
+        .unwrap();
+    assert!(data.starts_with("data:audio/wav;base64,"));
+
+    // The ledger: one row per call, with its task, unknown cost and request id.
+    let h = f.services.history.wait().await.unwrap();
+    let rows = h.calls(&CallQuery::default()).unwrap().rows;
+    let stt_rows = rows
+        .iter()
+        .filter(|r| r.kind == CallKind::SpeechToText)
+        .collect::<Vec<_>>();
+    let tts_rows = rows
+        .iter()
+        .filter(|r| r.kind == CallKind::TextToSpeech)
+        .collect::<Vec<_>>();
+    assert_eq!((stt_rows.len(), tts_rows.len()), (2, 2));
+    for r in stt_rows.iter().chain(&tts_rows) {
+        assert_eq!(r.cost, None);
+        assert_eq!(r.status, "complete");
+        assert!(r.request_id.is_some());
+    }
+    drop(h);
+
+    // Exports: the transcript as text (with times) and JSON, the audio as it was made.
+    let txt = f
+        .services
+        .speech_export(b.id.clone(), SpeechExportFormat::Txt)
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(txt.bytes).unwrap(),
+        "[0:00.0 → 0:04.1] A man said to the universe, Sir, I exist.\n"
+    );
+    let audio = f
+        .services
+        .speech_export(d.id.clone(), SpeechExportFormat::Audio)
+        .await
+        .unwrap();
+    assert_eq!(audio.bytes, made);
+    assert!(audio.name.ends_with(".wav"));
+
+    let backup = f.services.history_export_all_text().unwrap();
+    let OnDouble {
+        double,
+        services,
+        store,
+        dir,
+    } = f;
+    drop(services);
+    double.clear_requests();
+    let services = restart(&double, store, dir.path());
+    let runs = services.speech_list(10).await.unwrap();
+    assert_eq!(runs.len(), 4);
+    assert_eq!(runs.iter().find(|r| r.id == b.id).unwrap(), &b);
+    assert!(double.requests().is_empty(), "shown offline");
+
+    // A fresh data folder: the import brings the runs and their audio back, once.
+    let fresh = tempfile::tempdir().unwrap();
+    let other = restart(&double, Arc::default(), fresh.path());
+    let path = fresh.path().join("backup.json");
+    std::fs::write(&path, backup).unwrap();
+    let report = other.history_import_file(&path).await.unwrap();
+    assert_eq!(report.speech, 4);
+    assert_eq!(other.history_import_file(&path).await.unwrap().speech, 0);
+    let back = other.speech_list(10).await.unwrap();
+    assert_eq!(back.len(), 4);
+    let d_back = back.iter().find(|r| r.id == d.id).unwrap();
+    assert_eq!(
+        std::fs::read(other.media_dir().join(&d_back.audio.file)).unwrap(),
+        made
+    );
+    assert_eq!(
+        std::fs::read(other.media_dir().join(&chosen.audio.file)).unwrap(),
+        wav
+    );
+    assert_no_token_anywhere(&[]);
+}
+
+#[tokio::test]
+async fn an_own_key_goes_straight_to_fals_queue_with_its_key_only() {
+    let f = on_double().await;
+    f.services
+        .provider_set("fal-ai".into(), true, ProviderMode::OwnKey)
+        .await
+        .unwrap();
+    let chosen = f
+        .services
+        .speech_audio_put(Some("a.wav".into()), base64_of(&test_wav()))
+        .await
+        .unwrap();
+    let route = f
+        .services
+        .speech_route(SpeechKind::Stt, &pinned("fal-ai"), None);
+    assert_eq!(route.mode, CallMode::OwnKey);
+    let err = f
+        .services
+        .transcribe(stt(WHISPER, pinned("fal-ai"), &chosen.audio.file))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ProviderKeyMissing);
+    f.services
+        .secrets
+        .set(
+            &provider_key_entry("fal-ai"),
+            &Secret::new(tokens::PROVIDER_KEY.into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    let r = f
+        .services
+        .transcribe(stt(WHISPER, pinned("fal-ai"), &chosen.audio.file))
+        .await
+        .unwrap();
+    assert_eq!(r.text, "A man said to the universe, Sir, I exist.");
+    assert_eq!((r.mode, r.billing), (CallMode::OwnKey, Billing::Provider));
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, "/direct/fal-ai/fal-ai/whisper");
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Key {}", tokens::PROVIDER_KEY).as_str())
+    );
+    for r in &reqs {
+        assert!(!r.body.contains(tokens::FREE_TOKEN));
+        assert_ne!(
+            r.header("authorization"),
+            Some(format!("Bearer {}", tokens::FREE_TOKEN).as_str())
+        );
+    }
+    assert_no_token_anywhere(&[&err]);
+}
+
+fn base64_of(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+#[tokio::test]
+async fn failures_each_have_their_own_code_stay_in_the_ledger_and_out_of_the_history() {
+    let f = on_double().await;
+    let mut errors = Vec::new();
+    // Not audio, by its content (the name says .wav): refused before any request.
+    let fake = f.dir.path().join("not-audio.wav");
+    std::fs::write(&fake, b"<html>this is not a recording</html>").unwrap();
+    let e = f.services.speech_audio_from_file(fake).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotAudio);
+    errors.push(e);
+    let e = f
+        .services
+        .speech_audio_put(None, base64_of(b"\x89PNG\r\n\x1a\nnot audio"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotAudio);
+    errors.push(e);
+    // A name that is not a kept file's is never read.
+    let e = f
+        .services
+        .transcribe(stt(WAV2VEC, pinned("hf-inference"), "../history.sqlite3"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    errors.push(e);
+    assert!(f.double.requests().iter().all(|r| r.method != "POST"));
+
+    let chosen = f
+        .services
+        .speech_audio_put(None, base64_of(&test_wav()))
+        .await
+        .unwrap();
+    // The provider cannot decode the audio it was sent.
+    f.double.push_fault(
+        Fault::status(400, r#"{"error":"Malformed soundfile"}"#)
+            .scope(Scope::Speech)
+            .once(),
+    );
+    let e = f
+        .services
+        .transcribe(stt(WAV2VEC, pinned("hf-inference"), &chosen.audio.file))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotAudio, "{}", e.message);
+    errors.push(e);
+    // The fal job fails.
+    f.double.push_fault(
+        Fault::new(
+            Scope::Speech,
+            FaultKind::JobFails {
+                message: "CUDA out of memory".into(),
+            },
+        )
+        .once(),
+    );
+    let e = f
+        .services
+        .transcribe(stt(WHISPER, pinned("fal-ai"), &chosen.audio.file))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::JobFailed, "{}", e.message);
+    assert!(e.message.contains("CUDA out of memory"));
+    errors.push(e);
+    // The Replicate prediction times out at the provider.
+    f.double.push_fault(
+        Fault::new(
+            Scope::Speech,
+            FaultKind::JobFails {
+                message: "Prediction timed out".into(),
+            },
+        )
+        .once(),
+    );
+    let e = f
+        .services
+        .synthesize(tts(
+            hf_double::speech::KOKORO_HUB_ID,
+            pinned("replicate"),
+            "Hi",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Timeout, "{}", e.message);
+    errors.push(e);
+    // A job that never ends: the app stops waiting.
+    f.services.images.set_options(ImageOptions {
+        poll_interval: Duration::from_millis(20),
+        job_timeout: Duration::from_millis(300),
+        ..ImageOptions::default()
+    });
+    f.double
+        .push_fault(Fault::new(Scope::Speech, FaultKind::JobStall));
+    let e = f
+        .services
+        .transcribe(stt(WHISPER, pinned("fal-ai"), &chosen.audio.file))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Timeout, "{}", e.message);
+    errors.push(e);
+    f.double.clear_faults();
+    fast(&f.services);
+    // A provider the app cannot ask for this task, said before any request.
+    let e = f
+        .services
+        .synthesize(tts(VITS, pinned("fal-ai"), "Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ModelUnavailable);
+    errors.push(e);
+    let e = f
+        .services
+        .synthesize(tts(VITS, pinned("hf-inference"), "   "))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    errors.push(e);
+    // The router refuses the token.
+    f.double
+        .push_fault(Fault::unauthorized().scope(Scope::Speech).once());
+    let e = f
+        .services
+        .synthesize(tts(VITS, pinned("hf-inference"), "Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unauthorized);
+    errors.push(e);
+
+    // Every call that reached a provider is in the ledger, failed, with its own code.
+    let h = f.services.history.wait().await.unwrap();
+    let rows = h.calls(&CallQuery::default()).unwrap().rows;
+    let mut codes = rows
+        .iter()
+        .filter(|r| matches!(r.kind, CallKind::SpeechToText | CallKind::TextToSpeech))
+        .map(|r| {
+            assert_eq!(r.status, "error");
+            assert_eq!(r.cost, None);
+            r.error_code.unwrap()
+        })
+        .collect::<Vec<_>>();
+    codes.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(
+        codes,
+        vec![
+            ErrorCode::JobFailed,
+            ErrorCode::NotAudio,
+            ErrorCode::Timeout,
+            ErrorCode::Timeout,
+            ErrorCode::Unauthorized
+        ]
+    );
+    drop(h);
+    assert!(f.services.speech_list(10).await.unwrap().is_empty());
+    let refs = errors.iter().collect::<Vec<_>>();
+    assert_no_token_anywhere(&refs);
+    // The next call works.
+    let ok = f
+        .services
+        .transcribe(stt(WAV2VEC, pinned("hf-inference"), &chosen.audio.file))
+        .await
+        .unwrap();
+    assert!(!ok.text.is_empty());
+}
