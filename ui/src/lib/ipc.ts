@@ -97,6 +97,19 @@ export const api = {
   /** Saves a run as CSV or JSON through a save dialog; the path written, or null. */
   embeddingExport: (id: string, format: Args<"embedding_export">["format"]) =>
     call("embedding_export", { id, format }),
+  /** Where a speech call would go and who would pay (decided in Rust). */
+  speechRoute: (kind: Args<"speech_route">["kind"], routing: Args<"speech_route">["routing"], billTo: string | null) =>
+    call("speech_route", { kind, routing, billTo }),
+  /** The file dialog (in Rust) for an audio file, checked by its content and kept. */
+  speechPickAudio: () => call("speech_pick_audio"),
+  speechPutAudio: (name: string | null, data: string) => call("speech_put_audio", { name, data }),
+  /** A kept audio file as a data: URL. */
+  speechAudio: (file: string) => call("speech_audio", { file }),
+  speechTranscribe: (request: Args<"speech_transcribe">) => call("speech_transcribe", request),
+  speechSynthesize: (request: Args<"speech_synthesize">) => call("speech_synthesize", request),
+  speechList: () => call("speech_list"),
+  /** Saves a run as text, JSON or its audio where the user chooses; the path, or null. */
+  speechExport: (id: string, format: Args<"speech_export">["format"]) => call("speech_export", { id, format }),
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { clock, dropProblem, humanSize, segmentTimes, transcriptText } from "./speech";
+
+describe("speech helpers", () => {
+  it("writes times as m:ss.s", () => {
+    expect(clock(0)).toBe("0:00.0");
+    expect(clock(4.08)).toBe("0:04.1");
+    expect(clock(61.5)).toBe("1:01.5");
+    expect(segmentTimes({ start: 0, end: 4.08, text: "x" })).toBe("0:00.0 → 0:04.1");
+    expect(segmentTimes({ start: null, end: null, text: "x" })).toBe("");
+  });
+
+  it("copies a transcript with its times, as the text export does", () => {
+    expect(transcriptText(" a man said ", [])).toBe("a man said\n");
+    expect(
+      transcriptText("A man said. Sir.", [
+        { start: 0, end: 4.08, text: " A man said." },
+        { start: 4.08, end: null, text: "Sir." },
+      ]),
+    ).toBe("[0:00.0 → 0:04.1] A man said.\n[0:04.1] Sir.\n");
+  });
+
+  it("says sizes and refuses empty or huge drops before reading them", () => {
+    expect(humanSize(812)).toBe("812 B");
+    expect(humanSize(32044)).toBe("31.3 KB");
+    expect(dropProblem({ size: 0 })).toMatch(/empty/);
+    expect(dropProblem({ size: 26 * 1024 * 1024 })).toMatch(/25 MB/);
+    expect(dropProblem({ size: 1000 })).toBeNull();
+  });
+});

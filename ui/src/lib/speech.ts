@@ -1,0 +1,45 @@
+// Pure helpers of the Speech task: times and sizes in words, a transcript as plain text (what
+// Copy puts on the clipboard, the same text as the .txt export), a dropped file's checks.
+
+import type { Segment } from "../bindings/Segment";
+
+/** The most an audio file sent for a transcript may weigh (Rust checks it again). */
+export const MAX_AUDIO_BYTES = 25 * 1024 * 1024;
+
+/** Seconds as `m:ss.s`. */
+export function clock(s: number): string {
+  const m = Math.floor(s / 60);
+  const rest = s - m * 60;
+  return `${m}:${rest.toFixed(1).padStart(4, "0")}`;
+}
+
+/** A segment's times, `0:00.0 → 0:04.1`, or "" when the provider gave none. */
+export function segmentTimes(seg: Segment): string {
+  if (seg.start === null) return "";
+  return seg.end === null ? clock(seg.start) : `${clock(seg.start)} → ${clock(seg.end)}`;
+}
+
+/** The transcript as text: one line per segment with its times, else the text. */
+export function transcriptText(text: string, segments: Segment[]): string {
+  if (segments.length === 0) return `${text.trim()}\n`;
+  return segments
+    .map((s) => {
+      const t = segmentTimes(s);
+      return `${t ? `[${t}] ` : ""}${s.text.trim()}\n`;
+    })
+    .join("");
+}
+
+/** A size in words: `812 B`, `31.3 KB`, `2.4 MB`. */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Why a dropped file cannot be used before reading it, or null. Its content is checked in Rust. */
+export function dropProblem(file: { size: number }): string | null {
+  if (file.size === 0) return "That file is empty.";
+  if (file.size > MAX_AUDIO_BYTES) return "That file is larger than 25 MB: choose a shorter recording.";
+  return null;
+}

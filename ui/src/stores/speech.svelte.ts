@@ -1,0 +1,194 @@
+// The Speech task's state: speech to text (an audio file chosen or dropped, its transcript) and
+// text to speech (text in, audio played and saved), the model and provider of each, the run
+// shown, the runs kept. Outlives the screen, so the last result is still there when the user
+// comes back. Every decision (route, checks, files) is made in Rust.
+import type { AppError } from "../bindings/AppError";
+import type { AudioInfo } from "../bindings/AudioInfo";
+import type { RouteDecision } from "../bindings/RouteDecision";
+import type { Routing } from "../bindings/Routing";
+import type { SpeechKind } from "../bindings/SpeechKind";
+import type { SpeechRecord } from "../bindings/SpeechRecord";
+import { copyText } from "../lib/clipboard";
+import { toAppError } from "../lib/errors";
+import { dropProblem, transcriptText } from "../lib/speech";
+import { api } from "../lib/ipc";
+
+/** Providers the app can ask, per task (Rust refuses others in plain words). */
+export const SPEECH_PROVIDERS: Record<SpeechKind, string[]> = {
+  stt: ["hf-inference", "fal-ai"],
+  tts: ["hf-inference", "replicate"],
+};
+
+export const DEFAULT_MODELS: Record<SpeechKind, string> = {
+  stt: "openai/whisper-large-v3",
+  tts: "hexgrad/Kokoro-82M",
+};
+
+export class SpeechStore {
+  kind = $state<SpeechKind>("stt");
+  model = $state<Record<SpeechKind, string>>({ ...DEFAULT_MODELS });
+  routing = $state<Record<SpeechKind, Routing>>({
+    stt: { kind: "pinned", provider: "fal-ai" },
+    tts: { kind: "pinned", provider: "replicate" },
+  });
+  /** The audio file chosen for a transcript, kept in Rust. */
+  audio = $state.raw<AudioInfo | null>(null);
+  /** The chosen file as a data: URL, to listen to before sending. */
+  audioUrl = $state<string | null>(null);
+  text = $state("");
+  voice = $state("");
+  running = $state(false);
+  error = $state<AppError | null>(null);
+  fileError = $state<string | null>(null);
+  route = $state<RouteDecision | null>(null);
+  /** The run shown, and its audio as a data: URL. */
+  current = $state.raw<SpeechRecord | null>(null);
+  currentUrl = $state<string | null>(null);
+  kept = $state.raw<SpeechRecord[]>([]);
+  /** Where the last export went. */
+  saved = $state<string | null>(null);
+  copied = $state(false);
+  private loaded = false;
+
+  async ensure() {
+    void this.refreshRoute();
+    if (this.loaded) return;
+    this.loaded = true;
+    try {
+      this.kept = await api.speechList();
+      if (!this.current) {
+        const first = this.kept.find((k) => k.kind === this.kind);
+        if (first) void this.show(first);
+      }
+    } catch (e) {
+      this.error = toAppError(e);
+    }
+  }
+
+  setKind(k: SpeechKind) {
+    if (this.kind === k) return;
+    this.kind = k;
+    this.error = null;
+    this.saved = null;
+    const first = this.current?.kind === k ? this.current : this.kept.find((r) => r.kind === k);
+    if (first) void this.show(first);
+    else {
+      this.current = null;
+      this.currentUrl = null;
+    }
+    void this.refreshRoute();
+  }
+
+  selectProvider(p: string | null) {
+    this.routing[this.kind] = p ? { kind: "pinned", provider: p } : { kind: "auto", policy: "fastest" };
+    void this.refreshRoute();
+  }
+
+  async refreshRoute() {
+    try {
+      this.route = await api.speechRoute(this.kind, this.routing[this.kind], null);
+    } catch {
+      this.route = null;
+    }
+  }
+
+  private async useAudio(info: AudioInfo) {
+    this.audio = info;
+    this.audioUrl = await api.speechAudio(info.audio.file).catch(() => null);
+  }
+
+  async pickAudio() {
+    this.fileError = null;
+    try {
+      const info = await api.speechPickAudio();
+      if (info) await this.useAudio(info);
+    } catch (e) {
+      this.fileError = toAppError(e).message;
+    }
+  }
+
+  /** A dropped file: sent to Rust, which checks it by its content and keeps it. */
+  async dropAudio(file: File) {
+    this.fileError = dropProblem(file);
+    if (this.fileError) return;
+    try {
+      const data = await new Promise<string>((resolve, reject) => {
+        const r = new FileReader();
+        r.onload = () => resolve(String(r.result));
+        r.onerror = () => reject(r.error);
+        r.readAsDataURL(file);
+      });
+      await this.useAudio(await api.speechPutAudio(file.name || null, data));
+    } catch (e) {
+      this.fileError = toAppError(e).message;
+    }
+  }
+
+  clearAudio() {
+    this.audio = null;
+    this.audioUrl = null;
+    this.fileError = null;
+  }
+
+  get canRun(): boolean {
+    if (this.running || this.model[this.kind].trim() === "") return false;
+    return this.kind === "stt" ? this.audio !== null : this.text.trim() !== "";
+  }
+
+  async show(r: SpeechRecord) {
+    this.current = r;
+    this.saved = null;
+    this.copied = false;
+    this.currentUrl = null;
+    try {
+      const url = await api.speechAudio(r.audio.file);
+      if (this.current?.id === r.id) this.currentUrl = url;
+    } catch {
+      // The audio file is gone: the transcript still shows.
+    }
+  }
+
+  async run() {
+    if (!this.canRun) return;
+    const kind = this.kind;
+    this.running = true;
+    this.error = null;
+    this.saved = null;
+    try {
+      const model = this.model[kind].trim();
+      const routing = this.routing[kind];
+      const r =
+        kind === "stt"
+          ? await api.speechTranscribe({
+              model,
+              routing,
+              billTo: null,
+              audio: this.audio!.audio.file,
+              audioName: this.audio!.name,
+            })
+          : await api.speechSynthesize({ model, routing, billTo: null, text: this.text, voice: this.voice.trim() || null });
+      this.kept = [r, ...this.kept.filter((k) => k.id !== r.id)];
+      if (this.kind === kind) await this.show(r);
+    } catch (e) {
+      this.error = toAppError(e);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async exportAs(format: "txt" | "json" | "audio") {
+    if (!this.current) return;
+    try {
+      this.saved = await api.speechExport(this.current.id, format);
+    } catch (e) {
+      this.error = toAppError(e);
+    }
+  }
+
+  async copy() {
+    if (!this.current) return;
+    this.copied = await copyText(transcriptText(this.current.text, this.current.segments));
+  }
+}
+
+export const speech = new SpeechStore();
