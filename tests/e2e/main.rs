@@ -15,6 +15,7 @@ mod own_key;
 mod playground;
 mod providers;
 mod signin;
+mod speech;
 mod token;
 
 /// The harness lives in the dev-only testkit crate (tests/testkit/src/desktop.rs); the tests
