@@ -109,6 +109,26 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
         app.wait_for_text("[data-testid=speech-route]", "Through Hugging Face")
             .await;
 
+        // A dropped file is checked by its content, not its name; a real WAV dropped is kept.
+        let dropped = |name: &str, bytes: &[u8]| {
+            format!(
+                "const bin = atob({b64}); const a = new Uint8Array(bin.length); for (let i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);\
+                 const dt = new DataTransfer(); dt.items.add(new File([a], {name}, {{type: 'audio/wav'}}));\
+                 document.querySelector('[data-testid=speech-drop]').dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}}));",
+                b64 = serde_json::to_string(&base64::engine::general_purpose::STANDARD.encode(bytes)).unwrap(),
+                name = serde_json::to_string(name).unwrap(),
+            )
+        };
+        js(&app, &dropped("fake.wav", b"<html>not a recording</html>")).await;
+        app.wait_for_text("[data-testid=speech-file-error]", "not an audio file")
+            .await;
+        assert!(!app.exists("[data-testid=speech-audio-chosen]").await);
+        js(&app, &dropped("dropped.wav", &wav)).await;
+        app.wait_for_text("[data-testid=speech-audio-chosen]", "dropped.wav")
+            .await;
+        app.wait_for("[data-testid=speech-audio-preview]").await;
+        app.click("[data-testid=speech-audio-remove]").await;
+
         // Speech to text: the WAV chosen in the dialog, sent to fal's queue through the router.
         app.click("[data-testid=speech-pick]").await;
         app.wait_for_text("[data-testid=speech-audio-chosen]", "hello.wav")
