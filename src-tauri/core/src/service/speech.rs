@@ -229,7 +229,8 @@ impl Services {
     }
 
     /// Sends a kept audio file for a transcript; keeps the run.
-    pub async fn transcribe(&self, request: TranscribeRequest) -> AppResult<SpeechRecord> {
+    pub async fn transcribe(&self, mut request: TranscribeRequest) -> AppResult<SpeechRecord> {
+        request.model = request.model.trim().to_string();
         let dir = self.media_dir();
         let file = request.audio.clone();
         let bytes = blocking(move || read_kept(&dir, &file)).await?;
@@ -299,6 +300,7 @@ impl Services {
 
     /// Sends text to be spoken; keeps the audio made and the run.
     pub async fn synthesize(&self, mut request: SynthesizeRequest) -> AppResult<SpeechRecord> {
+        request.model = request.model.trim().to_string();
         request.text = request.text.trim().to_string();
         if request.text.is_empty() {
             return Err(AppError::new(
