@@ -52,6 +52,7 @@ surface! {
     speech::speech_synthesize(SynthesizeRequest) -> SpeechRecord;
     speech::speech_list() -> Vec<SpeechRecord>;
     speech::speech_export(SpeechExportArgs) -> Option<String>;
+    speech::speech_delete(IdArgs) -> ();
     history::history_status() -> HistoryStatus;
     history::history_list(ListArgs) -> Vec<ConversationSummary>;
     history::history_get(IdArgs) -> Conversation;

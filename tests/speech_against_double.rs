@@ -523,3 +523,32 @@ async fn failures_each_have_their_own_code_stay_in_the_ledger_and_out_of_the_his
         .unwrap();
     assert!(!ok.text.is_empty());
 }
+
+#[tokio::test]
+async fn deleting_a_run_deletes_its_audio_once_no_other_run_names_it() {
+    let f = on_double().await;
+    let chosen = f
+        .services
+        .speech_audio_put(Some("a.wav".into()), base64_of(&test_wav()))
+        .await
+        .unwrap();
+    let path = f.services.media_dir().join(&chosen.audio.file);
+    let one = f
+        .services
+        .transcribe(stt(WAV2VEC, pinned("hf-inference"), &chosen.audio.file))
+        .await
+        .unwrap();
+    let two = f
+        .services
+        .transcribe(stt(WAV2VEC, pinned("hf-inference"), &chosen.audio.file))
+        .await
+        .unwrap();
+    f.services.speech_delete(one.id.clone()).await.unwrap();
+    assert!(path.exists(), "still named by the other run");
+    assert_eq!(f.services.speech_list(10).await.unwrap(), vec![two.clone()]);
+    f.services.speech_delete(two.id.clone()).await.unwrap();
+    assert!(!path.exists());
+    assert!(f.services.speech_list(10).await.unwrap().is_empty());
+    // Twice is fine.
+    f.services.speech_delete(two.id).await.unwrap();
+}

@@ -104,6 +104,12 @@ pub async fn speech_list(s: State<'_, Services>) -> AppResult<Vec<SpeechRecord>>
     s.speech_list(100).await
 }
 
+/// Forgets a kept run, and its audio when no other run names it.
+#[tauri::command]
+pub async fn speech_delete(s: State<'_, Services>, args: super::history::IdArgs) -> AppResult<()> {
+    s.speech_delete(args.id).await
+}
+
 /// Saves a run (transcript as text or JSON, or its audio) where the user chooses; the path
 /// written, or `null`.
 #[tauri::command]

@@ -220,6 +220,11 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
         app.click("[data-testid=nav-playground]").await;
         open_speech(&app).await;
         check_transcript(&app).await;
+        // The kept runs are found by their words.
+        app.type_into("[data-testid=speech-filter]", "nothing like this").await;
+        assert!(!app.exists("[data-testid=speech-kept-item]").await);
+        app.type_into("[data-testid=speech-filter]", "universe whisper").await;
+        app.wait_for_text("[data-testid=speech-kept-item]", "hello.wav").await;
         check_spoken(&app).await;
         check_plays(&app).await;
         assert!(double.requests().iter().all(|r| r.method != "POST"));
@@ -229,7 +234,7 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
         drop(double);
 
         // Another computer: a fresh data folder; the import brings both back, with the audio.
-        let (_double2, _desktop2, driver2) = rig_with(1280, 860, true, &env).await;
+        let (_double2, desktop2, driver2) = rig_with(1280, 860, true, &env).await;
         let app = driver2.launch().await;
         sign_in(&app, tokens::PRO_TOKEN).await;
         app.click("[data-testid=history-import]").await;
@@ -239,6 +244,17 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
         check_transcript(&app).await;
         check_spoken(&app).await;
         check_plays(&app).await;
+        let media = desktop2.data_dir().join("media");
+        assert_eq!(std::fs::read_dir(&media).unwrap().count(), 2);
+        // Deleting the speech run deletes its audio; the transcript's stays.
+        app.click("[data-testid=speech-delete]").await;
+        wait_js(
+            &app,
+            "the deleted run is still shown",
+            "return !document.querySelector('[data-testid=speech-spoken]');",
+        )
+        .await;
+        assert_eq!(std::fs::read_dir(&media).unwrap().count(), 1);
         app.quit().await;
     })
     .await;

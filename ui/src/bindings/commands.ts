@@ -118,6 +118,7 @@ export type Commands = {
   speech_synthesize: { args: SynthesizeRequest; channel: null; result: SpeechRecord };
   speech_list: { args: null; channel: null; result: Array<SpeechRecord> };
   speech_export: { args: SpeechExportArgs; channel: null; result: string | null };
+  speech_delete: { args: IdArgs; channel: null; result: null };
   history_status: { args: null; channel: null; result: HistoryStatus };
   history_list: { args: ListArgs; channel: null; result: Array<ConversationSummary> };
   history_get: { args: IdArgs; channel: null; result: Conversation };

@@ -110,6 +110,8 @@ export const api = {
   speechList: () => call("speech_list"),
   /** Saves a run as text, JSON or its audio where the user chooses; the path, or null. */
   speechExport: (id: string, format: Args<"speech_export">["format"]) => call("speech_export", { id, format }),
+  /** Forgets a kept run (and its audio when no other run names it). */
+  speechDelete: (id: string) => call("speech_delete", { id }),
   getPlayground: () => call("get_playground"),
   setPlayground: (prefs: Args<"set_playground">) => call("set_playground", prefs),
   historyStatus: () => call("history_status"),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, dropProblem, humanSize, segmentTimes, transcriptText } from "./speech";
+import { clock, dropProblem, filterRuns, humanSize, segmentTimes, transcriptText } from "./speech";
 
 describe("speech helpers", () => {
   it("writes times as m:ss.s", () => {
@@ -26,5 +26,17 @@ describe("speech helpers", () => {
     expect(dropProblem({ size: 0 })).toMatch(/empty/);
     expect(dropProblem({ size: 26 * 1024 * 1024 })).toMatch(/25 MB/);
     expect(dropProblem({ size: 1000 })).toBeNull();
+  });
+
+  it("finds kept runs by every word typed, in any field", () => {
+    const runs = [
+      { id: 1, text: "A man said to the universe", model: "openai/whisper-large-v3", provider: "fal-ai", audioName: "hello.wav" },
+      { id: 2, text: "Hello world", model: "hexgrad/Kokoro-82M", provider: "replicate", audioName: null },
+    ];
+    expect(filterRuns(runs, "").length).toBe(2);
+    expect(filterRuns(runs, "UNIVERSE whisper").map((r) => r.id)).toEqual([1]);
+    expect(filterRuns(runs, "hello").map((r) => r.id)).toEqual([1, 2]);
+    expect(filterRuns(runs, "kokoro world").map((r) => r.id)).toEqual([2]);
+    expect(filterRuns(runs, "nothing")).toEqual([]);
   });
 });

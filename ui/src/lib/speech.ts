@@ -43,3 +43,16 @@ export function dropProblem(file: { size: number }): string | null {
   if (file.size > MAX_AUDIO_BYTES) return "That file is larger than 25 MB: choose a shorter recording.";
   return null;
 }
+
+/** The kept runs whose text, model, provider or file name hold every word of `query`. */
+export function filterRuns<T extends { text: string; model: string; provider: string; audioName: string | null }>(
+  runs: T[],
+  query: string,
+): T[] {
+  const words = query.toLowerCase().split(/\s+/).filter((w) => w !== "");
+  if (words.length === 0) return runs;
+  return runs.filter((r) => {
+    const hay = `${r.text} ${r.model} ${r.provider} ${r.audioName ?? ""}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}

@@ -48,6 +48,8 @@ export class SpeechStore {
   /** Where the last export went. */
   saved = $state<string | null>(null);
   copied = $state(false);
+  /** Words to find among the kept runs. */
+  filter = $state("");
   private loaded = false;
 
   async ensure() {
@@ -180,6 +182,22 @@ export class SpeechStore {
     if (!this.current) return;
     try {
       this.saved = await api.speechExport(this.current.id, format);
+    } catch (e) {
+      this.error = toAppError(e);
+    }
+  }
+
+  /** Forgets the run shown (and its audio when no other run names it); shows the next one. */
+  async remove(id: string) {
+    try {
+      await api.speechDelete(id);
+      this.kept = this.kept.filter((k) => k.id !== id);
+      if (this.current?.id === id) {
+        const next = this.kept.find((k) => k.kind === this.kind);
+        this.current = null;
+        this.currentUrl = null;
+        if (next) void this.show(next);
+      }
     } catch (e) {
       this.error = toAppError(e);
     }

@@ -143,6 +143,17 @@ impl History {
         rows
     }
 
+    /// Whether any run still names this audio file.
+    pub fn speech_audio_in_use(&self, file: &str) -> AppResult<bool> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM speech_runs WHERE audio_file = ?1)",
+                [file],
+                |r| r.get(0),
+            )
+            .map_err(db_error)
+    }
+
     pub fn delete_speech(&self, id: &str) -> AppResult<()> {
         self.writable()?
             .execute("DELETE FROM speech_runs WHERE id = ?1", [id])

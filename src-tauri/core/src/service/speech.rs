@@ -420,9 +420,26 @@ impl Services {
         .await
     }
 
+    /// Forgets a run, and its audio file when no other run names it.
     pub async fn speech_delete(&self, id: String) -> AppResult<()> {
         let h = self.history.wait().await?;
-        blocking(move || h.delete_speech(&id)).await
+        let dir = self.media_dir();
+        blocking(move || {
+            let Some(run) = h.speech(&id)? else {
+                return Ok(());
+            };
+            h.delete_speech(&id)?;
+            let file = &run.audio.file;
+            if speech::is_kept_name(file) && !h.speech_audio_in_use(file)? {
+                match std::fs::remove_file(dir.join(file)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(AppError::io("delete the audio file", &e)),
+                }
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn keep_run(&self, record: &SpeechRecord) -> AppResult<()> {
