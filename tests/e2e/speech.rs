@@ -1,6 +1,7 @@
 //! Speech on the real app: a short WAV the test writes itself (a RIFF header and PCM samples),
 //! chosen in the (test-answered) file dialog and transcribed by fal through the router, with its
-//! segment and times; the transcript exported as text; a text-to-speech result from Replicate
+//! segment and times, and compared with HF Inference's word by word; the transcript exported as
+//! text; a text-to-speech result from Replicate
 //! played (the media element reports it playing) and saved; both shown again after a restart,
 //! and brought back into a fresh data folder by a full backup. Screenshots light and dark.
 
@@ -135,9 +136,32 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
             .await;
         app.wait_for_text("[data-testid=speech-audio-chosen]", "audio/wav")
             .await;
+        // Compare: the same audio to HF Inference and fal at once, their words side by side.
+        app.click("[data-testid=speech-compare-run]:not([disabled])")
+            .await;
+        app.wait_for_text(
+            "[data-testid=speech-compare-verdict]",
+            "agree word for word",
+        )
+        .await;
+        app.wait_for_text("[data-testid=speech-compare-side][data-provider=fal-ai]", TRANSCRIPT)
+            .await;
+        app.wait_for_text(
+            "[data-testid=speech-compare-side][data-provider=hf-inference]",
+            "a man said to the universe sir i exist",
+        )
+        .await;
+        app.settle().await;
+        desktop.screenshot("speech-compare-light");
+        app.click("[data-testid=theme-dark]").await;
+        app.settle().await;
+        desktop.screenshot("speech-compare-dark");
+        app.click("[data-testid=theme-light]").await;
+
         double.clear_requests();
         app.click("[data-testid=speech-run]:not([disabled])").await;
         check_transcript(&app).await;
+        assert!(!app.exists("[data-testid=speech-compare]").await);
         app.wait_for_text("[data-testid=speech-cost]", "cost unknown")
             .await;
         let posts = double
@@ -238,7 +262,7 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
         let app = driver2.launch().await;
         sign_in(&app, tokens::PRO_TOKEN).await;
         app.click("[data-testid=history-import]").await;
-        app.wait_for_text("[data-testid=history-status]", "2 speech runs")
+        app.wait_for_text("[data-testid=history-status]", "4 speech runs")
             .await;
         open_speech(&app).await;
         check_transcript(&app).await;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, dropProblem, filterRuns, humanSize, segmentTimes, transcriptText } from "./speech";
+import { clock, dropProblem, filterRuns, humanSize, segmentTimes, transcriptText, wordDiff } from "./speech";
 
 describe("speech helpers", () => {
   it("writes times as m:ss.s", () => {
@@ -38,5 +38,16 @@ describe("speech helpers", () => {
     expect(filterRuns(runs, "hello").map((r) => r.id)).toEqual([1, 2]);
     expect(filterRuns(runs, "kokoro world").map((r) => r.id)).toEqual([2]);
     expect(filterRuns(runs, "nothing")).toEqual([]);
+  });
+
+  it("marks the words two transcripts disagree on, case and punctuation aside", () => {
+    const same = wordDiff("a man said to the universe sir i exist", "A man said to the universe, Sir, I exist.");
+    expect(same.agree).toBe(true);
+    const d = wordDiff("the cat sat on the mat", "the cat sits on a mat today");
+    expect(d.agree).toBe(false);
+    expect(d.a.filter((w) => !w.same).map((w) => w.word)).toEqual(["sat", "the"]);
+    expect(d.b.filter((w) => !w.same).map((w) => w.word)).toEqual(["sits", "a", "today"]);
+    expect(d.b.map((w) => w.word).join(" ")).toBe("the cat sits on a mat today");
+    expect(wordDiff("", "hello").b).toEqual([{ word: "hello", same: false }]);
   });
 });

@@ -56,3 +56,46 @@ export function filterRuns<T extends { text: string; model: string; provider: st
     return words.every((w) => hay.includes(w));
   });
 }
+
+/** A word of a transcript as shown in a comparison: `same` when the other transcript has it at
+ * the matching place (case and punctuation aside). */
+export interface DiffWord {
+  word: string;
+  same: boolean;
+}
+
+const norm = (w: string) => w.toLowerCase().replace(/[^\p{L}\p{N}']/gu, "");
+
+/** Word-level differences of two transcripts: the longest common sequence of words (case and
+ * punctuation aside) is `same`, every other word differs. */
+export function wordDiff(a: string, b: string): { a: DiffWord[]; b: DiffWord[]; agree: boolean } {
+  const wa = a.split(/\s+/).filter((w) => norm(w) !== "");
+  const wb = b.split(/\s+/).filter((w) => norm(w) !== "");
+  const na = wa.map(norm);
+  const nb = wb.map(norm);
+  // lcs[i][j]: length of the longest common sequence of na[i..] and nb[j..].
+  const lcs = Array.from({ length: na.length + 1 }, () => new Array<number>(nb.length + 1).fill(0));
+  for (let i = na.length - 1; i >= 0; i--) {
+    for (let j = nb.length - 1; j >= 0; j--) {
+      lcs[i][j] = na[i] === nb[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const outA: DiffWord[] = wa.map((word) => ({ word, same: false }));
+  const outB: DiffWord[] = wb.map((word) => ({ word, same: false }));
+  let i = 0;
+  let j = 0;
+  while (i < na.length && j < nb.length) {
+    if (na[i] === nb[j]) {
+      outA[i].same = true;
+      outB[j].same = true;
+      i++;
+      j++;
+    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+      i++;
+    } else {
+      j++;
+    }
+  }
+  const agree = outA.every((w) => w.same) && outB.every((w) => w.same);
+  return { a: outA, b: outB, agree };
+}

@@ -24,6 +24,13 @@ export const DEFAULT_MODELS: Record<SpeechKind, string> = {
   tts: "hexgrad/Kokoro-82M",
 };
 
+/** One provider's side of a comparison: its run, or why it has none. */
+export interface CompareSide {
+  provider: string;
+  run: SpeechRecord | null;
+  error: AppError | null;
+}
+
 export class SpeechStore {
   kind = $state<SpeechKind>("stt");
   model = $state<Record<SpeechKind, string>>({ ...DEFAULT_MODELS });
@@ -48,6 +55,9 @@ export class SpeechStore {
   /** Where the last export went. */
   saved = $state<string | null>(null);
   copied = $state(false);
+  /** The same audio transcribed by every provider the app can ask, side by side. */
+  compare = $state.raw<CompareSide[] | null>(null);
+  comparing = $state(false);
   /** Words to find among the kept runs. */
   filter = $state("");
   private loaded = false;
@@ -132,6 +142,10 @@ export class SpeechStore {
     this.fileError = null;
   }
 
+  get canCompare(): boolean {
+    return this.kind === "stt" && this.audio !== null && !this.running && !this.comparing && this.model.stt.trim() !== "";
+  }
+
   get canRun(): boolean {
     if (this.running || this.model[this.kind].trim() === "") return false;
     return this.kind === "stt" ? this.audio !== null : this.text.trim() !== "";
@@ -153,6 +167,7 @@ export class SpeechStore {
   async run() {
     if (!this.canRun) return;
     const kind = this.kind;
+    if (kind === "stt") this.compare = null;
     this.running = true;
     this.error = null;
     this.saved = null;
@@ -175,6 +190,40 @@ export class SpeechStore {
       this.error = toAppError(e);
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Sends the chosen audio to every speech-to-text provider at once (routed or own key, as
+   * each provider is set); each run is kept like any other. */
+  async compareProviders() {
+    if (!this.audio || this.comparing || this.running) return;
+    const audio = this.audio;
+    const model = this.model.stt.trim();
+    this.comparing = true;
+    this.error = null;
+    this.compare = SPEECH_PROVIDERS.stt.map((provider) => ({ provider, run: null, error: null }));
+    try {
+      const sides = await Promise.all(
+        SPEECH_PROVIDERS.stt.map(async (provider): Promise<CompareSide> => {
+          try {
+            const run = await api.speechTranscribe({
+              model,
+              routing: { kind: "pinned", provider },
+              billTo: null,
+              audio: audio.audio.file,
+              audioName: audio.name,
+            });
+            return { provider, run, error: null };
+          } catch (e) {
+            return { provider, run: null, error: toAppError(e) };
+          }
+        }),
+      );
+      this.compare = sides;
+      const runs = sides.flatMap((x) => (x.run ? [x.run] : []));
+      this.kept = [...runs, ...this.kept.filter((k) => !runs.some((r) => r.id === k.id))];
+    } finally {
+      this.comparing = false;
     }
   }
 
