@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev)
-TEST_PKGS=(xvfb webkit2gtk-driver gnome-keyring dbus dbus-daemon dbus-bin xauth imagemagick)
+TEST_PKGS=(xvfb webkit2gtk-driver gnome-keyring dbus dbus-daemon dbus-bin xauth imagemagick xclip)
 NODE_MIN=20.19.0
 TAURI_DRIVER_VERSION="2.1.0"
 
@@ -55,7 +55,7 @@ This is not a Debian/Ubuntu system, so nothing was installed. Switchboard needs:
     (Fedora: webkit2gtk4.1-devel openssl-devel libappindicator-gtk3-devel librsvg2-devel dbus-devel;
      Arch: webkit2gtk-4.1 base-devel openssl libappindicator-gtk3 librsvg dbus;
      macOS: Xcode command line tools; Windows: WebView2 and the MSVC build tools)
-  - for the tests: Xvfb, WebKitWebDriver, gnome-keyring, dbus, and 'cargo install tauri-driver'
+  - for the tests: Xvfb, WebKitWebDriver, gnome-keyring, dbus, xclip, and 'cargo install tauri-driver'
 MSG
 fi
 

@@ -144,6 +144,7 @@ pub fn run() {
         .plugin(navigation_guard())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             // Tauri has created the window and its webview from the config by now.
             commands::perf::mark("setup");

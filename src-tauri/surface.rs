@@ -40,6 +40,8 @@ surface! {
     images::image_data(FileArgs) -> String;
     images::image_pick_source() -> Option<String>;
     images::image_save_as(FileArgs) -> Option<String>;
+    images::image_open(FileArgs) -> ();
+    images::image_copy(FileArgs) -> ();
     embeddings::embed_route(RouteArgs) -> RouteDecision;
     embeddings::embed(EmbedRequest) -> EmbeddingView;
     embeddings::embedding_list() -> Vec<EmbeddingView>;

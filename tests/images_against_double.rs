@@ -710,6 +710,32 @@ async fn image_to_image_sends_the_source_in_each_providers_shape() {
     let name = source.strip_prefix("file:").expect("a file name");
     assert!(f.dir.path().join("data/images").join(name).exists());
 
+    // A backup carries the source picture with its job: imported into a fresh data folder
+    // (without the generation that made that picture), the job's source is on disk again.
+    let mut backup: serde_json::Value =
+        serde_json::from_str(&f.services.history_export_all_text().unwrap()).unwrap();
+    backup["images"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["job"]["id"] != first.id.as_str());
+    let g = on_double().await;
+    let file = g.dir.path().join("backup.json");
+    std::fs::write(&file, backup.to_string()).unwrap();
+    assert_eq!(
+        g.services
+            .history_import_file(&file)
+            .await
+            .unwrap()
+            .pictures,
+        1
+    );
+    let back = g.services.image_list(ImageQuery::default()).await.unwrap();
+    assert_eq!(back[0].request.source, job.request.source);
+    assert_eq!(
+        std::fs::read(g.dir.path().join("data/images").join(name)).unwrap(),
+        bytes
+    );
+
     f.double.clear_requests();
     generate(&f, with_source("ByteDance/SDXL-Lightning", "replicate")).await;
     let input = &last_post(&f).json().unwrap()["input"];

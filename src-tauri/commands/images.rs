@@ -8,10 +8,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
 use switchboard_core::call::{ImageEvent, ImageJob, ImageRequest, RouteDecision};
-use switchboard_core::error::AppResult;
+use switchboard_core::error::{AppError, AppResult, ErrorCode};
 use switchboard_core::history::images::ImageQuery;
 use switchboard_core::image_catalog::ImageCatalog;
 use switchboard_core::service::images::{ImageOptions, ImageStarted};
@@ -109,6 +111,43 @@ pub async fn image_save_as<R: Runtime>(
     };
     s.image_save_to(args.file, path.clone()).await?;
     Ok(Some(path.display().to_string()))
+}
+
+/// Opens a kept picture in the system's picture viewer.
+#[tauri::command]
+pub async fn image_open<R: Runtime>(
+    app: AppHandle<R>,
+    s: State<'_, Services>,
+    args: FileArgs,
+) -> AppResult<()> {
+    let path = s.image_file_path(args.file).await?;
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| {
+            log::warn!("open a picture in the viewer: {e}");
+            AppError::new(
+                ErrorCode::Internal,
+                "The system could not open the picture: no picture viewer is set up. Use Save as… instead.",
+            )
+        })
+}
+
+/// Copies a kept picture to the system clipboard (as pixels, which every app can paste).
+#[tauri::command]
+pub async fn image_copy<R: Runtime>(
+    app: AppHandle<R>,
+    s: State<'_, Services>,
+    args: FileArgs,
+) -> AppResult<()> {
+    let px = s.image_pixels(args.file).await?;
+    let image = tauri::image::Image::new_owned(px.rgba, px.width, px.height);
+    app.clipboard().write_image(&image).map_err(|e| {
+        log::warn!("copy a picture: {e}");
+        AppError::new(
+            ErrorCode::Internal,
+            "The picture could not be put on the clipboard. Use Save as… instead.",
+        )
+    })
 }
 
 /// A source picture for image-to-image, chosen in the system's file dialog: its `data:` URL

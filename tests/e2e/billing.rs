@@ -150,8 +150,9 @@ async fn calls_costs_meter_402_estimator_and_csv() {
             }
             out
         };
-        assert!(cells.contains(&n(0.10)), "$0.10 buys {} calls: {cells:?}", n(0.10));
-        assert!(cells.contains(&n(2.00)), "$2.00 buys {} calls: {cells:?}", n(2.00));
+        // The what-if columns are top-ups of $1 and $10 (not a plan's credits).
+        assert!(cells.contains(&n(1.0)), "$1 buys {} calls: {cells:?}", n(1.0));
+        assert!(cells.contains(&n(10.0)), "$10 buys {} calls: {cells:?}", n(10.0));
         // The estimator counts from what Hugging Face says is left of the included credits (it
         // used to count from the app's estimate, `after`), and says so.
         let basis = app.text("[data-testid=est-basis]").await;

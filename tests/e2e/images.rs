@@ -429,6 +429,24 @@ async fn a_full_backup_brings_the_pictures_back_into_a_fresh_data_folder() {
             std::fs::read(&file).unwrap(),
             std::fs::read(desktop2.data_dir().join("images").join(&made)).unwrap()
         );
+        // "Copy" puts the picture on the clipboard: read back from this desktop's X display (as
+        // another app pasting it would), it has the picture's pixels.
+        app.click(&format!("{RESULT} [data-testid=image-copy]"))
+            .await;
+        app.wait_for_text("[data-testid=image-saved]", "Copied to the clipboard")
+            .await;
+        let mut xclip = std::process::Command::new("xclip");
+        desktop2.env(&mut xclip);
+        let pasted = xclip
+            .args(["-selection", "clipboard", "-t", "image/png", "-o"])
+            .output()
+            .expect("xclip (scripts/deps.sh --test installs it)");
+        assert!(pasted.status.success(), "{pasted:?}");
+        let kept = std::fs::read(desktop2.data_dir().join("images").join(&made)).unwrap();
+        let want = switchboard_core::images::decode_rgba(&kept).unwrap();
+        let got = switchboard_core::images::decode_rgba(&pasted.stdout).unwrap();
+        assert_eq!((got.width, got.height), (want.width, want.height));
+        assert!(got.rgba == want.rgba, "the pasted pixels are the picture's");
         app.quit().await;
     })
     .await;

@@ -106,6 +106,8 @@ export type Commands = {
   image_data: { args: FileArgs; channel: null; result: string };
   image_pick_source: { args: null; channel: null; result: string | null };
   image_save_as: { args: FileArgs; channel: null; result: string | null };
+  image_open: { args: FileArgs; channel: null; result: null };
+  image_copy: { args: FileArgs; channel: null; result: null };
   embed_route: { args: RouteArgs; channel: null; result: RouteDecision };
   embed: { args: EmbedRequest; channel: null; result: EmbeddingView };
   embedding_list: { args: null; channel: null; result: Array<EmbeddingView> };

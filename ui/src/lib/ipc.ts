@@ -88,6 +88,8 @@ export const api = {
   imagePickSource: () => call("image_pick_source"),
   /** Saves a kept picture through a save dialog; the path written, or null if cancelled. */
   imageSaveAs: (file: string) => call("image_save_as", { file }),
+  imageOpen: (file: string) => call("image_open", { file }),
+  imageCopy: (file: string) => call("image_copy", { file }),
   /** Where an embeddings call would go and who would pay (decided in Rust). */
   embedRoute: (routing: Args<"embed_route">["routing"], billTo: string | null) =>
     call("embed_route", { routing, billTo }),

@@ -40,6 +40,9 @@ pub struct ExportFile {
 pub struct ExportedImage {
     pub job: crate::call::ImageJob,
     pub files: Vec<ExportedFile>,
+    /// Image-to-image: the source picture the job names (`file:{name}`), absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ExportedFile>,
 }
 
 /// A picture's bytes, base64.

@@ -834,6 +834,53 @@ pub fn store(dir: &Path, bytes: &[u8], who: &str) -> AppResult<StoredImage> {
     })
 }
 
+/// A picture's pixels: `width × height` RGBA, 4 bytes each, rows top to bottom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+/// The largest picture decoded for the clipboard (pixels): a 8192 × 8192 picture is 256 MB of
+/// RGBA, which is as far as it is sensible to go.
+pub const MAX_DECODED_PIXELS: u64 = 8192 * 8192;
+
+/// Decodes a kept picture (PNG, JPEG, WebP or GIF, checked by its bytes) to RGBA pixels, for
+/// the clipboard. Refuses what is not a picture or would be too large once decoded.
+pub fn decode_rgba(bytes: &[u8]) -> AppResult<Pixels> {
+    let not_a_picture = || {
+        AppError::new(
+            ErrorCode::NotAnImage,
+            "That file is not a picture Switchboard can read.",
+        )
+    };
+    let format = match sniff(bytes).map(|(mime, _)| mime) {
+        Some("image/png") => image::ImageFormat::Png,
+        Some("image/jpeg") => image::ImageFormat::Jpeg,
+        Some("image/webp") => image::ImageFormat::WebP,
+        Some("image/gif") => image::ImageFormat::Gif,
+        _ => return Err(not_a_picture()),
+    };
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_PIXELS * 4);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => AppError::new(
+            ErrorCode::InvalidRequest,
+            "That picture is too large to copy: use Save as… instead.",
+        ),
+        _ => not_a_picture(),
+    })?;
+    let rgba = decoded.into_rgba8();
+    Ok(Pixels {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -954,5 +1001,21 @@ mod tests {
             job_failed("fal", "CUDA out of memory").code,
             ErrorCode::JobFailed
         );
+    }
+
+    #[test]
+    fn a_kept_picture_decodes_to_its_pixels_for_the_clipboard() {
+        let mut png = Vec::new();
+        let img = image::RgbaImage::from_raw(2, 1, vec![255, 0, 0, 255, 0, 0, 255, 128]).unwrap();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let px = decode_rgba(&png).unwrap();
+        assert_eq!((px.width, px.height), (2, 1));
+        assert_eq!(px.rgba, [255, 0, 0, 255, 0, 0, 255, 128]);
+        let err = decode_rgba(b"<svg onload=alert(1)>").unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotAnImage);
+        // A PNG header with nothing after it is not a picture either.
+        let err = decode_rgba(&png[..20]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotAnImage);
     }
 }

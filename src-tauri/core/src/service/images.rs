@@ -596,6 +596,30 @@ impl Services {
         .await
     }
 
+    /// The path of a kept picture on disk, to open it in the system's viewer.
+    pub async fn image_file_path(&self, file: String) -> AppResult<PathBuf> {
+        let (path, _) = self.picture_path(&file)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(m) if m.is_file() => Ok(path),
+            _ => Err(AppError::new(
+                ErrorCode::NotFound,
+                "That picture is no longer on disk.",
+            )),
+        }
+    }
+
+    /// A kept picture decoded to RGBA pixels, for the clipboard (which takes pixels, not files).
+    pub async fn image_pixels(&self, file: String) -> AppResult<images::Pixels> {
+        let (path, _) = self.picture_path(&file)?;
+        blocking(move || {
+            let bytes = std::fs::read(&path).map_err(|_| {
+                AppError::new(ErrorCode::NotFound, "That picture is no longer on disk.")
+            })?;
+            images::decode_rgba(&bytes)
+        })
+        .await
+    }
+
     /// The extension of a kept picture's file, for a save dialog's filter.
     pub fn image_extension(file: &str) -> &str {
         file.rsplit_once('.').map_or("png", |(_, e)| e)
@@ -713,7 +737,20 @@ pub fn export_images(
                 })
             })
             .collect();
-        out.push(crate::history::export::ExportedImage { job, files });
+        let source = job
+            .request
+            .source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("file:"))
+            .filter(|f| is_kept_name(f))
+            .and_then(|f| {
+                let bytes = std::fs::read(dir.join(f)).ok()?;
+                Some(crate::history::export::ExportedFile {
+                    file: f.to_string(),
+                    data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                })
+            });
+        out.push(crate::history::export::ExportedImage { job, files, source });
     }
     Ok(out)
 }
@@ -752,6 +789,21 @@ pub fn import_images(
         }
         let mut job = e.job.clone();
         job.images = kept;
+        // The source picture comes back under its own hash; a job whose source is missing from
+        // the file (older backups) keeps its settings and says so where it is shown.
+        if let Some(f) = &e.source {
+            let stored = base64::engine::general_purpose::STANDARD
+                .decode(f.data.trim())
+                .ok()
+                .and_then(|bytes| images::store(dir, &bytes, "The backup").ok());
+            match stored {
+                Some(img) => job.request.source = Some(format!("file:{}", img.file)),
+                None => log::warn!(
+                    "import: the source picture of {} is not a picture; left out",
+                    e.job.id
+                ),
+            }
+        }
         history.insert_image_job(&job)?;
         history.update_image_job(&job)?;
         n += 1;
