@@ -248,6 +248,21 @@ async fn two_models_side_by_side_show_the_differences_of_the_doubles_vectors() {
         // Both runs are kept, each as a run of its own.
         app.wait_for_text("[data-testid=embed-kept]", SECOND_MODEL).await;
         app.wait_for_text("[data-testid=embed-kept]", MODEL).await;
+        let before = cells(&app, "diff").await;
+
+        // One kept run shown alone, then compared again with the other (the same sentences),
+        // without asking anyone.
+        double.clear_requests();
+        app.click("[data-testid=embed-kept] li:nth-child(2) button.link").await;
+        app.wait_for("[data-testid=cell-4-4]").await;
+        assert!(cells(&app, "diff").await.is_empty());
+        app.click("[data-testid=embed-kept] li:nth-child(1) button.vs").await;
+        app.wait_for("[data-testid=diff-4-4]").await;
+        assert_eq!(cells(&app, "diff").await, before);
+        assert!(double
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("feature-extraction")));
         app.quit().await;
     })
     .await;
