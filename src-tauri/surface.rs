@@ -45,7 +45,7 @@ surface! {
     embeddings::embed_route(RouteArgs) -> RouteDecision;
     embeddings::embed(EmbedRequest) -> EmbeddingView;
     embeddings::embed_pair(EmbedPairRequest) -> EmbedPair;
-    embeddings::embedding_compare(EmbedCompareArgs) -> Comparison;
+    embeddings::embedding_compare(EmbedCompareArgs) -> EmbeddingComparison;
     embeddings::embedding_list() -> Vec<EmbeddingView>;
     embeddings::embedding_export(EmbedExportArgs) -> Option<String>;
     speech::speech_route(SpeechRouteArgs) -> RouteDecision;

@@ -6,7 +6,7 @@ use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
 use switchboard_core::call::RouteDecision;
-use switchboard_core::embeddings::Comparison;
+use switchboard_core::embeddings::EmbeddingComparison;
 use switchboard_core::error::{AppError, AppResult};
 use switchboard_core::service::embeddings::{
     EmbedCompareArgs, EmbedExportFormat, EmbedPair, EmbedPairRequest, EmbedRequest, EmbeddingView,
@@ -46,7 +46,7 @@ pub async fn embed_pair(s: State<'_, Services>, args: EmbedPairRequest) -> AppRe
 pub async fn embedding_compare(
     s: State<'_, Services>,
     args: EmbedCompareArgs,
-) -> AppResult<Comparison> {
+) -> AppResult<EmbeddingComparison> {
     s.embedding_compare(args).await
 }
 

@@ -48,7 +48,7 @@ use switchboard_core::{
     },
     catalog::Catalog,
     chat::{ChatPreview, PlaygroundPrefs},
-    embeddings::Comparison,
+    embeddings::EmbeddingComparison,
     history::images::ImageQuery,
     history::ledger::{CallPage, CallQuery, Totals},
     history::sessions::{ConversationCost, ProviderAccuracy},

@@ -254,7 +254,7 @@ pub fn most_similar(matrix: &[Vec<f64>], i: usize) -> Vec<(usize, f64)> {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct PairCompare {
+pub struct EmbeddingPairCompare {
     pub i: u32,
     pub j: u32,
     /// The first model's cosine similarity.
@@ -276,7 +276,7 @@ pub struct PairCompare {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct PairFlip {
+pub struct EmbeddingPairFlip {
     /// `(i, j)` of the pair the first model finds more similar.
     pub above: (u32, u32),
     /// `(i, j)` of the pair the second model finds more similar.
@@ -287,7 +287,7 @@ pub struct PairFlip {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct Comparison {
+pub struct EmbeddingComparison {
     /// `second[i][j] - first[i][j]` for every cell (0 on the diagonal).
     pub diff: Vec<Vec<f64>>,
     /// Spearman's rank correlation of the two lists of pair similarities; `null` with fewer
@@ -295,15 +295,15 @@ pub struct Comparison {
     pub spearman: Option<f64>,
     /// Every pair, those whose order the models disagree on first (most flips first), then by
     /// the size of the difference.
-    pub pairs: Vec<PairCompare>,
+    pub pairs: Vec<EmbeddingPairCompare>,
     /// The pairs of pairs ordered differently, the widest disagreements first, at most
     /// [`MAX_FLIPS`].
-    pub flips: Vec<PairFlip>,
+    pub flips: Vec<EmbeddingPairFlip>,
     /// How many pairs of pairs are ordered differently in all.
     pub flips_total: u32,
 }
 
-/// The most flips a [`Comparison`] lists.
+/// The most flips a [`EmbeddingComparison`] lists.
 pub const MAX_FLIPS: usize = 20;
 
 /// Mean ranks, 1 = largest value; ties share the mean of the ranks they span.
@@ -353,7 +353,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 /// Compares two similarity matrices of the same sentences. `None` when their sizes differ.
-pub fn compare(first: &[Vec<f64>], second: &[Vec<f64>]) -> Option<Comparison> {
+pub fn compare(first: &[Vec<f64>], second: &[Vec<f64>]) -> Option<EmbeddingComparison> {
     let n = first.len();
     if second.len() != n || first.iter().chain(second).any(|r| r.len() != n) {
         return None;
@@ -386,7 +386,7 @@ pub fn compare(first: &[Vec<f64>], second: &[Vec<f64>]) -> Option<Comparison> {
     let flips = flips
         .into_iter()
         .take(MAX_FLIPS)
-        .map(|(_, above, below)| PairFlip {
+        .map(|(_, above, below)| EmbeddingPairFlip {
             above: pair(above),
             below: pair(below),
         })
@@ -394,7 +394,7 @@ pub fn compare(first: &[Vec<f64>], second: &[Vec<f64>]) -> Option<Comparison> {
     let mut pairs = idx
         .iter()
         .enumerate()
-        .map(|(k, &(i, j))| PairCompare {
+        .map(|(k, &(i, j))| EmbeddingPairCompare {
             i: i as u32,
             j: j as u32,
             first: a[k],
@@ -411,7 +411,7 @@ pub fn compare(first: &[Vec<f64>], second: &[Vec<f64>]) -> Option<Comparison> {
             .then(y.diff.abs().total_cmp(&x.diff.abs()))
             .then((x.i, x.j).cmp(&(y.i, y.j)))
     });
-    Some(Comparison {
+    Some(EmbeddingComparison {
         diff,
         spearman: spearman(&a, &b),
         pairs,
@@ -504,7 +504,7 @@ mod tests {
         assert_eq!(c.flips_total, 1);
         assert_eq!(
             c.flips,
-            vec![PairFlip {
+            vec![EmbeddingPairFlip {
                 above: (1, 2),
                 below: (0, 2)
             }]

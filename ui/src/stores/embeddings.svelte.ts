@@ -1,7 +1,7 @@
 // The Embeddings task's state: the model and provider, the sentences, the run shown, the runs
 // kept. Outlives the screen, so the last matrix is still there when the user comes back.
 import type { AppError } from "../bindings/AppError";
-import type { Comparison } from "../bindings/Comparison";
+import type { EmbeddingComparison } from "../bindings/EmbeddingComparison";
 import type { EmbeddingView } from "../bindings/EmbeddingView";
 import type { RouteDecision } from "../bindings/RouteDecision";
 import type { Routing } from "../bindings/Routing";
@@ -16,7 +16,7 @@ export const DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2";
 export const DEFAULT_SECOND_MODEL = "BAAI/bge-small-en-v1.5";
 
 /** Two runs of the same sentences and how they disagree (computed in Rust). */
-export type Pair = { first: EmbeddingView; second: EmbeddingView; comparison: Comparison };
+export type Pair = { first: EmbeddingView; second: EmbeddingView; comparison: EmbeddingComparison };
 
 export class EmbeddingsStore {
   model = $state(DEFAULT_MODEL);

@@ -10,7 +10,7 @@ use ts_rs::TS;
 
 use super::Services;
 use crate::call::{Billing, CallMode, RouteDecision, Routing, Target as Choice, Task};
-use crate::embeddings::{self, Comparison, Target};
+use crate::embeddings::{self, EmbeddingComparison, Target};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::embeddings::EmbeddingRecord;
 use crate::history::ledger::{CallKind, CallRow};
@@ -87,7 +87,7 @@ pub struct EmbedPair {
     pub first_error: Option<AppError>,
     pub second: Option<EmbeddingView>,
     pub second_error: Option<AppError>,
-    pub comparison: Option<Comparison>,
+    pub comparison: Option<EmbeddingComparison>,
 }
 
 /// Two kept runs to compare.
@@ -100,7 +100,10 @@ pub struct EmbedCompareArgs {
 }
 
 /// How two runs disagree, or why they cannot be compared (not the same sentences).
-pub fn compare_views(first: &EmbeddingView, second: &EmbeddingView) -> AppResult<Comparison> {
+pub fn compare_views(
+    first: &EmbeddingView,
+    second: &EmbeddingView,
+) -> AppResult<EmbeddingComparison> {
     if first.record.sentences != second.record.sentences {
         return Err(AppError::new(
             ErrorCode::InvalidRequest,
@@ -331,7 +334,10 @@ impl Services {
     }
 
     /// Two kept runs of the same sentences compared.
-    pub async fn embedding_compare(&self, args: EmbedCompareArgs) -> AppResult<Comparison> {
+    pub async fn embedding_compare(
+        &self,
+        args: EmbedCompareArgs,
+    ) -> AppResult<EmbeddingComparison> {
         let h = self.history.wait().await?;
         let (a, b) =
             blocking(move || Ok((h.embedding(&args.first)?, h.embedding(&args.second)?))).await?;

@@ -4,7 +4,7 @@
  * Two pairs the models order differently: the first model ranks `above` over `below`, the
  * second the other way.
  */
-export type PairFlip = { 
+export type EmbeddingPairFlip = { 
 /**
  * `(i, j)` of the pair the first model finds more similar.
  */

@@ -3,7 +3,7 @@
 /**
  * One pair of sentences `(i, j)`, `i < j`, as two models see it.
  */
-export type PairCompare = { i: number, j: number, 
+export type EmbeddingPairCompare = { i: number, j: number, 
 /**
  * The first model's cosine similarity.
  */
