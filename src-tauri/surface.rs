@@ -44,6 +44,8 @@ surface! {
     images::image_copy(FileArgs) -> ();
     embeddings::embed_route(RouteArgs) -> RouteDecision;
     embeddings::embed(EmbedRequest) -> EmbeddingView;
+    embeddings::embed_pair(EmbedPairRequest) -> EmbedPair;
+    embeddings::embedding_compare(EmbedCompareArgs) -> EmbeddingComparison;
     embeddings::embedding_list() -> Vec<EmbeddingView>;
     embeddings::embedding_export(EmbedExportArgs) -> Option<String>;
     speech::speech_route(SpeechRouteArgs) -> RouteDecision;

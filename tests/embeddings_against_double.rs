@@ -236,3 +236,149 @@ async fn failures_are_said_plainly_kept_in_the_ledger_and_not_in_the_history() {
         .unwrap();
     check_matches_double(&v);
 }
+
+/// Spearman's rho of two lists without ties, by the textbook formula `1 - 6·Σd² / (n(n²-1))`.
+fn spearman_by_hand(a: &[f64], b: &[f64]) -> f64 {
+    let rank = |v: &[f64]| {
+        let mut order = (0..v.len()).collect::<Vec<_>>();
+        order.sort_by(|x, y| v[*y].total_cmp(&v[*x]));
+        let mut r = vec![0.0; v.len()];
+        for (k, o) in order.into_iter().enumerate() {
+            r[o] = (k + 1) as f64;
+        }
+        r
+    };
+    let (ra, rb) = (rank(a), rank(b));
+    let n = a.len() as f64;
+    let d2: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - y).powi(2)).sum();
+    1.0 - 6.0 * d2 / (n * (n * n - 1.0))
+}
+
+#[tokio::test]
+async fn two_models_at_once_are_each_kept_and_compared_as_their_vectors_say() {
+    use hf_double::embeddings::{vector_of, SECOND_DIM, SECOND_MODEL};
+    use switchboard_core::service::embeddings::{EmbedCompareArgs, EmbedPairRequest};
+
+    let f = services_on_double(tokens::FREE_TOKEN).await;
+    let mut second = request(pinned("hf-inference"));
+    second.model = SECOND_MODEL.into();
+    // The second request's own sentences are ignored: both models get the first's.
+    second.sentences = vec!["ignored".into()];
+    let pair = f
+        .services
+        .embed_pair(EmbedPairRequest {
+            first: request(pinned("hf-inference")),
+            second,
+        })
+        .await;
+    assert!(pair.first_error.is_none() && pair.second_error.is_none());
+    let (a, b) = (pair.first.unwrap(), pair.second.unwrap());
+    check_matches_double(&a);
+    assert_eq!(b.record.model, SECOND_MODEL);
+    assert_eq!(b.dim as usize, SECOND_DIM);
+    let va = FIVE.iter().map(|s| vector_of(MODEL, s)).collect::<Vec<_>>();
+    let vb = FIVE
+        .iter()
+        .map(|s| vector_of(SECOND_MODEL, s))
+        .collect::<Vec<_>>();
+    assert_eq!(b.record.vectors, vb);
+
+    // Both went out, each to its model's route.
+    let posts = f
+        .double
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.path)
+        .collect::<Vec<_>>();
+    assert_eq!(posts.len(), 2);
+    assert!(posts.contains(&format!(
+        "/router/hf-inference/models/{SECOND_MODEL}/pipeline/feature-extraction"
+    )));
+
+    // The comparison, from the vectors alone.
+    let c = pair.comparison.expect("both answered");
+    let pairs = (0..5)
+        .flat_map(|i| (i + 1..5).map(move |j| (i, j)))
+        .collect::<Vec<_>>();
+    let sa = pairs
+        .iter()
+        .map(|&(i, j)| cosine(&va[i], &va[j]))
+        .collect::<Vec<_>>();
+    let sb = pairs
+        .iter()
+        .map(|&(i, j)| cosine(&vb[i], &vb[j]))
+        .collect::<Vec<_>>();
+    for i in 0..5 {
+        for j in 0..5 {
+            let d = cosine(&vb[i], &vb[j]) - cosine(&va[i], &va[j]);
+            assert!((c.diff[i][j] - d).abs() < 1e-9, "diff[{i}][{j}]");
+        }
+    }
+    assert!((c.spearman.unwrap() - spearman_by_hand(&sa, &sb)).abs() < 1e-9);
+    // Every flip is a pair of pairs the two models order the other way, and all are counted.
+    let at = |p: (u32, u32)| {
+        pairs
+            .iter()
+            .position(|&q| q == (p.0 as usize, p.1 as usize))
+            .unwrap()
+    };
+    let mut discordant = 0;
+    for p in 0..pairs.len() {
+        for q in p + 1..pairs.len() {
+            if (sa[p] - sa[q]) * (sb[p] - sb[q]) < 0.0 {
+                discordant += 1;
+            }
+        }
+    }
+    assert!(discordant > 0, "the second model must disagree somewhere");
+    assert_eq!(c.flips_total, discordant);
+    for fl in &c.flips {
+        let (p, q) = (at(fl.above), at(fl.below));
+        assert!(sa[p] > sa[q] && sb[p] < sb[q], "{fl:?}");
+    }
+    // The pairs with flips come first.
+    let first_calm = c
+        .pairs
+        .iter()
+        .position(|p| p.flips == 0)
+        .unwrap_or(c.pairs.len());
+    assert!(c.pairs[first_calm..].iter().all(|p| p.flips == 0));
+    assert!(c.pairs[0].flips > 0);
+
+    // Each is a run of its own, kept; the two kept runs compare the same way again.
+    let kept = f.services.embeddings_list(10).await.unwrap();
+    assert_eq!(kept.len(), 2);
+    let again = f
+        .services
+        .embedding_compare(EmbedCompareArgs {
+            first: a.record.id.clone(),
+            second: b.record.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(again, c);
+    let h = f.services.history.wait().await.unwrap();
+    let rows = h.calls(&CallQuery::default()).unwrap().rows;
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.kind == CallKind::Embeddings)
+            .count(),
+        2
+    );
+    drop(h);
+
+    // Runs of other sentences are not compared.
+    let mut other = request(pinned("hf-inference"));
+    other.sentences.pop();
+    let third = f.services.embed(other).await.unwrap();
+    let err = f
+        .services
+        .embedding_compare(EmbedCompareArgs {
+            first: a.record.id,
+            second: third.record.id,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}

@@ -6,8 +6,11 @@ use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 
 use switchboard_core::call::RouteDecision;
+use switchboard_core::embeddings::EmbeddingComparison;
 use switchboard_core::error::{AppError, AppResult};
-use switchboard_core::service::embeddings::{EmbedExportFormat, EmbedRequest, EmbeddingView};
+use switchboard_core::service::embeddings::{
+    EmbedCompareArgs, EmbedExportFormat, EmbedPair, EmbedPairRequest, EmbedRequest, EmbeddingView,
+};
 use switchboard_core::service::Services;
 
 use super::chat::RouteArgs;
@@ -30,6 +33,21 @@ pub fn embed_route(s: State<'_, Services>, args: RouteArgs) -> RouteDecision {
 #[tauri::command]
 pub async fn embed(s: State<'_, Services>, args: EmbedRequest) -> AppResult<EmbeddingView> {
     s.embed(args).await
+}
+
+/// The same sentences to two models at once, each run kept, and how they disagree.
+#[tauri::command]
+pub async fn embed_pair(s: State<'_, Services>, args: EmbedPairRequest) -> AppResult<EmbedPair> {
+    Ok(s.embed_pair(args).await)
+}
+
+/// Two kept runs of the same sentences compared.
+#[tauri::command]
+pub async fn embedding_compare(
+    s: State<'_, Services>,
+    args: EmbedCompareArgs,
+) -> AppResult<EmbeddingComparison> {
+    s.embedding_compare(args).await
 }
 
 /// The runs kept, newest first.

@@ -48,6 +48,7 @@ use switchboard_core::{
     },
     catalog::Catalog,
     chat::{ChatPreview, PlaygroundPrefs},
+    embeddings::EmbeddingComparison,
     history::images::ImageQuery,
     history::ledger::{CallPage, CallQuery, Totals},
     history::sessions::{ConversationCost, ProviderAccuracy},
@@ -58,7 +59,9 @@ use switchboard_core::{
     service::account::AppInfo,
     service::billing::RateInfo,
     service::chat::ChatStarted,
-    service::embeddings::{EmbedRequest, EmbeddingView},
+    service::embeddings::{
+        EmbedCompareArgs, EmbedPair, EmbedPairRequest, EmbedRequest, EmbeddingView,
+    },
     service::history::{HistoryFacets, HistoryStatus},
     service::images::ImageStarted,
     service::providers::{ProviderSettings, TestResult},

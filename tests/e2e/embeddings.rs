@@ -137,3 +137,133 @@ async fn five_sentences_give_the_doubles_similarities_and_come_back_after_a_rest
     })
     .await;
 }
+
+/// The `[testid, value, text]` of every element whose test id starts with `prefix-`.
+async fn cells(app: &App, prefix: &str) -> Vec<(usize, usize, f64, String)> {
+    let script = format!(
+        "return [...document.querySelectorAll('[data-testid^={prefix}-]')].map(c => [c.dataset.testid, Number(c.dataset.value), c.textContent.trim()]);"
+    );
+    js(app, &script)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let id = c[0].as_str().unwrap();
+            let mut ij = id
+                .trim_start_matches(&format!("{prefix}-"))
+                .split('-')
+                .map(|x| x.parse::<usize>().unwrap());
+            (
+                ij.next().unwrap(),
+                ij.next().unwrap(),
+                c[1].as_f64().unwrap(),
+                c[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_models_side_by_side_show_the_differences_of_the_doubles_vectors() {
+    use hf_double::embeddings::{vector_of, SECOND_MODEL};
+    const MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
+    let _serial = SERIAL.lock().await;
+    within_time_limit(async {
+        let (double, desktop, driver) = rig_with(1280, 860, true, &[]).await;
+        let app = driver.launch().await;
+        sign_in(&app, tokens::PRO_TOKEN).await;
+        open_embeddings(&app).await;
+        app.click("[data-testid=embed-compare-toggle]").await;
+        app.wait_for("[data-testid=embed-model-2]").await;
+        let script = format!(
+            "const t = document.querySelector('[data-testid=embed-sentences]'); t.value = {v}; t.dispatchEvent(new Event('input', {{bubbles: true}}));
+             const m = document.querySelector('[data-testid=embed-model-2]'); m.value = {m}; m.dispatchEvent(new Event('input', {{bubbles: true}})); m.dispatchEvent(new Event('change', {{bubbles: true}}));
+             return [t.value, m.value];",
+            v = serde_json::to_string(&FIVE.join("\n")).unwrap(),
+            m = serde_json::to_string(SECOND_MODEL).unwrap(),
+        );
+        js(&app, &script).await;
+        app.wait_for_text("[data-testid=embed-route-2]", "Through Hugging Face").await;
+        double.clear_requests();
+        app.click("[data-testid=embed-run]:not([disabled])").await;
+        app.wait_for("[data-testid=diff-4-4]").await;
+
+        // Both models asked, once each, through the router.
+        let posts = double
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.contains("feature-extraction"))
+            .map(|r| r.path)
+            .collect::<Vec<_>>();
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        for m in [MODEL, SECOND_MODEL] {
+            assert!(posts.iter().any(|p| p.contains(&format!("/models/{m}/"))), "{m}: {posts:?}");
+        }
+
+        // Each heat map holds its model's cosines; each difference cell is B − A from the vectors.
+        let va = FIVE.iter().map(|s| vector_of(MODEL, s)).collect::<Vec<_>>();
+        let vb = FIVE.iter().map(|s| vector_of(SECOND_MODEL, s)).collect::<Vec<_>>();
+        for (prefix, v) in [("cella", &va), ("cellb", &vb)] {
+            let shown = cells(&app, prefix).await;
+            assert_eq!(shown.len(), 25, "{prefix}");
+            for (i, j, value, text) in shown {
+                let expected = cosine(&v[i], &v[j]);
+                assert!((value - expected).abs() < 1e-9, "{prefix}-{i}-{j}");
+                assert_eq!(text, format!("{expected:.3}"), "{prefix}-{i}-{j} text");
+            }
+        }
+        let diffs = cells(&app, "diff").await;
+        assert_eq!(diffs.len(), 25);
+        let mut differ = 0;
+        for (i, j, value, text) in diffs {
+            let expected = cosine(&vb[i], &vb[j]) - cosine(&va[i], &va[j]);
+            assert!((value - expected).abs() < 1e-9, "diff-{i}-{j}: {value} vs {expected}");
+            let s = format!("{expected:.3}");
+            let s = if s == "-0.000" { "0.000".to_string() } else if expected > 0.0 && s != "0.000" { format!("+{s}") } else { s };
+            assert_eq!(text, s, "diff-{i}-{j} text");
+            if expected.abs() > 0.01 {
+                differ += 1;
+            }
+        }
+        assert!(differ > 0, "the two models should disagree somewhere");
+        // Where the order is swapped, said in words, and the swapped pairs listed first.
+        app.wait_for_text("[data-testid=embed-flips]", "the other way").await;
+        let first = app.wait_for("[data-testid=embed-pairs] tbody tr").await;
+        assert!(first.attr("class").await.unwrap().unwrap_or_default().contains("flipped"));
+        app.wait_for_text("[data-testid=embed-spearman]", "Spearman").await;
+
+        // Both themes: the maps, then scrolled to where they disagree.
+        for theme in ["light", "dark"] {
+            app.click(&format!("[data-testid=theme-{theme}]")).await;
+            js(&app, "document.querySelector('[data-testid=embed-compare]').scrollIntoView({block: 'start'}); return 0;").await;
+            app.settle().await;
+            desktop.screenshot(&format!("embeddings-compare-{theme}"));
+            js(&app, "document.querySelector('[data-testid=embed-disagree]').scrollIntoView({block: 'start'}); return 0;").await;
+            app.settle().await;
+            desktop.screenshot(&format!("embeddings-compare-disagree-{theme}"));
+        }
+        app.click("[data-testid=theme-light]").await;
+
+        // Both runs are kept, each as a run of its own.
+        app.wait_for_text("[data-testid=embed-kept]", SECOND_MODEL).await;
+        app.wait_for_text("[data-testid=embed-kept]", MODEL).await;
+        let before = cells(&app, "diff").await;
+
+        // One kept run shown alone, then compared again with the other (the same sentences),
+        // without asking anyone.
+        double.clear_requests();
+        app.click("[data-testid=embed-kept] li:nth-child(2) button.link").await;
+        app.wait_for("[data-testid=cell-4-4]").await;
+        assert!(cells(&app, "diff").await.is_empty());
+        app.click("[data-testid=embed-kept] li:nth-child(1) button.vs").await;
+        app.wait_for("[data-testid=diff-4-4]").await;
+        assert_eq!(cells(&app, "diff").await, before);
+        assert!(double
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("feature-extraction")));
+        app.quit().await;
+    })
+    .await;
+}

@@ -8,7 +8,9 @@
 //! | together, deepinfra, scaleway | `POST …/embeddings` `{model, input: [..]}` | `data[].embedding` |
 
 use reqwest::header::HeaderMap;
+use serde::Serialize;
 use serde_json::{json, Value};
+use ts_rs::TS;
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{self, error_from_response, read_capped, transport_error};
@@ -248,6 +250,176 @@ pub fn most_similar(matrix: &[Vec<f64>], i: usize) -> Vec<(usize, f64)> {
     r
 }
 
+/// One pair of sentences `(i, j)`, `i < j`, as two models see it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct EmbeddingPairCompare {
+    pub i: u32,
+    pub j: u32,
+    /// The first model's cosine similarity.
+    pub first: f64,
+    /// The second model's.
+    pub second: f64,
+    /// `second - first`.
+    pub diff: f64,
+    /// Where the first model ranks this pair among all pairs, 1 = most similar (ties share
+    /// their mean rank).
+    pub first_rank: f64,
+    pub second_rank: f64,
+    /// How many other pairs the two models put in the opposite order relative to this one.
+    pub flips: u32,
+}
+
+/// Two pairs the models order differently: the first model ranks `above` over `below`, the
+/// second the other way.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct EmbeddingPairFlip {
+    /// `(i, j)` of the pair the first model finds more similar.
+    pub above: (u32, u32),
+    /// `(i, j)` of the pair the second model finds more similar.
+    pub below: (u32, u32),
+}
+
+/// How two models' similarity matrices over the same sentences disagree.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct EmbeddingComparison {
+    /// `second[i][j] - first[i][j]` for every cell (0 on the diagonal).
+    pub diff: Vec<Vec<f64>>,
+    /// Spearman's rank correlation of the two lists of pair similarities; `null` with fewer
+    /// than two pairs or when one list is constant.
+    pub spearman: Option<f64>,
+    /// Every pair, those whose order the models disagree on first (most flips first), then by
+    /// the size of the difference.
+    pub pairs: Vec<EmbeddingPairCompare>,
+    /// The pairs of pairs ordered differently, the widest disagreements first, at most
+    /// [`MAX_FLIPS`].
+    pub flips: Vec<EmbeddingPairFlip>,
+    /// How many pairs of pairs are ordered differently in all.
+    pub flips_total: u32,
+}
+
+/// The most flips a [`EmbeddingComparison`] lists.
+pub const MAX_FLIPS: usize = 20;
+
+/// Mean ranks, 1 = largest value; ties share the mean of the ranks they span.
+pub fn ranks_desc(values: &[f64]) -> Vec<f64> {
+    let mut order = (0..values.len()).collect::<Vec<_>>();
+    order.sort_by(|a, b| values[*b].total_cmp(&values[*a]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut k = 0;
+    while k < order.len() {
+        let mut e = k;
+        while e + 1 < order.len() && values[order[e + 1]] == values[order[k]] {
+            e += 1;
+        }
+        // Positions k..=e (0-based) share the rank (k+1 + e+1) / 2.
+        let r = (k + e) as f64 / 2.0 + 1.0;
+        for &o in &order[k..=e] {
+            ranks[o] = r;
+        }
+        k = e + 1;
+    }
+    ranks
+}
+
+/// Pearson's correlation; `None` with fewer than two values or a constant list.
+fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len();
+    if n < 2 || n != y.len() {
+        return None;
+    }
+    let mx = x.iter().sum::<f64>() / n as f64;
+    let my = y.iter().sum::<f64>() / n as f64;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx).powi(2);
+        syy += (b - my).powi(2);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return None;
+    }
+    Some((sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
+}
+
+/// Spearman's rank correlation (Pearson's on mean ranks, so ties are handled).
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    pearson(&ranks_desc(x), &ranks_desc(y))
+}
+
+/// Compares two similarity matrices of the same sentences. `None` when their sizes differ.
+pub fn compare(first: &[Vec<f64>], second: &[Vec<f64>]) -> Option<EmbeddingComparison> {
+    let n = first.len();
+    if second.len() != n || first.iter().chain(second).any(|r| r.len() != n) {
+        return None;
+    }
+    let diff = (0..n)
+        .map(|i| (0..n).map(|j| second[i][j] - first[i][j]).collect())
+        .collect::<Vec<Vec<f64>>>();
+    let idx = (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+        .collect::<Vec<_>>();
+    let a = idx.iter().map(|&(i, j)| first[i][j]).collect::<Vec<_>>();
+    let b = idx.iter().map(|&(i, j)| second[i][j]).collect::<Vec<_>>();
+    let (ra, rb) = (ranks_desc(&a), ranks_desc(&b));
+    let mut flips = Vec::new();
+    let mut count = vec![0u32; idx.len()];
+    for p in 0..idx.len() {
+        for q in p + 1..idx.len() {
+            let (da, db) = (a[p] - a[q], b[p] - b[q]);
+            if da * db < 0.0 {
+                count[p] += 1;
+                count[q] += 1;
+                let (above, below) = if da > 0.0 { (p, q) } else { (q, p) };
+                flips.push((da.abs() + db.abs(), above, below));
+            }
+        }
+    }
+    flips.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    let pair = |k: usize| (idx[k].0 as u32, idx[k].1 as u32);
+    let flips_total = flips.len() as u32;
+    let flips = flips
+        .into_iter()
+        .take(MAX_FLIPS)
+        .map(|(_, above, below)| EmbeddingPairFlip {
+            above: pair(above),
+            below: pair(below),
+        })
+        .collect();
+    let mut pairs = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &(i, j))| EmbeddingPairCompare {
+            i: i as u32,
+            j: j as u32,
+            first: a[k],
+            second: b[k],
+            diff: b[k] - a[k],
+            first_rank: ra[k],
+            second_rank: rb[k],
+            flips: count[k],
+        })
+        .collect::<Vec<_>>();
+    pairs.sort_by(|x, y| {
+        y.flips
+            .cmp(&x.flips)
+            .then(y.diff.abs().total_cmp(&x.diff.abs()))
+            .then((x.i, x.j).cmp(&(y.i, y.j)))
+    });
+    Some(EmbeddingComparison {
+        diff,
+        spearman: spearman(&a, &b),
+        pairs,
+        flips,
+        flips_total,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +463,64 @@ mod tests {
         let (v, t) = read("T", "together", &h, body, 2).unwrap();
         assert_eq!(v, vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
         assert_eq!(t, Some(7));
+    }
+
+    #[test]
+    fn ranks_share_ties_and_spearman_is_hand_computed() {
+        assert_eq!(ranks_desc(&[0.1, 0.9, 0.5, 0.5]), vec![4.0, 1.0, 2.5, 2.5]);
+        // Same order: 1; reversed: -1.
+        assert!((spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
+        // Ranks (1,2,3,4) vs (2,1,3,4): d² = 1+1 → 1 - 6·2/(4·15) = 0.8.
+        assert!(
+            (spearman(&[4.0, 3.0, 2.0, 1.0], &[3.0, 4.0, 2.0, 1.0]).unwrap() - 0.8).abs() < 1e-12
+        );
+        assert_eq!(spearman(&[1.0, 1.0], &[1.0, 2.0]), None);
+        assert_eq!(spearman(&[1.0], &[1.0]), None);
+    }
+
+    #[test]
+    fn compare_gives_differences_ranks_and_flips_first() {
+        // Three sentences, pairs (0,1) (0,2) (1,2).
+        let a = vec![
+            vec![1.0, 0.9, 0.2],
+            vec![0.9, 1.0, 0.5],
+            vec![0.2, 0.5, 1.0],
+        ];
+        let b = vec![
+            vec![1.0, 0.8, 0.6],
+            vec![0.8, 1.0, 0.4],
+            vec![0.6, 0.4, 1.0],
+        ];
+        let c = compare(&a, &b).unwrap();
+        assert!((c.diff[0][2] - 0.4).abs() < 1e-12);
+        assert!((c.diff[2][0] - 0.4).abs() < 1e-12);
+        assert!((c.diff[1][2] + 0.1).abs() < 1e-12);
+        assert_eq!(c.diff[1][1], 0.0);
+        // A ranks (0,1)=1 (1,2)=2 (0,2)=3; B ranks (0,1)=1 (0,2)=2 (1,2)=3: d² = 0+1+1,
+        // rho = 1 - 6·2/(3·8) = 0.5.
+        assert!((c.spearman.unwrap() - 0.5).abs() < 1e-12);
+        // One flip: A puts (1,2) above (0,2), B the other way.
+        assert_eq!(c.flips_total, 1);
+        assert_eq!(
+            c.flips,
+            vec![EmbeddingPairFlip {
+                above: (1, 2),
+                below: (0, 2)
+            }]
+        );
+        // The flipped pairs first, the larger difference first among them.
+        let order = c.pairs.iter().map(|p| (p.i, p.j)).collect::<Vec<_>>();
+        assert_eq!(order, vec![(0, 2), (1, 2), (0, 1)]);
+        let p02 = &c.pairs[0];
+        assert_eq!((p02.first_rank, p02.second_rank, p02.flips), (3.0, 2.0, 1));
+        assert!((p02.first - 0.2).abs() < 1e-12 && (p02.second - 0.6).abs() < 1e-12);
+        assert_eq!(c.pairs[2].flips, 0);
+        // Same matrix: no difference, full agreement.
+        let same = compare(&a, &a).unwrap();
+        assert_eq!(same.flips_total, 0);
+        assert!((same.spearman.unwrap() - 1.0).abs() < 1e-12);
+        // Different sizes cannot be compared.
+        assert!(compare(&a, &b[..2]).is_none());
     }
 }

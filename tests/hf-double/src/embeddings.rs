@@ -10,6 +10,11 @@
 //! The vectors are not recorded for arbitrary sentences, so the double makes them: [`vector`]
 //! sums a fixed pseudo-random vector per lower-cased word, so sentences sharing words are
 //! similar; tests compute the same vectors to check what the app shows.
+//!
+//! A second model, [`SECOND_MODEL`], answers other vectors ([`vector_of`]): 384 numbers, the
+//! common little words left out and each word cut to its first four letters (so "markets" and
+//! "market" are one word to it), so the two models order some pairs of sentences differently.
+//! Every other model answers [`vector`].
 
 use serde_json::{json, Value};
 
@@ -31,9 +36,17 @@ fn word_seed(w: &str) -> u64 {
     })
 }
 
-/// The vector the double answers for `sentence`.
+/// The second embedding model the double knows, with vectors of its own.
+pub const SECOND_MODEL: &str = "BAAI/bge-small-en-v1.5";
+/// The size of the second model's vectors.
+pub const SECOND_DIM: usize = 384;
+
+const STOP_WORDS: [&str; 12] = [
+    "a", "an", "the", "is", "are", "on", "in", "as", "and", "of", "to", "it",
+];
+
+/// The vector the double answers for `sentence` (every model but [`SECOND_MODEL`]).
 pub fn vector(sentence: &str) -> Vec<f32> {
-    let mut v = vec![0f32; DIM];
     let words = sentence
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -42,6 +55,28 @@ pub fn vector(sentence: &str) -> Vec<f32> {
     // A constant part: no sentence (even an empty one) is a zero vector.
     let mut seeds = vec![1u64];
     seeds.extend(words.iter().map(|w| word_seed(w)));
+    sum(DIM, seeds)
+}
+
+/// The vector `model` answers for `sentence`.
+pub fn vector_of(model: &str, sentence: &str) -> Vec<f32> {
+    if model != SECOND_MODEL {
+        return vector(sentence);
+    }
+    let words = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .map(|w| w.chars().take(4).collect::<String>())
+        .collect::<Vec<_>>();
+    let mut seeds = vec![2u64];
+    seeds.extend(words.iter().map(|w| word_seed(w) ^ 0x5bd1_e995));
+    sum(SECOND_DIM, seeds)
+}
+
+fn sum(dim: usize, seeds: Vec<u64>) -> Vec<f32> {
+    let mut v = vec![0f32; dim];
     for seed in seeds {
         let mut s = seed;
         for x in v.iter_mut() {
@@ -76,14 +111,30 @@ pub(crate) fn is_route(provider: &str, route: &str) -> bool {
         && route.ends_with("embeddings")
 }
 
-/// The answer body for the request `body`, or the provider's complaint.
-pub(crate) fn answer(provider: &str, body: &Value) -> Result<Value, String> {
+/// The model a request names: in the route for HF Inference, in the body otherwise.
+fn model_of<'a>(provider: &str, route: &'a str, body: &'a Value) -> &'a str {
+    if provider == "hf-inference" {
+        return route
+            .strip_prefix("pipeline/feature-extraction/")
+            .or_else(|| {
+                route
+                    .strip_prefix("models/")
+                    .and_then(|r| r.strip_suffix("/pipeline/feature-extraction"))
+            })
+            .unwrap_or("");
+    }
+    body["model"].as_str().unwrap_or("")
+}
+
+/// The answer body for the request `body` on `route`, or the provider's complaint.
+pub(crate) fn answer(provider: &str, route: &str, body: &Value) -> Result<Value, String> {
+    let model = model_of(provider, route, body);
     let (list, many) = sentences(body)
         .ok_or_else(|| "Input should be a valid string or a list of strings".to_string())?;
     if list.is_empty() {
         return Err("inputs must not be empty".into());
     }
-    let vectors = list.iter().map(|s| vector(s)).collect::<Vec<_>>();
+    let vectors = list.iter().map(|s| vector_of(model, s)).collect::<Vec<_>>();
     if provider == "hf-inference" {
         return Ok(if many {
             json!(vectors)

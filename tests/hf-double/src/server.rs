@@ -834,7 +834,7 @@ async fn router_provider(
         return resp;
     }
     if method == Method::POST && crate::embeddings::is_route(&provider, &route) {
-        return embeddings(&s, index, &provider, &headers, &body, true).await;
+        return embeddings(&s, index, (&provider, &route), &headers, &body, true).await;
     }
     if method == Method::POST
         && catalog::is_chat_route(&provider, &route)
@@ -911,7 +911,7 @@ async fn direct(
         return resp;
     }
     if method == Method::POST && crate::embeddings::is_route(&provider, &route) {
-        return embeddings(&s, index, &provider, &headers, &body, false).await;
+        return embeddings(&s, index, (&provider, &route), &headers, &body, false).await;
     }
     if method == Method::POST && catalog::is_chat_route(&provider, &route) {
         return chat(&s, index, &headers, &body, Mode::Direct { provider }).await;
@@ -974,7 +974,7 @@ async fn direct(
 async fn embeddings(
     s: &Arc<Shared>,
     index: usize,
-    provider: &str,
+    (provider, route): (&str, &str),
     headers: &HeaderMap,
     body: &Bytes,
     routed: bool,
@@ -996,7 +996,7 @@ async fn embeddings(
             return *resp;
         }
         let parsed = serde_json::from_slice::<Value>(body).map_err(|e| e.to_string());
-        match parsed.and_then(|b| crate::embeddings::answer(provider, &b)) {
+        match parsed.and_then(|b| crate::embeddings::answer(provider, route, &b)) {
             Ok(v) => {
                 let mut resp = respond(200, "application/json", &[], &rid, v.to_string());
                 if let Ok(v) = HeaderValue::from_str(provider) {

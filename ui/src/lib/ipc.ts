@@ -95,6 +95,10 @@ export const api = {
     call("embed_route", { routing, billTo }),
   /** Sentences to vectors; the run is kept and comes back with its similarity matrix. */
   embed: (request: Args<"embed">) => call("embed", request),
+  /** The same sentences to two models at once: each run kept, and how they disagree (Rust). */
+  embedPair: (request: Args<"embed_pair">) => call("embed_pair", request),
+  /** Two kept runs of the same sentences compared (Rust). */
+  embeddingCompare: (first: string, second: string) => call("embedding_compare", { first, second }),
   embeddingList: () => call("embedding_list"),
   /** Saves a run as CSV or JSON through a save dialog; the path written, or null. */
   embeddingExport: (id: string, format: Args<"embedding_export">["format"]) =>

@@ -10,7 +10,7 @@ use ts_rs::TS;
 
 use super::Services;
 use crate::call::{Billing, CallMode, RouteDecision, Routing, Target as Choice, Task};
-use crate::embeddings::{self, Target};
+use crate::embeddings::{self, EmbeddingComparison, Target};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::embeddings::EmbeddingRecord;
 use crate::history::ledger::{CallKind, CallRow};
@@ -65,6 +65,57 @@ impl EmbeddingView {
             record,
         }
     }
+}
+
+/// Two models on the same sentences, sent at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct EmbedPairRequest {
+    pub first: EmbedRequest,
+    /// Its sentences are the first's: only the model, routing and bill-to are read.
+    pub second: EmbedRequest,
+}
+
+/// What came back from two models: each run (kept like any other) or why it failed, and how
+/// they disagree when both answered.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct EmbedPair {
+    pub first: Option<EmbeddingView>,
+    pub first_error: Option<AppError>,
+    pub second: Option<EmbeddingView>,
+    pub second_error: Option<AppError>,
+    pub comparison: Option<EmbeddingComparison>,
+}
+
+/// Two kept runs to compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct EmbedCompareArgs {
+    pub first: String,
+    pub second: String,
+}
+
+/// How two runs disagree, or why they cannot be compared (not the same sentences).
+pub fn compare_views(
+    first: &EmbeddingView,
+    second: &EmbeddingView,
+) -> AppResult<EmbeddingComparison> {
+    if first.record.sentences != second.record.sentences {
+        return Err(AppError::new(
+            ErrorCode::InvalidRequest,
+            "These two runs are not of the same sentences, so they cannot be compared.",
+        ));
+    }
+    embeddings::compare(&first.matrix, &second.matrix).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::InvalidRequest,
+            "These two runs are not of the same sentences, so they cannot be compared.",
+        )
+    })
 }
 
 /// The export formats of a run.
@@ -253,6 +304,50 @@ impl Services {
             blocking(move || h.insert_embedding(&r).map(|_| ())).await?;
         }
         Ok(EmbeddingView::of(record))
+    }
+
+    /// The same sentences to two models at once; each run is kept (and in the ledger) on its
+    /// own, and compared when both answered.
+    pub async fn embed_pair(&self, request: EmbedPairRequest) -> EmbedPair {
+        let EmbedPairRequest { first, mut second } = request;
+        second.sentences = first.sentences.clone();
+        let (a, b) = tokio::join!(self.embed(first), self.embed(second));
+        let comparison = match (&a, &b) {
+            (Ok(a), Ok(b)) => compare_views(a, b).ok(),
+            _ => None,
+        };
+        let (first, first_error) = match a {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e)),
+        };
+        let (second, second_error) = match b {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e)),
+        };
+        EmbedPair {
+            first,
+            first_error,
+            second,
+            second_error,
+            comparison,
+        }
+    }
+
+    /// Two kept runs of the same sentences compared.
+    pub async fn embedding_compare(
+        &self,
+        args: EmbedCompareArgs,
+    ) -> AppResult<EmbeddingComparison> {
+        let h = self.history.wait().await?;
+        let (a, b) =
+            blocking(move || Ok((h.embedding(&args.first)?, h.embedding(&args.second)?))).await?;
+        let (Some(a), Some(b)) = (a, b) else {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                "That embedding run is no longer kept.",
+            ));
+        };
+        compare_views(&EmbeddingView::of(a), &EmbeddingView::of(b))
     }
 
     /// The runs kept, latest first, with their matrices.
