@@ -4,7 +4,8 @@
 //! with no credential); each call in the ledger with its task, unknown cost and request id; the
 //! runs and their audio after a restart and through export/import; the provider's own key
 //! straight to fal; faults (job failed, timeout, not audio) each with its own error code, and no
-//! token in any log line.
+//! token in any log line. Together and DeepInfra (OpenAI-style audio routes): text to speech and
+//! transcripts (multipart), routed and with their own key, with their faults.
 
 mod support;
 
@@ -354,6 +355,303 @@ async fn an_own_key_goes_straight_to_fals_queue_with_its_key_only() {
         );
     }
     assert_no_token_anywhere(&[&err]);
+}
+
+/// Together and DeepInfra speak the OpenAI audio routes: each provider's path, routed with the
+/// HF token and straight to the provider with its key only.
+fn openai_path(provider: &str, kind: SpeechKind) -> &'static str {
+    match (provider, kind) {
+        ("together", SpeechKind::Tts) => "v1/audio/speech",
+        ("together", SpeechKind::Stt) => "v1/audio/transcriptions",
+        (_, SpeechKind::Tts) => "v1/openai/audio/speech",
+        (_, SpeechKind::Stt) => "v1/openai/audio/transcriptions",
+    }
+}
+
+fn assert_no_hf_token_sent(reqs: &[hf_double::RecordedRequest]) {
+    for r in reqs {
+        assert!(!r.body.contains(tokens::FREE_TOKEN));
+        for (_, v) in &r.headers {
+            assert!(
+                !v.contains(tokens::FREE_TOKEN),
+                "the HF token went to {}",
+                r.path
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn together_and_deepinfra_speak_text_routed_and_with_their_own_key() {
+    use hf_double::speech::OPENAI_TTS_HUB_ID;
+    let f = on_double().await;
+    // The pickers offer the providers the Hub's mapping lists for the model.
+    let offered = |kind, model: &'static str| {
+        let s = &f.services;
+        async move { s.speech_providers(kind, model).await }
+    };
+    assert_eq!(
+        offered(SpeechKind::Tts, OPENAI_TTS_HUB_ID).await,
+        ["hf-inference", "together", "deepinfra"]
+    );
+    assert_eq!(
+        offered(SpeechKind::Tts, hf_double::speech::KOKORO_HUB_ID).await,
+        ["hf-inference", "replicate"]
+    );
+    assert_eq!(
+        offered(SpeechKind::Stt, hf_double::speech::OPENAI_STT_HUB_ID).await,
+        ["hf-inference", "together", "deepinfra"]
+    );
+    assert_eq!(
+        offered(SpeechKind::Stt, WHISPER).await,
+        ["hf-inference", "fal-ai"]
+    );
+    let mut errors = Vec::new();
+    for provider in ["together", "deepinfra"] {
+        // Routed: the HF token to {router}/{provider}/{route}.
+        f.double.clear_requests();
+        let mut req = tts(OPENAI_TTS_HUB_ID, pinned(provider), "Hello from the router");
+        req.voice = Some("tara".into());
+        let r = f.services.synthesize(req).await.unwrap();
+        assert_eq!((r.mode, r.provider.as_str()), (CallMode::Routed, provider));
+        assert_eq!(r.audio.mime, "audio/wav");
+        assert_eq!(r.voice.as_deref(), Some("tara"));
+        let made = std::fs::read(f.services.media_dir().join(&r.audio.file)).unwrap();
+        assert_eq!(made, hf_double::speech::tts_wav());
+        let reqs = f.double.requests();
+        let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+        assert_eq!(
+            post.path,
+            format!(
+                "/router/{provider}/{}",
+                openai_path(provider, SpeechKind::Tts)
+            )
+        );
+        assert_eq!(
+            post.json().unwrap(),
+            serde_json::json!({"model": OPENAI_TTS_HUB_ID, "input": "Hello from the router", "voice": "tara", "response_format": "wav"})
+        );
+        assert_eq!(
+            post.header("authorization"),
+            Some(format!("Bearer {}", tokens::FREE_TOKEN).as_str())
+        );
+
+        // Own key: straight to the provider, its key and never the HF token.
+        f.services
+            .provider_set(provider.into(), true, ProviderMode::OwnKey)
+            .await
+            .unwrap();
+        let e = f
+            .services
+            .synthesize(tts(OPENAI_TTS_HUB_ID, pinned(provider), "Hi"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ProviderKeyMissing);
+        errors.push(e);
+        f.services
+            .secrets
+            .set(
+                &provider_key_entry(provider),
+                &Secret::new(tokens::PROVIDER_KEY.into()),
+                Storage::Keyring,
+            )
+            .unwrap();
+        f.double.clear_requests();
+        let r = f
+            .services
+            .synthesize(tts(
+                OPENAI_TTS_HUB_ID,
+                pinned(provider),
+                "Hello with my key",
+            ))
+            .await
+            .unwrap();
+        assert_eq!((r.mode, r.billing), (CallMode::OwnKey, Billing::Provider));
+        let made = std::fs::read(f.services.media_dir().join(&r.audio.file)).unwrap();
+        assert_eq!(made, hf_double::speech::tts_wav());
+        let reqs = f.double.requests();
+        let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+        assert_eq!(
+            post.path,
+            format!(
+                "/direct/{provider}/{}",
+                openai_path(provider, SpeechKind::Tts)
+            )
+        );
+        assert_eq!(post.json().unwrap()["input"], "Hello with my key");
+        assert_eq!(
+            post.header("authorization"),
+            Some(format!("Bearer {}", tokens::PROVIDER_KEY).as_str())
+        );
+        assert_no_hf_token_sent(&reqs);
+
+        // Faults: an answer that is not audio, and a 500.
+        f.double.push_fault(
+            Fault::new(
+                Scope::Speech,
+                FaultKind::Status {
+                    code: 200,
+                    body: "<html>this is not audio</html>".into(),
+                    content_type: "text/html".into(),
+                    headers: Vec::new(),
+                },
+            )
+            .once(),
+        );
+        let e = f
+            .services
+            .synthesize(tts(OPENAI_TTS_HUB_ID, pinned(provider), "Hi"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotAudio, "{}", e.message);
+        errors.push(e);
+        f.double.push_fault(
+            Fault::new(
+                Scope::Speech,
+                FaultKind::JobFails {
+                    message: "CUDA out of memory".into(),
+                },
+            )
+            .once(),
+        );
+        let e = f
+            .services
+            .synthesize(tts(OPENAI_TTS_HUB_ID, pinned(provider), "Hi"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::JobFailed, "{}", e.message);
+        assert!(e.message.contains("CUDA out of memory"));
+        errors.push(e);
+    }
+    let kept = f.services.speech_list(50).await.unwrap();
+    assert_eq!(kept.len(), 4, "the failures are not kept");
+    assert_no_token_anywhere(&errors.iter().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn together_and_deepinfra_transcribe_routed_and_with_their_own_key() {
+    use hf_double::speech::{OPENAI_STT_HUB_ID, OPENAI_TRANSCRIPT};
+    let f = on_double().await;
+    let mut errors = Vec::new();
+    let wav = test_wav();
+    let chosen = f
+        .services
+        .speech_audio_put(Some("hello.wav".into()), base64_of(&wav))
+        .await
+        .unwrap();
+    let file = chosen.audio.file.clone();
+    for provider in ["together", "deepinfra"] {
+        f.double.clear_requests();
+        let r = f
+            .services
+            .transcribe(stt(OPENAI_STT_HUB_ID, pinned(provider), &file))
+            .await
+            .unwrap();
+        assert_eq!((r.mode, r.provider.as_str()), (CallMode::Routed, provider));
+        assert_eq!(r.text, OPENAI_TRANSCRIPT);
+        assert_eq!(r.segments.len(), 1);
+        assert_eq!(
+            (r.segments[0].start, r.segments[0].end),
+            (Some(0.0), Some(1.0))
+        );
+        assert_eq!(r.language.as_deref(), Some("english"));
+        let reqs = f.double.requests();
+        let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+        assert_eq!(
+            post.path,
+            format!(
+                "/router/{provider}/{}",
+                openai_path(provider, SpeechKind::Stt)
+            )
+        );
+        assert!(post
+            .header("content-type")
+            .unwrap()
+            .starts_with("multipart/form-data; boundary="));
+        assert!(post
+            .body
+            .contains(&format!("name=\"model\"\r\n\r\n{OPENAI_STT_HUB_ID}\r\n")));
+        assert!(post
+            .body
+            .contains("name=\"response_format\"\r\n\r\nverbose_json\r\n"));
+        assert!(post
+            .body
+            .contains("name=\"file\"; filename=\"audio.wav\"\r\nContent-Type: audio/wav"));
+        assert_eq!(
+            post.header("authorization"),
+            Some(format!("Bearer {}", tokens::FREE_TOKEN).as_str())
+        );
+
+        f.services
+            .provider_set(provider.into(), true, ProviderMode::OwnKey)
+            .await
+            .unwrap();
+        f.services
+            .secrets
+            .set(
+                &provider_key_entry(provider),
+                &Secret::new(tokens::PROVIDER_KEY.into()),
+                Storage::Keyring,
+            )
+            .unwrap();
+        f.double.clear_requests();
+        let r = f
+            .services
+            .transcribe(stt(OPENAI_STT_HUB_ID, pinned(provider), &file))
+            .await
+            .unwrap();
+        assert_eq!((r.mode, r.billing), (CallMode::OwnKey, Billing::Provider));
+        assert_eq!(r.text, OPENAI_TRANSCRIPT);
+        let reqs = f.double.requests();
+        let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+        assert_eq!(
+            post.path,
+            format!(
+                "/direct/{provider}/{}",
+                openai_path(provider, SpeechKind::Stt)
+            )
+        );
+        assert_eq!(
+            post.header("authorization"),
+            Some(format!("Bearer {}", tokens::PROVIDER_KEY).as_str())
+        );
+        assert_no_hf_token_sent(&reqs);
+
+        // The provider cannot decode the audio; then it fails.
+        f.double.push_fault(
+            Fault::status(
+                400,
+                r#"{"error":"Unsupported audio format: the file could not be decoded"}"#,
+            )
+            .scope(Scope::Speech)
+            .once(),
+        );
+        let e = f
+            .services
+            .transcribe(stt(OPENAI_STT_HUB_ID, pinned(provider), &file))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotAudio, "{}", e.message);
+        errors.push(e);
+        f.double.push_fault(
+            Fault::new(
+                Scope::Speech,
+                FaultKind::JobFails {
+                    message: "CUDA out of memory".into(),
+                },
+            )
+            .once(),
+        );
+        let e = f
+            .services
+            .transcribe(stt(OPENAI_STT_HUB_ID, pinned(provider), &file))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::JobFailed, "{}", e.message);
+        errors.push(e);
+    }
+    assert_eq!(f.services.speech_list(50).await.unwrap().len(), 4);
+    assert_no_token_anywhere(&errors.iter().collect::<Vec<_>>());
 }
 
 fn base64_of(b: &[u8]) -> String {

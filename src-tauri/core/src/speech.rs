@@ -8,6 +8,11 @@
 //! | speech to text | fal-ai | queue: `POST {fal-id}` `{audio_url: data:…}` (routed `?_subdomain=queue`) | poll `status_url`, then `response_url` → `{text, chunks}` (or the answer at once) |
 //! | text to speech | hf-inference | `POST models/{id}` `{inputs: text}` | the audio's bytes |
 //! | text to speech | replicate | `POST v1/predictions` (`version`) or `v1/models/{id}/predictions`, `Prefer: wait` | `output` URL, else poll `urls.get` |
+//! | speech to text | together, deepinfra | `POST …/audio/transcriptions`, multipart `file`, `model`, `response_format=verbose_json` | `{text, segments: [{start, end, text}], language}` |
+//! | text to speech | together, deepinfra | `POST …/audio/speech` `{model, input, voice?, response_format: wav}` | the audio's bytes |
+//!
+//! Together's routes are `v1/audio/…`, DeepInfra's `v1/openai/audio/…`, under `{router}/{provider}`
+//! when routed and under the provider's own base with its key, as embeddings do.
 //!
 //! Credentials: a poll or result URL gets the call's credential only when it lies under the
 //! base the call was made to ([`crate::images::within`]); audio on other hosts is fetched by a
@@ -51,15 +56,54 @@ pub fn protocol(kind: SpeechKind, provider: &str) -> Option<Protocol> {
         (_, "hf-inference") => Some(Protocol::HfInference),
         (SpeechKind::Stt, "fal-ai") => Some(Protocol::Fal),
         (SpeechKind::Tts, "replicate") => Some(Protocol::Replicate),
+        (_, "together" | "deepinfra") => Some(Protocol::OpenAiAudio),
         _ => None,
     }
+}
+
+/// Every provider the app speaks, in the order pickers offer them.
+pub const PROVIDERS: [&str; 5] = [
+    "hf-inference",
+    "fal-ai",
+    "replicate",
+    "together",
+    "deepinfra",
+];
+
+/// The providers the app can ask for a speech task, in [`PROVIDERS`] order.
+pub fn providers(kind: SpeechKind) -> Vec<String> {
+    PROVIDERS
+        .iter()
+        .filter(|p| protocol(kind, p).is_some())
+        .map(|p| p.to_string())
+        .collect()
+}
+
+/// The OpenAI-style audio route of a provider for a speech task (under its base, or
+/// `{router}/{provider}`).
+pub fn openai_route(kind: SpeechKind, provider: &str) -> Option<&'static str> {
+    Some(match (kind, provider) {
+        (SpeechKind::Tts, "together") => "v1/audio/speech",
+        (SpeechKind::Stt, "together") => "v1/audio/transcriptions",
+        (SpeechKind::Tts, "deepinfra") => "v1/openai/audio/speech",
+        (SpeechKind::Stt, "deepinfra") => "v1/openai/audio/transcriptions",
+        _ => return None,
+    })
+}
+
+fn openai_url(kind: SpeechKind, t: &Target) -> String {
+    let route = openai_route(kind, &t.provider).unwrap_or(match kind {
+        SpeechKind::Stt => "v1/audio/transcriptions",
+        SpeechKind::Tts => "v1/audio/speech",
+    });
+    format!("{}/{route}", t.base)
 }
 
 /// The providers the app can ask, in words, for messages.
 pub fn supported_words(kind: SpeechKind) -> &'static str {
     match kind {
-        SpeechKind::Stt => "HF Inference or fal",
-        SpeechKind::Tts => "HF Inference or Replicate",
+        SpeechKind::Stt => "HF Inference, fal, Together or DeepInfra",
+        SpeechKind::Tts => "HF Inference, Replicate, Together or DeepInfra",
     }
 }
 
@@ -295,8 +339,30 @@ pub fn stt_url(t: &Target) -> String {
             }
             url
         }
+        Protocol::OpenAiAudio => openai_url(SpeechKind::Stt, t),
         _ => format!("{}/models/{}", t.base, t.model_id),
     }
+}
+
+/// An OpenAI-style transcription request's multipart body (`file`, `model`,
+/// `response_format=verbose_json` for the segments) and its content type.
+pub fn multipart(model: &str, audio: &[u8], mime: &str) -> (String, Vec<u8>) {
+    let ext = sniff(audio).map_or("wav", |(_, e)| e);
+    let boundary = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
+    let mut b = Vec::with_capacity(audio.len() + 512);
+    for (name, value) in [("model", model), ("response_format", "verbose_json")] {
+        b.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    b.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"audio.{ext}\"\r\nContent-Type: {mime}\r\n\r\n")
+            .as_bytes(),
+    );
+    b.extend_from_slice(audio);
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), b)
 }
 
 /// Sends audio for a transcript.
@@ -312,6 +378,12 @@ pub async fn transcribe(
             let data = base64::engine::general_purpose::STANDARD.encode(audio);
             http.post(&url)
                 .json(&json!({"audio_url": format!("data:{mime};base64,{data}")}))
+        }
+        Protocol::OpenAiAudio => {
+            let (content_type, body) = multipart(&t.model_id, audio, mime);
+            http.post(&url)
+                .header(CONTENT_TYPE, content_type)
+                .body(body)
         }
         _ => http
             .post(&url)
@@ -427,6 +499,16 @@ pub fn tts_build(t: &Target, text: &str, voice: Option<&str>) -> (String, Value)
                     json!({ "input": input }),
                 ),
             }
+        }
+        Protocol::OpenAiAudio => {
+            let mut body = Map::new();
+            body.insert("model".into(), t.model_id.clone().into());
+            body.insert("input".into(), text.into());
+            if let Some(v) = voice {
+                body.insert("voice".into(), v.into());
+            }
+            body.insert("response_format".into(), "wav".into());
+            (openai_url(SpeechKind::Tts, t), Value::Object(body))
         }
         _ => (
             format!("{}/models/{}", t.base, t.model_id),
@@ -705,6 +787,38 @@ mod tests {
         let (url, b) = tts_build(&t, "Hello", None);
         assert!(url.ends_with("/models/espnet/kan-bayashi_ljspeech_vits"));
         assert_eq!(b, json!({"inputs": "Hello"}));
+        t.protocol = Protocol::OpenAiAudio;
+        t.provider = "deepinfra".into();
+        t.base = "https://router.huggingface.co/deepinfra".into();
+        t.model_id = "hexgrad/Kokoro-82M".into();
+        let (url, b) = tts_build(&t, "Hello", Some("af_bella"));
+        assert_eq!(
+            url,
+            "https://router.huggingface.co/deepinfra/v1/openai/audio/speech"
+        );
+        assert_eq!(
+            b,
+            json!({"model": "hexgrad/Kokoro-82M", "input": "Hello", "voice": "af_bella", "response_format": "wav"})
+        );
+        assert!(stt_url(&t).ends_with("/deepinfra/v1/openai/audio/transcriptions"));
+        t.provider = "together".into();
+        t.base = "https://api.together.xyz".into();
+        assert_eq!(
+            tts_build(&t, "Hi", None).0,
+            "https://api.together.xyz/v1/audio/speech"
+        );
+        assert_eq!(
+            stt_url(&t),
+            "https://api.together.xyz/v1/audio/transcriptions"
+        );
+        let (ct, body) = multipart("openai/whisper-large-v3", &wav(8000, &[1, 2]), "audio/wav");
+        let boundary = ct.strip_prefix("multipart/form-data; boundary=").unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.starts_with(&format!("--{boundary}\r\n")));
+        assert!(text.contains("name=\"model\"\r\n\r\nopenai/whisper-large-v3\r\n"));
+        assert!(text.contains("name=\"response_format\"\r\n\r\nverbose_json\r\n"));
+        assert!(text.contains("filename=\"audio.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF"));
+        assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")));
         assert_eq!(protocol(SpeechKind::Stt, "replicate"), None);
         assert_eq!(
             protocol(SpeechKind::Tts, "replicate"),

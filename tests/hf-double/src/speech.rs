@@ -17,6 +17,13 @@
 //!   `succeeded` with an output URL under `/ext/replicate.delivery/…` serving a WAV the double
 //!   makes ([`tts_wav`]: the recording stops before the prediction ended).
 //!
+//! - together, deepinfra (OpenAI-style, routed or direct; together `v1/audio/…`, deepinfra
+//!   `v1/openai/audio/…`), not recorded: text to speech (`…/speech`, `{model, input}`) answers
+//!   the WAV the double makes ([`tts_wav`], `audio/wav`); speech to text (`…/transcriptions`,
+//!   multipart with a `file` part) answers [`OPENAI_TRANSCRIPT`] (`verbose_json`, segments),
+//!   and a `file` that is not audio 400. The models: [`OPENAI_TTS_HUB_ID`] and
+//!   [`OPENAI_STT_HUB_ID`], mapped to both providers ([`synthetic_hub_model`]).
+//!
 //! Faults ([`Scope::Speech`]): a status or a hang on the first request; `JobFails` (fal: the
 //! result answers 500 `{"detail"}`; Replicate: `failed`; HF Inference: 500 `{"error"}`),
 //! `JobPending`, `JobStall`.
@@ -36,6 +43,13 @@ pub const KOKORO: &str = "jaaari/kokoro-82m";
 pub const KOKORO_VERSION: &str = "dfdf537ba482b029e0a761699e6f55e9162cfd159270bfe0e44857caa5f275a6";
 /// The Hub id the double maps to [`KOKORO`] on Replicate (not recorded: from the reference).
 pub const KOKORO_HUB_ID: &str = "hexgrad/Kokoro-82M";
+
+/// A text-to-speech model the double maps to Together and DeepInfra (not recorded).
+pub const OPENAI_TTS_HUB_ID: &str = "canopylabs/orpheus-3b-0.1-ft";
+/// A speech-to-text model the double maps to Together and DeepInfra (not recorded).
+pub const OPENAI_STT_HUB_ID: &str = "openai/whisper-large-v3-turbo";
+/// The transcript the OpenAI-style providers answer (`verbose_json`).
+pub const OPENAI_TRANSCRIPT: &str = "A man said to the universe, Sir, I exist.";
 
 /// The recorded answer to the Replicate prediction (202, `starting`, `Prefer: wait` expired).
 const REPLICATE_STARTING: &str = r#"{"id":"2ea92hmwgnrga0cmpp9rj00evw","model":"jaaari/kokoro-82m","version":"dfdf537ba482b029e0a761699e6f55e9162cfd159270bfe0e44857caa5f275a6","input":{"text":"Hello world"},"logs":"","output":null,"data_removed":false,"error":null,"status":"starting","created_at":"2025-01-30T04:58:57.541Z","urls":{"cancel":"https://api.replicate.com/v1/predictions/2ea92hmwgnrga0cmpp9rj00evw/cancel","get":"https://api.replicate.com/v1/predictions/2ea92hmwgnrga0cmpp9rj00evw","stream":"https://stream.replicate.com/v1/files/fddq-nqlca5tr3pyj4e4xvb4sdnvtzdiixcpycvkfpnglrw3i2qpceywq"}}"#;
@@ -163,7 +177,7 @@ pub fn is_audio(b: &[u8]) -> bool {
 
 /// The task of `model` for `provider`: the mapping's, else the Hub's pipeline tag.
 fn task_of(s: &Shared, provider: &str, model: &str) -> Option<String> {
-    if model == KOKORO_HUB_ID || model == KOKORO {
+    if model == KOKORO_HUB_ID || model == KOKORO || model == OPENAI_TTS_HUB_ID {
         return Some("text-to-speech".into());
     }
     if let Some(m) = s.fixtures.mapping(model) {
@@ -186,6 +200,22 @@ fn fal_asr_route(s: &Shared, route: &str) -> bool {
 
 /// The Hub's answer for the model the double maps to Replicate's kokoro (not recorded).
 pub(crate) fn synthetic_hub_model(id: &str) -> Option<Value> {
+    for (hub, task) in [
+        (OPENAI_TTS_HUB_ID, "text-to-speech"),
+        (OPENAI_STT_HUB_ID, "automatic-speech-recognition"),
+    ] {
+        if id == hub {
+            return Some(json!({
+                "_id": hub.replace('/', "-"),
+                "id": hub,
+                "pipeline_tag": task,
+                "inferenceProviderMapping": {
+                    "together": {"status": "live", "providerId": hub, "task": task},
+                    "deepinfra": {"status": "live", "providerId": hub, "task": task}
+                }
+            }));
+        }
+    }
     (id == KOKORO_HUB_ID).then(|| {
         json!({
             "_id": "kokoro",
@@ -207,6 +237,42 @@ enum Kind {
     Cancel(String),
     ReplicateCreate,
     ReplicateGet(String),
+    OpenAiTts,
+    OpenAiStt,
+}
+
+/// The OpenAI-style audio routes: (speech, transcriptions).
+fn openai_routes(provider: &str) -> Option<(&'static str, &'static str)> {
+    match provider {
+        "together" => Some(("v1/audio/speech", "v1/audio/transcriptions")),
+        "deepinfra" => Some(("v1/openai/audio/speech", "v1/openai/audio/transcriptions")),
+        _ => None,
+    }
+}
+
+/// The bytes of the multipart part named `name`.
+fn multipart_part<'a>(content_type: Option<&str>, body: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let boundary = content_type?.split("boundary=").nth(1)?.trim_matches('"');
+    let delim = format!("--{boundary}");
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| p + from)
+    };
+    let mut at = 0;
+    while let Some(start) = find(body, delim.as_bytes(), at) {
+        let head_start = start + delim.len();
+        let head_end = find(body, b"\r\n\r\n", head_start)?;
+        let head = String::from_utf8_lossy(&body[head_start..head_end]);
+        let data_start = head_end + 4;
+        let end = find(body, format!("\r\n{delim}").as_bytes(), data_start)?;
+        if head.contains(&format!("name=\"{name}\"")) {
+            return Some(&body[data_start..end]);
+        }
+        at = end + 2;
+    }
+    None
 }
 
 /// A request to a provider's speech route (router or direct).
@@ -278,6 +344,16 @@ fn classify(s: &Shared, c: &SpeechCall<'_>) -> Option<Kind> {
                     .is_ok_and(|v| v["version"].as_str() == Some(KOKORO_VERSION));
             (by_model || by_version).then_some(Kind::ReplicateCreate)
         }
+        p if post => {
+            let (speech, transcriptions) = openai_routes(p)?;
+            if c.route == speech {
+                Some(Kind::OpenAiTts)
+            } else if c.route == transcriptions {
+                Some(Kind::OpenAiStt)
+            } else {
+                None
+            }
+        }
         _ => None,
     }
 }
@@ -300,7 +376,12 @@ pub(crate) async fn serve(
     let rid = s.request_id();
     let creates = matches!(
         kind,
-        Kind::HfAsr(_) | Kind::HfTts(_) | Kind::FalCreate { .. } | Kind::ReplicateCreate
+        Kind::HfAsr(_)
+            | Kind::HfTts(_)
+            | Kind::FalCreate { .. }
+            | Kind::ReplicateCreate
+            | Kind::OpenAiTts
+            | Kind::OpenAiStt
     );
     let mut fault = None;
     if creates {
@@ -425,6 +506,56 @@ pub(crate) async fn serve(
                 ),
                 None => json_resp(404, &rid, json!({"error": "Not Found"}).to_string()),
             }
+        }
+        Kind::OpenAiTts => {
+            let text = serde_json::from_slice::<Value>(&call.body[..])
+                .ok()
+                .and_then(|v| v["input"].as_str().map(str::to_string));
+            if text.is_none_or(|t| t.trim().is_empty()) {
+                return Some(json_resp(
+                    400,
+                    &rid,
+                    json!({"error": {"message": "input is required", "type": "invalid_request_error"}}).to_string(),
+                ));
+            }
+            if job.stalled {
+                s.until_shutdown().await;
+                return Some(json_resp(503, &rid, "{}".into()));
+            }
+            if let Some(m) = job.fail {
+                return Some(json_resp(500, &rid, json!({ "error": m }).to_string()));
+            }
+            crate::server::respond(200, "audio/wav", &[], &rid, tts_wav())
+        }
+        Kind::OpenAiStt => {
+            let file = multipart_part(call.content_type, &call.body[..], "file");
+            if !file.is_some_and(is_audio) {
+                return Some(json_resp(
+                    400,
+                    &rid,
+                    json!({"error": "Unsupported audio format: the file could not be decoded"})
+                        .to_string(),
+                ));
+            }
+            if job.stalled {
+                s.until_shutdown().await;
+                return Some(json_resp(503, &rid, "{}".into()));
+            }
+            if let Some(m) = job.fail {
+                return Some(json_resp(500, &rid, json!({ "error": m }).to_string()));
+            }
+            json_resp(
+                200,
+                &rid,
+                json!({
+                    "task": "transcribe",
+                    "language": "english",
+                    "duration": 1.0,
+                    "text": OPENAI_TRANSCRIPT,
+                    "segments": [{"id": 0, "start": 0.0, "end": 1.0, "text": format!(" {OPENAI_TRANSCRIPT}")}]
+                })
+                .to_string(),
+            )
         }
         Kind::FalCreate { queue } => {
             let audio = serde_json::from_slice::<Value>(&call.body[..])

@@ -38,6 +38,9 @@ pub enum Protocol {
     Fal,
     Replicate,
     BlackForestLabs,
+    /// OpenAI-style audio (`…/audio/speech`, `…/audio/transcriptions`): speech only, never
+    /// given by [`protocol`].
+    OpenAiAudio,
 }
 
 /// The protocol of a provider that makes pictures, if the app knows it.
@@ -255,6 +258,8 @@ pub fn build(t: &Target, r: &ImageRequest) -> (String, Value) {
             let model = t.model_id.rsplit('/').next().unwrap_or(&t.model_id);
             (format!("{}/v1/{model}", t.base), Value::Object(m))
         }
+        // Speech only: a picture is never asked of it.
+        Protocol::OpenAiAudio => (t.base.clone(), Value::Object(m)),
     }
 }
 
@@ -608,6 +613,7 @@ fn read_submitted(
                 cancel_url: None,
             })
         }
+        Protocol::OpenAiAudio => return Err(AppError::internal("not a picture protocol")),
     };
     Ok(out)
 }

@@ -376,6 +376,18 @@ impl Services {
                 format!("Switchboard cannot make pictures with {provider} yet."),
             )
         })?;
+        self.provider_target(provider, protocol, mode, model_id, bill_to)
+    }
+
+    /// [`Self::image_target`] with the protocol given (speech speaks some the pictures do not).
+    pub(super) fn provider_target(
+        &self,
+        provider: &str,
+        protocol: images::Protocol,
+        mode: CallMode,
+        model_id: &str,
+        bill_to: Option<&str>,
+    ) -> AppResult<Target> {
         let def = providers::get(provider);
         let who = def.map_or_else(|| provider.to_string(), |d| d.display.clone());
         let endpoints = &self.config.endpoints;

@@ -171,6 +171,31 @@ impl Services {
         self.resolver().decide_for(task(kind), routing, bill_to)
     }
 
+    /// The providers the app can ask for `model` and this task: HF Inference, then each one the
+    /// Hub's mapping lists (live or staging, for this task) that the app speaks, in
+    /// [`speech::PROVIDERS`] order. Every provider the app speaks when the mapping cannot be
+    /// read.
+    pub async fn speech_providers(&self, kind: SpeechKind, model: &str) -> Vec<String> {
+        let all = speech::providers(kind);
+        let model = model.trim();
+        if model.is_empty() {
+            return all;
+        }
+        let Ok(mapping) = self.chat.mappings.get(&self.hf, model).await else {
+            return all;
+        };
+        all.into_iter()
+            .filter(|p| {
+                p == "hf-inference"
+                    || mapping.iter().any(|m| {
+                        &m.provider == p
+                            && matches!(m.status.as_str(), "live" | "staging")
+                            && m.task.as_deref().is_none_or(|t| t == hub_task(kind))
+                    })
+            })
+            .collect()
+    }
+
     /// Keeps an audio file read from disk (the file dialog's choice): size-capped, checked by
     /// its content.
     pub async fn speech_audio_from_file(&self, path: PathBuf) -> AppResult<AudioInfo> {
@@ -558,8 +583,10 @@ impl Services {
         } else {
             self.image_model_id(model, &provider, mode).await?
         };
+        let protocol = speech::protocol(kind, &provider)
+            .ok_or_else(|| AppError::internal("no speech protocol"))?;
         let target = self
-            .image_target(&provider, mode, &model_id, bill_to)
+            .provider_target(&provider, protocol, mode, &model_id, bill_to)
             .map_err(|e| {
                 if e.code == ErrorCode::NotSignedIn {
                     AppError::new(
@@ -570,11 +597,6 @@ impl Services {
                     e
                 }
             })?;
-        let target = Target {
-            protocol: speech::protocol(kind, &provider)
-                .ok_or_else(|| AppError::internal("no speech protocol"))?,
-            ..target
-        };
         let billing = if mode == CallMode::OwnKey {
             Billing::Provider
         } else {
