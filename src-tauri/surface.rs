@@ -49,6 +49,7 @@ surface! {
     embeddings::embedding_list() -> Vec<EmbeddingView>;
     embeddings::embedding_export(EmbedExportArgs) -> Option<String>;
     speech::speech_route(SpeechRouteArgs) -> RouteDecision;
+    speech::speech_providers(SpeechProvidersArgs) -> Vec<String>;
     speech::speech_pick_audio() -> Option<AudioInfo>;
     speech::speech_put_audio(AudioPutArgs) -> AudioInfo;
     speech::speech_audio(AudioFileArgs) -> String;

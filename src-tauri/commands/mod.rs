@@ -37,7 +37,7 @@ use self::{
     images::{FileArgs, JobIdArgs},
     perf::FirstPaintArgs,
     providers::{EndpointAddArgs, NameArgs, ProviderKeyArgs, ProviderSetArgs, ProvidersGetArgs},
-    speech::{AudioFileArgs, AudioPutArgs, SpeechExportArgs, SpeechRouteArgs},
+    speech::{AudioFileArgs, AudioPutArgs, SpeechExportArgs, SpeechProvidersArgs, SpeechRouteArgs},
 };
 #[allow(unused_imports)]
 use switchboard_core::{

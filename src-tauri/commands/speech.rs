@@ -27,6 +27,14 @@ pub struct SpeechRouteArgs {
 #[derive(Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
+pub struct SpeechProvidersArgs {
+    pub kind: SpeechKind,
+    pub model: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct AudioPutArgs {
     /// The dropped file's name, shown only.
     pub name: Option<String>,
@@ -54,6 +62,15 @@ pub struct AudioFileArgs {
 #[tauri::command]
 pub fn speech_route(s: State<'_, Services>, args: SpeechRouteArgs) -> RouteDecision {
     s.speech_route(args.kind, &args.routing, args.bill_to.as_deref())
+}
+
+/// The providers the app can ask for a model and task, as the Hub's mapping lists them.
+#[tauri::command]
+pub async fn speech_providers(
+    s: State<'_, Services>,
+    args: SpeechProvidersArgs,
+) -> AppResult<Vec<String>> {
+    Ok(s.speech_providers(args.kind, &args.model).await)
 }
 
 /// Asks for an audio file and keeps it; `null` when the user cancels.

@@ -65,6 +65,7 @@ import type { SessionOnlyArgs } from "./SessionOnlyArgs";
 import type { Settings } from "./Settings";
 import type { SignInArgs } from "./SignInArgs";
 import type { SpeechExportArgs } from "./SpeechExportArgs";
+import type { SpeechProvidersArgs } from "./SpeechProvidersArgs";
 import type { SpeechRecord } from "./SpeechRecord";
 import type { SpeechRouteArgs } from "./SpeechRouteArgs";
 import type { StoredImage } from "./StoredImage";
@@ -119,6 +120,7 @@ export type Commands = {
   embedding_list: { args: null; channel: null; result: Array<EmbeddingView> };
   embedding_export: { args: EmbedExportArgs; channel: null; result: string | null };
   speech_route: { args: SpeechRouteArgs; channel: null; result: RouteDecision };
+  speech_providers: { args: SpeechProvidersArgs; channel: null; result: Array<string> };
   speech_pick_audio: { args: null; channel: null; result: AudioInfo | null };
   speech_put_audio: { args: AudioPutArgs; channel: null; result: AudioInfo };
   speech_audio: { args: AudioFileArgs; channel: null; result: string };

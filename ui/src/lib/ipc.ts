@@ -106,6 +106,8 @@ export const api = {
   /** Where a speech call would go and who would pay (decided in Rust). */
   speechRoute: (kind: Args<"speech_route">["kind"], routing: Args<"speech_route">["routing"], billTo: string | null) =>
     call("speech_route", { kind, routing, billTo }),
+  /** The providers the app can ask for a model and task, as the Hub's mapping lists them. */
+  speechProviders: (kind: Args<"speech_providers">["kind"], model: string) => call("speech_providers", { kind, model }),
   /** The file dialog (in Rust) for an audio file, checked by its content and kept. */
   speechPickAudio: () => call("speech_pick_audio"),
   speechPutAudio: (name: string | null, data: string) => call("speech_put_audio", { name, data }),

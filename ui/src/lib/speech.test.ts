@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { clock, dropProblem, filterRuns, humanSize, segmentTimes, transcriptText, wordDiff } from "./speech";
+import { clock, dropProblem, filterRuns, humanSize, pickable, segmentTimes, transcriptText, wordDiff } from "./speech";
 
 describe("speech helpers", () => {
+  it("offers the mapped providers and keeps the pinned one visible", () => {
+    expect(pickable(["hf-inference", "together", "deepinfra"], "")).toEqual(["hf-inference", "together", "deepinfra"]);
+    expect(pickable(["hf-inference", "together"], "together")).toEqual(["hf-inference", "together"]);
+    expect(pickable(["hf-inference", "together"], "replicate")).toEqual(["hf-inference", "together", "replicate"]);
+  });
+
   it("writes times as m:ss.s", () => {
     expect(clock(0)).toBe("0:00.0");
     expect(clock(4.08)).toBe("0:04.1");

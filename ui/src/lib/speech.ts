@@ -99,3 +99,9 @@ export function wordDiff(a: string, b: string): { a: DiffWord[]; b: DiffWord[]; 
   const agree = outA.every((w) => w.same) && outB.every((w) => w.same);
   return { a: outA, b: outB, agree };
 }
+
+/** The providers a picker offers: those the Hub's mapping lists for the model (from Rust), and
+ * the one pinned even when the mapping does not list it, so the choice stays visible. */
+export function pickable(offered: string[], pinned: string): string[] {
+  return pinned === "" || offered.includes(pinned) ? offered : [...offered, pinned];
+}

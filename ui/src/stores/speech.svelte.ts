@@ -13,10 +13,11 @@ import { toAppError } from "../lib/errors";
 import { dropProblem, transcriptText } from "../lib/speech";
 import { api } from "../lib/ipc";
 
-/** Providers the app can ask, per task (Rust refuses others in plain words). */
+/** Providers the app can ask, per task (Rust refuses others in plain words); offered for a
+ * model as the Hub's mapping lists them (`speechProviders`), all of them until that is known. */
 export const SPEECH_PROVIDERS: Record<SpeechKind, string[]> = {
-  stt: ["hf-inference", "fal-ai"],
-  tts: ["hf-inference", "replicate"],
+  stt: ["hf-inference", "fal-ai", "together", "deepinfra"],
+  tts: ["hf-inference", "replicate", "together", "deepinfra"],
 };
 
 export const DEFAULT_MODELS: Record<SpeechKind, string> = {
@@ -48,6 +49,8 @@ export class SpeechStore {
   error = $state<AppError | null>(null);
   fileError = $state<string | null>(null);
   route = $state<RouteDecision | null>(null);
+  /** The providers offered for each task's model (the Hub's mapping, read in Rust). */
+  offered = $state<Record<SpeechKind, string[]>>({ ...SPEECH_PROVIDERS });
   /** The run shown, and its audio as a data: URL. */
   current = $state.raw<SpeechRecord | null>(null);
   currentUrl = $state<string | null>(null);
@@ -64,6 +67,7 @@ export class SpeechStore {
 
   async ensure() {
     void this.refreshRoute();
+    void this.refreshProviders();
     if (this.loaded) return;
     this.loaded = true;
     try {
@@ -89,6 +93,7 @@ export class SpeechStore {
       this.currentUrl = null;
     }
     void this.refreshRoute();
+    void this.refreshProviders();
   }
 
   selectProvider(p: string | null) {
@@ -101,6 +106,18 @@ export class SpeechStore {
       this.route = await api.speechRoute(this.kind, this.routing[this.kind], null);
     } catch {
       this.route = null;
+    }
+  }
+
+  /** Asks Rust which providers the Hub maps the current model to, for this task. */
+  async refreshProviders() {
+    const kind = this.kind;
+    const model = this.model[kind].trim();
+    try {
+      const offered = await api.speechProviders(kind, model);
+      if (this.model[kind].trim() === model) this.offered[kind] = offered;
+    } catch {
+      this.offered[kind] = SPEECH_PROVIDERS[kind];
     }
   }
 
@@ -201,10 +218,10 @@ export class SpeechStore {
     const model = this.model.stt.trim();
     this.comparing = true;
     this.error = null;
-    this.compare = SPEECH_PROVIDERS.stt.map((provider) => ({ provider, run: null, error: null }));
+    this.compare = this.offered.stt.map((provider) => ({ provider, run: null, error: null }));
     try {
       const sides = await Promise.all(
-        SPEECH_PROVIDERS.stt.map(async (provider): Promise<CompareSide> => {
+        this.offered.stt.map(async (provider): Promise<CompareSide> => {
           try {
             const run = await api.speechTranscribe({
               model,
