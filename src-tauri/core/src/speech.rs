@@ -30,7 +30,7 @@ use ts_rs::TS;
 use crate::call::ProviderJob;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{self, error_from_response, read_capped, transport_error};
-use crate::images::{self, job_failed, within, Failure, Protocol, Target};
+use crate::images::{self, job_failed, with_auth, Failure, Protocol, Target};
 
 /// The most an audio file sent for a transcript may weigh.
 pub const MAX_AUDIO_BYTES: usize = 25 << 20;
@@ -255,18 +255,6 @@ pub fn read_transcript(who: &str, v: &Value) -> AppResult<Transcript> {
         segments,
         language,
     })
-}
-
-fn with_auth(t: &Target, rb: reqwest::RequestBuilder, url: &str) -> reqwest::RequestBuilder {
-    if within(&t.trusted, url) {
-        let mut rb = rb.header(&t.auth.0, &t.auth.1);
-        for (k, v) in &t.headers {
-            rb = rb.header(k, v);
-        }
-        rb
-    } else {
-        rb
-    }
 }
 
 /// Speech words for a provider's refusal of the audio it was sent.
@@ -626,35 +614,7 @@ pub async fn fetch_audio(
         AudioOut::Bytes(b) => return Ok(b.clone()),
         AudioOut::Url(u) => u,
     };
-    let parsed = url::Url::parse(url).map_err(|_| bad(&t.who, "a broken audio URL"))?;
-    if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(bad(&t.who, "an audio URL that is not http(s)"));
-    }
-    let rb = if within(&t.trusted, url) {
-        with_auth(t, http.get(url), url)
-    } else {
-        open.get(url)
-    };
-    let resp = rb
-        .send()
-        .await
-        .map_err(|e| transport_error(&e, &t.who).without_secret(&t.secret))?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    if !status.is_success() {
-        let body = hf::read_text_capped(resp, hf::MAX_SMALL_BODY_BYTES, &t.who)
-            .await
-            .unwrap_or_default();
-        return Err(error_from_response(status, &headers, &body, &t.who).without_secret(&t.secret));
-    }
-    match read_capped(resp, MAX_ANSWER_BYTES).await {
-        Ok(Some(b)) => Ok(b),
-        Ok(None) => Err(hf::too_large(
-            &format!("The audio from {}", t.who),
-            MAX_ANSWER_BYTES,
-        )),
-        Err(e) => Err(transport_error(&e, &t.who)),
-    }
+    images::download(http, open, t, url, MAX_ANSWER_BYTES, "audio").await
 }
 
 /// A minimal PCM WAV file: mono, 16-bit, `rate` Hz, the given samples.

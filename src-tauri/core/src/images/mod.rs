@@ -333,7 +333,12 @@ pub fn within(base: &str, url: &str) -> bool {
     hf::same_origin(&b, &u) && (u.path().starts_with(&prefix) || u.path() == b.path())
 }
 
-fn with_auth(t: &Target, rb: reqwest::RequestBuilder, url: &str) -> reqwest::RequestBuilder {
+/// `rb` with the call's credential and headers when `url` is under the call's trusted base.
+pub(crate) fn with_auth(
+    t: &Target,
+    rb: reqwest::RequestBuilder,
+    url: &str,
+) -> reqwest::RequestBuilder {
     if within(&t.trusted, url) {
         let mut rb = rb.header(&t.auth.0, &t.auth.1);
         for (k, v) in &t.headers {
@@ -772,16 +777,33 @@ pub async fn fetch_picture(
         Picture::Bytes(b) => return Ok(b.clone()),
         Picture::Url(u) => u,
     };
-    let parsed = url::Url::parse(url).map_err(|_| bad(&t.who, "a broken picture URL"))?;
+    download(http, open, t, url, max_bytes, "picture").await
+}
+
+/// Downloads a job's result (`what`: "picture", "audio"). A URL under the call's base gets its
+/// credential (through `http`, which follows same-origin redirects only); any other is fetched
+/// by `open`, a client that never carries one. Size-capped; errors never name the credential.
+pub(crate) async fn download(
+    http: &reqwest::Client,
+    open: &reqwest::Client,
+    t: &Target,
+    url: &str,
+    max_bytes: usize,
+    what: &str,
+) -> AppResult<Vec<u8>> {
+    let parsed = url::Url::parse(url).map_err(|_| bad(&t.who, &format!("a broken {what} URL")))?;
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(bad(&t.who, "a picture URL that is not http(s)"));
+        return Err(bad(&t.who, &format!("a {what} URL that is not http(s)")));
     }
     let rb = if within(&t.trusted, url) {
         with_auth(t, http.get(url), url)
     } else {
         open.get(url)
     };
-    let resp = rb.send().await.map_err(|e| transport_error(&e, &t.who))?;
+    let resp = rb
+        .send()
+        .await
+        .map_err(|e| transport_error(&e, &t.who).without_secret(&t.secret))?;
     let status = resp.status();
     let headers = resp.headers().clone();
     if !status.is_success() {
@@ -793,10 +815,10 @@ pub async fn fetch_picture(
     match read_capped(resp, max_bytes).await {
         Ok(Some(b)) => Ok(b),
         Ok(None) => Err(hf::too_large(
-            &format!("The picture from {}", t.who),
+            &format!("The {what} from {}", t.who),
             max_bytes,
         )),
-        Err(e) => Err(transport_error(&e, &t.who)),
+        Err(e) => Err(transport_error(&e, &t.who).without_secret(&t.secret)),
     }
 }
 
