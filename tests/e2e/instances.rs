@@ -40,15 +40,21 @@ async fn a_second_launch_on_the_same_data_folder_shows_the_running_window_and_ex
         let app = driver.launch().await;
         sign_in(&app, tokens::PRO_TOKEN).await;
         let data = desktop.data_dir();
-        // Once the running instance has written what signing in writes (settings, catalog),
-        // the data folder stays as it is.
+        // Once the running instance has written what signing in writes (settings, catalog, the
+        // playground's choices, saved 300 ms after they change, and the usage it caches), the
+        // data folder stays as it is: settled when nothing changed for two seconds (one quiet
+        // 300 ms gap was not enough: a debounced save came 0.6 s after it).
         app.wait_for("[data-testid=model-picker]:not([disabled])")
             .await;
         let mut before = snapshot(&data);
+        let mut quiet_since = Instant::now();
         wait_until("the data folder to settle", UI_TIMEOUT, || {
             std::thread::sleep(Duration::from_millis(300));
             let now = snapshot(&data);
-            std::mem::replace(&mut before, now) == before
+            if std::mem::replace(&mut before, now) != before {
+                quiet_since = Instant::now();
+            }
+            quiet_since.elapsed() >= Duration::from_secs(2)
         });
         assert!(
             before.keys().any(|p| p.ends_with("settings.json")),
