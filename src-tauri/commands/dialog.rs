@@ -49,43 +49,34 @@ pub async fn save_path<R: Runtime>(
 
 /// Asks which export file to open (or the test override); `None` when the user cancels.
 pub async fn open_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
-    if let Some(p) = test_override() {
-        return Some(p);
-    }
-    let app = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        app.dialog()
-            .file()
-            .add_filter("Switchboard export", &["json"])
-            .blocking_pick_file()
-            .and_then(|p| p.into_path().ok())
-    })
-    .await
-    .ok()
-    .flatten()
+    pick_file(app, "Switchboard export", &["json"]).await
 }
 
 /// Asks for a picture to start from (or the test override); `None` when the user cancels.
 pub async fn open_image_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
-    if let Some(p) = test_override() {
-        return Some(p);
-    }
-    let app = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        app.dialog()
-            .file()
-            .add_filter("Pictures", &["png", "jpg", "jpeg", "webp", "gif"])
-            .blocking_pick_file()
-            .and_then(|p| p.into_path().ok())
-    })
-    .await
-    .ok()
-    .flatten()
+    pick_file(app, "Pictures", &["png", "jpg", "jpeg", "webp", "gif"]).await
 }
 
 /// Asks for an audio file to transcribe (or the test override); `None` when the user cancels.
 /// The filter only helps the eye: the file is checked by its content.
 pub async fn open_audio_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
+    pick_file(
+        app,
+        "Audio",
+        &[
+            "wav", "flac", "mp3", "ogg", "oga", "opus", "m4a", "mp4", "aac", "webm",
+        ],
+    )
+    .await
+}
+
+/// The system's open dialog with one filter (or the test override), off the main thread;
+/// `None` when the user cancels.
+async fn pick_file<R: Runtime>(
+    app: &AppHandle<R>,
+    filter: &'static str,
+    extensions: &'static [&'static str],
+) -> Option<PathBuf> {
     if let Some(p) = test_override() {
         return Some(p);
     }
@@ -93,12 +84,7 @@ pub async fn open_audio_path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> 
     tauri::async_runtime::spawn_blocking(move || {
         app.dialog()
             .file()
-            .add_filter(
-                "Audio",
-                &[
-                    "wav", "flac", "mp3", "ogg", "oga", "opus", "m4a", "mp4", "aac", "webm",
-                ],
-            )
+            .add_filter(filter, extensions)
             .blocking_pick_file()
             .and_then(|p| p.into_path().ok())
     })
