@@ -27,7 +27,8 @@ pub enum Scope {
     Any,
     /// `GET /api/settings/billing/...` (usage and per-session costs).
     Billing,
-    /// A text-to-image generation request (router or direct), not its polls.
+    /// A text-to-image (or image-to-image) generation request, router or direct, not its
+    /// polls; also every text-to-video and image-to-video job (see [`crate::video`]).
     Image,
     /// The download of a generated picture (`/ext/...`).
     ImageFile,
@@ -35,6 +36,8 @@ pub enum Scope {
     Embeddings,
     /// A speech-to-text or text-to-speech request (router or direct), not its polls.
     Speech,
+    /// The download of a generated video (`/ext/{host}/video/...`).
+    VideoFile,
 }
 
 /// What to do instead of answering normally.
@@ -94,13 +97,13 @@ pub enum FaultKind {
     /// non-streamed chat completion whose content is that long, or a stream of content chunks
     /// adding up to it (an endpoint that ignores `max_tokens`), then `[DONE]`.
     Oversized { bytes: usize },
-    /// Image jobs only: the job is accepted, then fails with this message when it ends (fal:
+    /// Image and video jobs: the job is accepted, then fails with this message when it ends (fal:
     /// the result answers 500 `{"detail"}`; Replicate: `status: failed`; Black Forest Labs:
     /// `status: Error`; synchronous providers: 500 `{"error"}` at once).
     JobFails { message: String },
-    /// Image jobs only: the job answers "in progress" to this many polls before it ends.
+    /// Image and video jobs: the job answers "in progress" to this many polls before it ends.
     JobPending { polls: u32 },
-    /// Image jobs only: the job stays in progress as long as this fault is queued (synchronous
+    /// Image and video jobs: the job stays in progress as long as this fault is queued (synchronous
     /// providers never answer), so a test can kill the app mid-job, clear the faults, and see
     /// the restarted app pick the job up.
     JobStall,
@@ -170,7 +173,7 @@ impl Fault {
         .scope(Scope::Image)
     }
 
-    /// The next image job fails with `message`.
+    /// The next image or video job fails with `message`.
     pub fn job_fails(message: impl Into<String>) -> Fault {
         Fault::new(
             Scope::Image,
@@ -186,19 +189,29 @@ impl Fault {
         Fault::job_fails("Request timed out: the job waited too long in the queue")
     }
 
-    /// The next image job answers "in progress" to `polls` polls first.
+    /// The next image or video job answers "in progress" to `polls` polls first.
     pub fn job_pending(polls: u32) -> Fault {
         Fault::new(Scope::Image, FaultKind::JobPending { polls }).once()
     }
 
-    /// Image jobs started while this is queued stay in progress until the faults are cleared.
+    /// Image and video jobs started while this is queued stay in progress until the faults are
+    /// cleared.
     pub fn job_stall() -> Fault {
         Fault::new(Scope::Image, FaultKind::JobStall)
     }
 
-    /// The next image job is flagged by the provider's safety filter.
+    /// The next image job is flagged by the provider's safety filter (a video job fails with
+    /// [`crate::NSFW_MESSAGE`]).
     pub fn content_flagged() -> Fault {
         Fault::new(Scope::Image, FaultKind::ContentFlagged).once()
+    }
+
+    /// The next video download answers a 200 `text/html` page instead of the video (an
+    /// expired or refused file behind a CDN).
+    pub fn not_a_video() -> Fault {
+        Fault::status_with(200, crate::video::NOT_A_VIDEO_BODY, "text/html", &[])
+            .scope(Scope::VideoFile)
+            .once()
     }
 
     /// A fault applying to the next `n` matching requests.

@@ -24,6 +24,7 @@ mod server;
 pub mod speech;
 pub mod sse;
 pub mod tokens;
+pub mod video;
 
 pub use catalog::{chat_route, Catalog, CatalogModel, CatalogProvider, REMOVED_PROVIDERS};
 pub use fault::{
@@ -175,6 +176,8 @@ pub(crate) struct Shared {
     pub jobs: Mutex<HashMap<String, images::Job>>,
     /// Speech jobs (fal queue, Replicate predictions), by id.
     pub speech_jobs: Mutex<HashMap<String, speech::SpeechJob>>,
+    /// Video jobs (every provider), by id.
+    pub video_jobs: Mutex<HashMap<String, video::VideoJob>>,
     ids: AtomicU64,
 }
 
@@ -257,6 +260,7 @@ impl Shared {
             billing: Mutex::new(BillingState::default()),
             jobs: Mutex::new(HashMap::new()),
             speech_jobs: Mutex::new(HashMap::new()),
+            video_jobs: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(1),
         }
     }

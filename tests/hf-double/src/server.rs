@@ -424,6 +424,7 @@ async fn hub_model_list(
                     json!({"_id": id, "id": id, "pipeline_tag": task, "likes": 0, "inferenceProviderMapping": list})
                 })
             })
+            .chain(crate::video::hub_list(&task))
             .skip(skip)
             .take(limit)
             .collect();
@@ -477,7 +478,9 @@ async fn hub_model(
                 body.to_string(),
             );
         }
-        if let Some(body) = crate::speech::synthetic_hub_model(&id) {
+        if let Some(body) = crate::speech::synthetic_hub_model(&id)
+            .or_else(|| crate::video::synthetic_hub_model(&id))
+        {
             return respond(
                 200,
                 "application/json; charset=utf-8",
@@ -790,6 +793,9 @@ async fn ext(State(s): S, Path((host, path)): Path<(String, String)>, uri: Uri) 
     if let Some(resp) = crate::speech::ext(&s, &host, path.trim_start_matches('/')) {
         return resp;
     }
+    if let Some(resp) = crate::video::ext(&s, path.trim_start_matches('/')).await {
+        return resp;
+    }
     crate::images::ext(&s, &host, path.trim_start_matches('/'), uri.query()).await
 }
 
@@ -814,6 +820,21 @@ async fn router_provider(
     };
     let auth = |rid: &str| router_auth(&s, &headers, rid).map(|_| ());
     if let Some(mut resp) = crate::speech::serve(&s, speech, auth).await {
+        if let Ok(v) = HeaderValue::from_str(&provider) {
+            resp.headers_mut().insert("x-inference-provider", v);
+        }
+        return resp;
+    }
+    let video = crate::video::VideoCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: true,
+        body: &body,
+    };
+    let auth = |rid: &str| router_auth(&s, &headers, rid).map(|_| ());
+    if let Some(mut resp) = crate::video::serve(&s, video, auth).await {
         if let Ok(v) = HeaderValue::from_str(&provider) {
             resp.headers_mut().insert("x-inference-provider", v);
         }
@@ -897,6 +918,18 @@ async fn direct(
     };
     let auth = |rid: &str| direct_auth(&provider, &headers, rid);
     if let Some(resp) = crate::speech::serve(&s, speech, auth).await {
+        return resp;
+    }
+    let video = crate::video::VideoCall {
+        provider: &provider,
+        route: &route,
+        query: uri.query(),
+        method: &method,
+        routed: false,
+        body: &body,
+    };
+    let auth = |rid: &str| direct_auth(&provider, &headers, rid);
+    if let Some(resp) = crate::video::serve(&s, video, auth).await {
         return resp;
     }
     let call = crate::images::ImageCall {
