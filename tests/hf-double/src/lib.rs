@@ -9,6 +9,8 @@
 //! - Router, under `/router`: `GET /v1/models[/{id}]`, `POST /v1/chat/completions`,
 //!   `POST /{provider}/{route}`.
 //! - Providers' own endpoints, under `/direct/{provider}/{route}` (provider keys only).
+//! - Text-to-image, speech, embeddings and video jobs on the providers' routes, routed or direct
+//!   (see [`speech`], [`embeddings`], [`video`]).
 //! - Control, under `/__double/` (never recorded): `GET|DELETE requests`, `POST|DELETE faults`,
 //!   `GET streams`, `POST tokens`, `POST billing` (settle delay, `usage.estimated_cost`).
 //!
