@@ -42,6 +42,9 @@ surface! {
     images::image_save_as(FileArgs) -> Option<String>;
     images::image_open(FileArgs) -> ();
     images::image_copy(FileArgs) -> ();
+    images::video_catalog_get(VideoCatalogArgs) -> ImageCatalog;
+    images::video_catalog_refresh(VideoCatalogArgs) -> ImageCatalog;
+    images::video_route(VideoRouteArgs) -> RouteDecision;
     embeddings::embed_route(RouteArgs) -> RouteDecision;
     embeddings::embed(EmbedRequest) -> EmbeddingView;
     embeddings::embed_pair(EmbedPairRequest) -> EmbedPair;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use hf_double::{tokens, Fault, FaultKind, Scope, Target};
 use support::{pinned, services_on_double, OnDouble};
 use switchboard_core::call::{
-    Billing, CallMode, ImageEvent, ImageJob, ImageRequest, JobStatus, Policy, Routing,
+    Billing, CallMode, ImageEvent, ImageJob, ImageRequest, JobStatus, Policy, Routing, Task,
 };
 use switchboard_core::error::ErrorCode;
 use switchboard_core::history::images::ImageQuery;
@@ -26,6 +26,7 @@ const SDXL: &str = "stabilityai/stable-diffusion-xl-base-1.0";
 
 fn request(model: &str, routing: Routing) -> ImageRequest {
     ImageRequest {
+        task: Task::TextToImage,
         model: model.into(),
         routing,
         prompt: "An astronaut riding a horse on the moon.".into(),
@@ -39,6 +40,9 @@ fn request(model: &str, routing: Routing) -> ImageRequest {
         bill_to: None,
         source: None,
         strength: None,
+        duration: None,
+        resolution: None,
+        aspect_ratio: None,
     }
 }
 
@@ -572,7 +576,7 @@ async fn the_image_catalog_comes_from_the_hub_paged_and_is_kept_on_disk() {
     let f = on_double().await;
     // Two models a page: every page is read until a short one.
     let hf = switchboard_core::hf::HfClient::new(support::endpoints(&f.double)).unwrap();
-    let paged = switchboard_core::image_catalog::fetch(&hf, 1, 2)
+    let paged = switchboard_core::image_catalog::fetch(&hf, 1, 2, Task::TextToImage)
         .await
         .unwrap();
     let skips: Vec<String> = f

@@ -12,7 +12,7 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
-use switchboard_core::call::{ImageEvent, ImageJob, ImageRequest, RouteDecision};
+use switchboard_core::call::{ImageEvent, ImageJob, ImageRequest, RouteDecision, Routing, Task};
 use switchboard_core::error::{AppError, AppResult, ErrorCode};
 use switchboard_core::history::images::ImageQuery;
 use switchboard_core::image_catalog::ImageCatalog;
@@ -37,6 +37,47 @@ pub struct JobIdArgs {
 pub struct FileArgs {
     /// A kept picture's file name (its hash and extension).
     pub file: String,
+}
+
+/// A generation task's catalog (text-to-video, image-to-video).
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VideoCatalogArgs {
+    pub task: Task,
+    /// Download even when the cached catalog is fresh (refresh only).
+    #[serde(default)]
+    #[ts(optional)]
+    pub force: Option<bool>,
+}
+
+/// Where a video would go and who would pay: own keys differ by task.
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VideoRouteArgs {
+    pub task: Task,
+    pub routing: Routing,
+    pub bill_to: Option<String>,
+}
+
+#[tauri::command]
+pub fn video_catalog_get(s: State<'_, Services>, args: VideoCatalogArgs) -> Arc<ImageCatalog> {
+    s.generation_catalog(args.task)
+}
+
+#[tauri::command]
+pub async fn video_catalog_refresh(
+    s: State<'_, Services>,
+    args: VideoCatalogArgs,
+) -> AppResult<Arc<ImageCatalog>> {
+    s.generation_catalog_refresh(args.task, args.force.unwrap_or(false))
+        .await
+}
+
+#[tauri::command]
+pub fn video_route(s: State<'_, Services>, args: VideoRouteArgs) -> RouteDecision {
+    s.generation_route(args.task, &args.routing, args.bill_to.as_deref())
 }
 
 #[tauri::command]
@@ -100,6 +141,8 @@ pub async fn image_save_as<R: Runtime>(
         "jpg" => ("JPEG picture", "jpg"),
         "webp" => ("WebP picture", "webp"),
         "gif" => ("GIF picture", "gif"),
+        "mp4" => ("MP4 video", "mp4"),
+        "webm" => ("WebM video", "webm"),
         _ => ("PNG picture", "png"),
     };
     let name = format!(

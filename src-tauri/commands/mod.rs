@@ -34,7 +34,7 @@ use self::{
     chat::{AttachArgs, CallIdArgs, ChatStartArgs, RefreshArgs, RouteArgs},
     embeddings::EmbedExportArgs,
     history::{ExportArgs, IdArgs, ListArgs, PinArgs, RenameArgs},
-    images::{FileArgs, JobIdArgs},
+    images::{FileArgs, JobIdArgs, VideoCatalogArgs, VideoRouteArgs},
     perf::FirstPaintArgs,
     providers::{EndpointAddArgs, NameArgs, ProviderKeyArgs, ProviderSetArgs, ProvidersGetArgs},
     speech::{AudioFileArgs, AudioPutArgs, SpeechExportArgs, SpeechProvidersArgs, SpeechRouteArgs},

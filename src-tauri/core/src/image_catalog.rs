@@ -1,4 +1,5 @@
-//! The models providers serve for text-to-image, from the Hub
+//! The models providers serve for text-to-image (and, with the same shape, text-to-video and
+//! image-to-video), from the Hub
 //! (`/api/models?inference_provider=all&pipeline_tag=text-to-image&expand[]=inferenceProviderMapping`,
 //! paged with `limit`/`skip`): which providers serve each, their status, the provider's model
 //! id, whether Switchboard speaks that provider's image protocol, and the price where one is
@@ -9,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::call::Task;
 use crate::catalog::{write_atomic, OfferStatus, MAX_AGE_SECS};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{parse_mapping, send_for_text, HfClient};
@@ -78,12 +80,14 @@ impl ImageCatalog {
         write_atomic(path, &bytes)
     }
 
-    /// Reads one page of the Hub's list; entries that are not models are skipped.
-    pub fn parse_page(body: &str) -> AppResult<Vec<ImageModel>> {
+    /// Reads one page of the Hub's list of `task` models (text-to-image, text-to-video or
+    /// image-to-video); entries that are not models are skipped.
+    pub fn parse_page(body: &str, task: Task) -> AppResult<Vec<ImageModel>> {
+        let name = task.hub_name();
         let list: Vec<serde_json::Value> = serde_json::from_str(body).map_err(|e| {
             AppError::new(
                 ErrorCode::BadResponse,
-                format!("The list of image models could not be read: {e}"),
+                format!("The list of {name} models could not be read: {e}"),
             )
         })?;
         Ok(list
@@ -93,9 +97,9 @@ impl ImageCatalog {
                 let mapping = parse_mapping(&m.to_string()).unwrap_or_default();
                 let providers: Vec<ImageOffer> = mapping
                     .into_iter()
-                    .filter(|e| e.task.as_deref().is_none_or(|t| t == "text-to-image"))
+                    .filter(|e| e.task.as_deref().is_none_or(|t| t == name))
                     .map(|e| ImageOffer {
-                        supported: crate::images::protocol(&e.provider).is_some(),
+                        supported: crate::images::protocol_for(&e.provider, task).is_some(),
                         status: OfferStatus::from(e.status.as_str()),
                         provider: e.provider,
                         provider_id: e.provider_id,
@@ -112,12 +116,18 @@ impl ImageCatalog {
     }
 }
 
-/// Downloads the list, `page` models at a time (no credential: it is public).
-pub async fn fetch(client: &HfClient, now: u64, page: usize) -> AppResult<ImageCatalog> {
+/// Downloads the list of `task` models, `page` at a time (no credential: it is public).
+pub async fn fetch(
+    client: &HfClient,
+    now: u64,
+    page: usize,
+    task: Task,
+) -> AppResult<ImageCatalog> {
     let mut models: Vec<ImageModel> = Vec::new();
     for n in 0..MAX_PAGES {
         let url = client.endpoints().hub_url(&format!(
-            "api/models?inference_provider=all&pipeline_tag=text-to-image&expand[]=inferenceProviderMapping&limit={page}&skip={}",
+            "api/models?inference_provider=all&pipeline_tag={}&expand[]=inferenceProviderMapping&limit={page}&skip={}",
+            task.hub_name(),
             n * page
         ));
         let (_, _, body) = send_for_text(
@@ -128,7 +138,7 @@ pub async fn fetch(client: &HfClient, now: u64, page: usize) -> AppResult<ImageC
             "Hugging Face",
         )
         .await?;
-        let got = ImageCatalog::parse_page(&body)?;
+        let got = ImageCatalog::parse_page(&body, task)?;
         let full = body.trim_start().starts_with('[')
             && serde_json::from_str::<Vec<serde_json::Value>>(&body).is_ok_and(|v| v.len() >= page);
         models.extend(got);
@@ -159,13 +169,13 @@ mod tests {
           {"id": "b/chat", "inferenceProviderMapping": [{"provider": "groq", "providerId": "b", "status": "live", "task": "conversational"}]},
           "not a model"
         ]"#;
-        let models = ImageCatalog::parse_page(body).unwrap();
+        let models = ImageCatalog::parse_page(body, Task::TextToImage).unwrap();
         assert_eq!(models.len(), 1);
         let m = &models[0];
         assert_eq!(m.providers.len(), 2);
         assert!(m.providers[0].supported && m.providers[0].status == OfferStatus::Live);
         assert!(!m.providers[1].supported);
         assert_eq!(m.providers[0].price_per_image, None);
-        assert!(ImageCatalog::parse_page("{}").is_err());
+        assert!(ImageCatalog::parse_page("{}", Task::TextToImage).is_err());
     }
 }

@@ -92,6 +92,9 @@ impl ProviderDef {
                 self.base.is_some()
                     && crate::speech::protocol(crate::speech::SpeechKind::Tts, &self.name).is_some()
             }
+            t @ (crate::call::Task::TextToVideo | crate::call::Task::ImageToVideo) => {
+                self.base.is_some() && crate::images::protocol_for(&self.name, t).is_some()
+            }
         }
     }
 
@@ -102,6 +105,7 @@ impl ProviderDef {
             || self.supports_own_key_for(crate::call::Task::FeatureExtraction)
             || self.supports_own_key_for(crate::call::Task::SpeechToText)
             || self.supports_own_key_for(crate::call::Task::TextToSpeech)
+            || self.supports_own_key_for(crate::call::Task::TextToVideo)
     }
 
     /// The direct base of the image route (the override template in tests).

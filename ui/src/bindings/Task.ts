@@ -3,4 +3,4 @@
 /**
  * What a call asks a model for: routes and own-key support differ by task.
  */
-export type Task = "chat" | "text-to-image" | "feature-extraction" | "speech-to-text" | "text-to-speech";
+export type Task = "chat" | "text-to-image" | "feature-extraction" | "speech-to-text" | "text-to-speech" | "text-to-video" | "image-to-video";

@@ -77,6 +77,8 @@ import type { TotalsArgs } from "./TotalsArgs";
 import type { TranscribeRequest } from "./TranscribeRequest";
 import type { UrlArgs } from "./UrlArgs";
 import type { UsageReport } from "./UsageReport";
+import type { VideoCatalogArgs } from "./VideoCatalogArgs";
+import type { VideoRouteArgs } from "./VideoRouteArgs";
 
 /** Every command the window may call: its arguments, its event channel, its result. */
 export type Commands = {
@@ -113,6 +115,9 @@ export type Commands = {
   image_save_as: { args: FileArgs; channel: null; result: string | null };
   image_open: { args: FileArgs; channel: null; result: null };
   image_copy: { args: FileArgs; channel: null; result: null };
+  video_catalog_get: { args: VideoCatalogArgs; channel: null; result: ImageCatalog };
+  video_catalog_refresh: { args: VideoCatalogArgs; channel: null; result: ImageCatalog };
+  video_route: { args: VideoRouteArgs; channel: null; result: RouteDecision };
   embed_route: { args: RouteArgs; channel: null; result: RouteDecision };
   embed: { args: EmbedRequest; channel: null; result: EmbeddingView };
   embed_pair: { args: EmbedPairRequest; channel: null; result: EmbedPair };

@@ -506,6 +506,7 @@ export const KIND_TEXT: Record<CallKind, string> = {
   embeddings: "embeddings",
   speech_to_text: "speech to text",
   text_to_speech: "text to speech",
+  video: "video",
 };
 
 export const BILLING_TEXT: Record<Billing, string> = {

@@ -8,6 +8,7 @@ function job(over: Partial<ImageJob> = {}): ImageJob {
     createdAt: 0,
     updatedAt: 0,
     request: {
+      task: "text-to-image",
       model: "m",
       routing: { kind: "auto", policy: "fastest" },
       prompt: "a cat",

@@ -81,7 +81,8 @@ export const api = {
     stream("image_generate", request, onEvent),
   imageCancel: (id: string) => call("image_cancel", { id }),
   /** The gallery: newest first, filtered by words of the prompt. */
-  imageList: (text: string, limit = 200) => call("image_list", { text, limit, offset: null }),
+  imageList: (text: string, limit = 200, media: "pictures" | "videos" = "pictures") =>
+    call("image_list", { text, limit, offset: null, media }),
   /** A kept picture as a data: URL. */
   imageData: (file: string) => call("image_data", { file }),
   /** A source picture from the system's file dialog, as a data: URL (null if cancelled). */
@@ -90,6 +91,14 @@ export const api = {
   imageSaveAs: (file: string) => call("image_save_as", { file }),
   imageOpen: (file: string) => call("image_open", { file }),
   imageCopy: (file: string) => call("image_copy", { file }),
+  videoCatalogGet: (task: "text-to-video" | "image-to-video") => call("video_catalog_get", { task }),
+  videoCatalogRefresh: (task: "text-to-video" | "image-to-video", force: boolean) =>
+    call("video_catalog_refresh", { task, force }),
+  videoRoute: (
+    task: "text-to-video" | "image-to-video",
+    routing: Args<"video_route">["routing"],
+    billTo: string | null,
+  ) => call("video_route", { task, routing, billTo }),
   /** Where an embeddings call would go and who would pay (decided in Rust). */
   embedRoute: (routing: Args<"embed_route">["routing"], billTo: string | null) =>
     call("embed_route", { routing, billTo }),

@@ -63,7 +63,7 @@ describe("the image playground store", () => {
     expect(r).toMatchObject({ prompt: "a lighthouse", width: 1344, height: 768, seed: null, routing: { kind: "pinned", provider: "fal-ai" } });
     expect(images.running?.jobId).toBe("job-1");
     expect(images.canGenerate).toBe(false);
-    sent.emit!({ event: "progress", status: "queued", providerStatus: "IN_QUEUE", progress: null, queuePosition: 2, elapsedMs: 300 });
+    sent.emit!({ event: "progress", status: "queued", providerStatus: "IN_QUEUE", progress: null, queuePosition: 2, elapsedMs: 300, etaMs: null, etaSource: null });
     expect(images.running?.providerStatus).toBe("IN_QUEUE");
     images.cancel();
     expect(sent.cancelled).toEqual(["job-1"]);

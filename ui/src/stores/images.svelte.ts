@@ -155,6 +155,7 @@ export class ImageStore {
     if (!this.model) return null;
     const seed = parseSeed(this.seedText);
     return {
+      task: "text-to-image",
       model: this.model,
       routing: this.routing,
       prompt: this.prompt,

@@ -4,14 +4,20 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Billing, CallMode, Routing};
+use super::{Billing, CallMode, Routing, Task};
 use crate::error::AppError;
 
-/// What the user asks a text-to-image model for. `None` leaves the provider's default.
+/// What the user asks a generation model for: pictures (text-to-image, image-to-image) or a
+/// video (text-to-video, image-to-video). `None` leaves the provider's default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct ImageRequest {
+    /// What is generated: `text-to-image` (also image-to-image, with a source), `text-to-video`
+    /// or `image-to-video` (the source is the first frame). Jobs saved before videos existed
+    /// read as `text-to-image`.
+    #[serde(default = "text_to_image")]
+    pub task: Task,
     /// The Hub model id.
     pub model: String,
     /// Automatic (the first live provider of the Hub's mapping) or a pinned provider.
@@ -46,10 +52,53 @@ pub struct ImageRequest {
     #[serde(default)]
     #[ts(optional)]
     pub strength: Option<f64>,
+    /// Video: its length in seconds, where the model takes one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub duration: Option<f64>,
+    /// Video: `480p`, `720p` or `1080p`, where the model takes one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub resolution: Option<String>,
+    /// Video: `16:9`, `9:16` or `1:1`, where the model takes one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub aspect_ratio: Option<String>,
 }
 
 fn one() -> u32 {
     1
+}
+
+fn text_to_image() -> Task {
+    Task::TextToImage
+}
+
+impl ImageRequest {
+    /// A video is asked for (not pictures).
+    pub fn is_video(&self) -> bool {
+        self.task.is_video()
+    }
+
+    /// What the result is called, for messages: "picture" or "video".
+    pub fn what(&self) -> &'static str {
+        if self.is_video() {
+            "video"
+        } else {
+            "picture"
+        }
+    }
+}
+
+/// Where an estimate of the time left comes from: it is said with the figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum EtaSource {
+    /// The provider reported it.
+    Provider,
+    /// The median time of this model on this provider in the history, less the time elapsed.
+    PastRuns,
 }
 
 /// Where a generation stands.
@@ -195,6 +244,10 @@ pub enum ImageEvent {
         queue_position: Option<u64>,
         #[ts(type = "number")]
         elapsed_ms: u64,
+        /// The time left, where an estimate is known, and where it comes from.
+        #[ts(type = "number | null")]
+        eta_ms: Option<u64>,
+        eta_source: Option<EtaSource>,
     },
     Finished {
         job: ImageJob,

@@ -7,7 +7,9 @@ pub mod request;
 pub mod result;
 pub mod route;
 
-pub use image::{ImageEvent, ImageJob, ImageRequest, JobStatus, ProviderJob, StoredImage};
+pub use image::{
+    EtaSource, ImageEvent, ImageJob, ImageRequest, JobStatus, ProviderJob, StoredImage,
+};
 pub use request::{
     ChatMessage, ChatParams, ChatRequest, Policy, Role, Routing, Target, Task, ENDPOINT_PREFIX,
 };

@@ -29,7 +29,7 @@ impl Policy {
 }
 
 /// What a call asks a model for: routes and own-key support differ by task.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 #[ts(export)]
 pub enum Task {
@@ -39,6 +39,28 @@ pub enum Task {
     FeatureExtraction,
     SpeechToText,
     TextToSpeech,
+    TextToVideo,
+    ImageToVideo,
+}
+
+impl Task {
+    /// The Hub's name of the task (`pipeline_tag`, and a mapping entry's `task`).
+    pub fn hub_name(self) -> &'static str {
+        match self {
+            Task::Chat => "conversational",
+            Task::TextToImage => "text-to-image",
+            Task::FeatureExtraction => "feature-extraction",
+            Task::SpeechToText => "automatic-speech-recognition",
+            Task::TextToSpeech => "text-to-speech",
+            Task::TextToVideo => "text-to-video",
+            Task::ImageToVideo => "image-to-video",
+        }
+    }
+
+    /// A generation whose result is a video.
+    pub fn is_video(self) -> bool {
+        matches!(self, Task::TextToVideo | Task::ImageToVideo)
+    }
 }
 
 /// Which provider serves a call.

@@ -72,7 +72,25 @@ pub struct ImageQuery {
     pub text: String,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// Pictures only, videos only, or (none) both.
+    #[serde(default)]
+    #[ts(optional)]
+    pub media: Option<Media>,
 }
+
+/// What a generation made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Media {
+    Pictures,
+    Videos,
+}
+
+/// The SQL test of a job's task (kept in its request's JSON; jobs saved before videos existed
+/// have none and are pictures).
+const IS_VIDEO: &str =
+    "COALESCE(json_extract(request, '$.task'), 'text-to-image') IN ('text-to-video', 'image-to-video')";
 
 impl History {
     /// Saves a new job (status `submitting`) before anything is sent.
@@ -162,6 +180,26 @@ impl History {
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
 
+    /// How long the last finished jobs of `model` on `provider` took (ms), newest first, at
+    /// most `limit`: the ground of an estimate of the time left.
+    pub fn image_job_durations(
+        &self,
+        model: &str,
+        provider: &str,
+        limit: u32,
+    ) -> AppResult<Vec<f64>> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare(
+                "SELECT total_ms FROM image_jobs WHERE model = ?1 AND provider = ?2 AND status = 'complete' AND total_ms IS NOT NULL ORDER BY created_at DESC LIMIT ?3",
+            )
+            .map_err(db_error)?;
+        let rows = st
+            .query_map(params![model, provider, limit], |r| r.get::<_, f64>(0))
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
+    }
+
     /// Every generation, oldest first (a full backup).
     pub fn all_image_jobs(&self) -> AppResult<Vec<ImageJob>> {
         let conn = self.conn();
@@ -187,9 +225,14 @@ impl History {
                 format!("%{escaped}%")
             })
             .collect();
-        let filter: String = (0..words.len())
+        let mut filter: String = (0..words.len())
             .map(|i| format!(" AND prompt LIKE ?{} ESCAPE '\\'", i + 1))
             .collect();
+        match q.media {
+            Some(Media::Videos) => filter.push_str(&format!(" AND {IS_VIDEO}")),
+            Some(Media::Pictures) => filter.push_str(&format!(" AND NOT {IS_VIDEO}")),
+            None => {}
+        }
         let sql = format!(
             "SELECT {COLS} FROM image_jobs WHERE 1 = 1{filter} ORDER BY created_at DESC, rowid DESC LIMIT {} OFFSET {}",
             q.limit.unwrap_or(200).min(1000),

@@ -28,6 +28,8 @@ pub enum CallKind {
     SpeechToText,
     /// A text-to-speech call.
     TextToSpeech,
+    /// A text-to-video or image-to-video generation.
+    Video,
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {

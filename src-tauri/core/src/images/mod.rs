@@ -22,7 +22,11 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::call::{ImageRequest, ProviderJob, StoredImage};
+mod video;
+
+pub use video::{sniff_video, MAX_VIDEO_BYTES};
+
+use crate::call::{ImageRequest, ProviderJob, StoredImage, Task};
 use crate::error::{scrub, AppError, AppResult, ErrorCode};
 use crate::hf::{self, error_from_response, read_capped, transport_error};
 
@@ -41,6 +45,12 @@ pub enum Protocol {
     /// OpenAI-style audio (`…/audio/speech`, `…/audio/transcriptions`): speech only, never
     /// given by [`protocol`].
     OpenAiAudio,
+    /// Together's videos: `POST v2/videos`, poll `v2/videos/{id}`.
+    TogetherVideo,
+    /// Novita's async tasks: `POST v3/async/{model}`, poll `v3/async/task-result?task_id=`.
+    Novita,
+    /// WaveSpeed: `POST api/v3/{model}`, poll `data.urls.get`.
+    WaveSpeed,
 }
 
 /// The protocol of a provider that makes pictures, if the app knows it.
@@ -59,6 +69,16 @@ pub fn protocol(provider: &str) -> Option<Protocol> {
         "black-forest-labs" => Protocol::BlackForestLabs,
         _ => return None,
     })
+}
+
+/// The protocol a provider speaks for a generation `task` (pictures or video), if the app
+/// knows it.
+pub fn protocol_for(provider: &str, task: Task) -> Option<Protocol> {
+    match task {
+        Task::TextToVideo | Task::ImageToVideo => video::protocol(provider, task),
+        Task::TextToImage => protocol(provider),
+        _ => None,
+    }
 }
 
 /// Where a generation goes and with what credential.
@@ -114,6 +134,8 @@ pub enum Poll {
         running: bool,
         progress: Option<f64>,
         queue_position: Option<u64>,
+        /// The time left, as the provider estimates it.
+        eta_ms: Option<u64>,
     },
     Done(Output),
     Failed(AppError),
@@ -136,6 +158,9 @@ fn negative(r: &ImageRequest) -> Option<String> {
 
 /// The URL and body of the generation request.
 pub fn build(t: &Target, r: &ImageRequest) -> (String, Value) {
+    if r.is_video() {
+        return video::build(t, r);
+    }
     let mut m = Map::new();
     let n = (r.n > 1).then_some(r.n);
     match t.protocol {
@@ -258,8 +283,11 @@ pub fn build(t: &Target, r: &ImageRequest) -> (String, Value) {
             let model = t.model_id.rsplit('/').next().unwrap_or(&t.model_id);
             (format!("{}/v1/{model}", t.base), Value::Object(m))
         }
-        // Speech only: a picture is never asked of it.
-        Protocol::OpenAiAudio => (t.base.clone(), Value::Object(m)),
+        // Speech and video only: a picture is never asked of them.
+        Protocol::OpenAiAudio
+        | Protocol::TogetherVideo
+        | Protocol::Novita
+        | Protocol::WaveSpeed => (t.base.clone(), Value::Object(m)),
     }
 }
 
@@ -565,7 +593,7 @@ fn read_submitted(
         }
         Protocol::Fal => {
             let v = parse_json(who, &body)?;
-            if v.get("images").is_some() {
+            if v.get("images").is_some() || v.get("video").is_some() {
                 Submitted::Done(fal_output(who, &v, headers)?)
             } else {
                 let id = v["request_id"].as_str().map(str::to_string);
@@ -618,16 +646,21 @@ fn read_submitted(
                 cancel_url: None,
             })
         }
+        Protocol::TogetherVideo | Protocol::Novita | Protocol::WaveSpeed => {
+            video::read_submitted(t, &parse_json(who, &body)?)?
+        }
         Protocol::OpenAiAudio => return Err(AppError::internal("not a picture protocol")),
     };
     Ok(out)
 }
 
 fn fal_output(who: &str, v: &Value, headers: &HeaderMap) -> AppResult<Output> {
+    // Pictures come as `images[].url`, a video as `video.url`.
     let pictures = v["images"]
         .as_array()
         .into_iter()
         .flatten()
+        .chain(v.get("video"))
         .filter_map(|i| i["url"].as_str())
         .map(|u| picture_of(who, u))
         .collect::<AppResult<Vec<_>>>()?;
@@ -677,6 +710,7 @@ fn replicate_state(who: &str, v: &Value) -> AppResult<Poll> {
             running: other == "processing",
             progress: None,
             queue_position: None,
+            eta_ms: None,
         },
     })
 }
@@ -717,6 +751,7 @@ pub async fn poll(http: &reqwest::Client, t: &Target, job: &ProviderJob) -> AppR
                 running: s == "IN_PROGRESS",
                 progress: None,
                 queue_position: v["queue_position"].as_u64(),
+                eta_ms: None,
             }),
         },
         Protocol::Replicate => replicate_state(who, &v),
@@ -736,6 +771,7 @@ pub async fn poll(http: &reqwest::Client, t: &Target, job: &ProviderJob) -> AppR
                 running: v["progress"].as_f64().is_some_and(|p| p > 0.0),
                 progress: v["progress"].as_f64(),
                 queue_position: None,
+                eta_ms: None,
             }),
             "Content Moderated" | "Request Moderated" => Ok(Poll::Failed(flagged(who, None))),
             other => Ok(Poll::Failed(job_failed(
@@ -743,6 +779,7 @@ pub async fn poll(http: &reqwest::Client, t: &Target, job: &ProviderJob) -> AppR
                 v["details"].as_str().unwrap_or(other),
             ))),
         },
+        Protocol::TogetherVideo | Protocol::Novita | Protocol::WaveSpeed => video::read_poll(t, &v),
         _ => Err(AppError::internal("this provider has no jobs to poll")),
     }
 }
@@ -845,6 +882,23 @@ pub fn store(dir: &Path, bytes: &[u8], who: &str) -> AppResult<StoredImage> {
             format!("{who} sent a result that is not a picture (PNG, JPEG, WebP or GIF), so it was not kept."),
         ));
     };
+    keep(dir, bytes, mime, ext, "save the picture")
+}
+
+/// Keeps a video in `dir` under the hash of its bytes; refuses what is not a video.
+pub fn store_video(dir: &Path, bytes: &[u8], who: &str) -> AppResult<StoredImage> {
+    let Some((mime, ext)) = sniff_video(bytes) else {
+        return Err(AppError::new(
+            ErrorCode::BadResponse,
+            format!("{who} sent a result that is not a video (MP4 or WebM), so it was not kept."),
+        ));
+    };
+    keep(dir, bytes, mime, ext, "save the video")
+}
+
+/// Writes `bytes` as `{sha256}.{ext}` in `dir` (through a temporary file, so a crash never
+/// leaves half a file under the final name); a file already there is kept as it is.
+fn keep(dir: &Path, bytes: &[u8], mime: &str, ext: &str, doing: &str) -> AppResult<StoredImage> {
     let hash = Sha256::digest(bytes);
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     let file = format!("{hex}.{ext}");
@@ -852,8 +906,8 @@ pub fn store(dir: &Path, bytes: &[u8], who: &str) -> AppResult<StoredImage> {
     let path = dir.join(&file);
     if !path.exists() {
         let tmp = dir.join(format!(".{file}.part"));
-        std::fs::write(&tmp, bytes).map_err(|e| AppError::io("save the picture", &e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| AppError::io("save the picture", &e))?;
+        std::fs::write(&tmp, bytes).map_err(|e| AppError::io(doing, &e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| AppError::io(doing, &e))?;
     }
     Ok(StoredImage {
         file,
@@ -930,6 +984,7 @@ mod tests {
 
     fn request() -> ImageRequest {
         ImageRequest {
+            task: Task::TextToImage,
             model: "m".into(),
             routing: crate::call::Routing::default(),
             prompt: "a cat".into(),
@@ -943,6 +998,9 @@ mod tests {
             bill_to: None,
             source: None,
             strength: None,
+            duration: None,
+            resolution: None,
+            aspect_ratio: None,
         }
     }
 

@@ -1,4 +1,4 @@
-//! The image service: a text-to-image generation run end to end as a durable job. The route is
+//! The image service: a generation (pictures, or a video) run end to end as a durable job. The route is
 //! decided exactly as chat decides it ([`Resolver::decide_for`]), the job saved in the history
 //! before the request goes out, the provider's job id and poll URL saved before the app waits,
 //! the pictures downloaded by Rust, checked by their bytes and kept as files named by their
@@ -17,8 +17,8 @@ use ts_rs::TS;
 
 use super::Services;
 use crate::call::{
-    Billing, CallMode, ImageEvent, ImageJob, ImageRequest, JobStatus, RouteDecision, Routing,
-    StoredImage, Target as Choice, Task,
+    Billing, CallMode, EtaSource, ImageEvent, ImageJob, ImageRequest, JobStatus, RouteDecision,
+    Routing, StoredImage, Target as Choice, Task,
 };
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::images::{new_job, ImageQuery};
@@ -43,6 +43,10 @@ pub struct ImageOptions {
     pub max_bytes: usize,
     /// How long the pictures of a finished job may take to download.
     pub download_timeout: Duration,
+    /// A video job not finished after this long is given up (videos take minutes).
+    pub video_timeout: Duration,
+    /// The most a video may weigh.
+    pub max_video_bytes: usize,
 }
 
 impl Default for ImageOptions {
@@ -52,14 +56,17 @@ impl Default for ImageOptions {
             job_timeout: Duration::from_secs(600),
             max_bytes: images::MAX_PICTURE_BYTES,
             download_timeout: Duration::from_secs(180),
+            video_timeout: Duration::from_secs(45 * 60),
+            max_video_bytes: images::MAX_VIDEO_BYTES,
         }
     }
 }
 
 /// The image share of the services: running jobs and how they wait.
 pub struct ImageState {
-    catalog: std::sync::RwLock<Arc<ImageCatalog>>,
-    catalog_path: PathBuf,
+    /// The catalogs of text-to-image, text-to-video and image-to-video models.
+    catalogs: std::sync::RwLock<HashMap<Task, Arc<ImageCatalog>>>,
+    data_dir: PathBuf,
     /// Only one download of the catalog at a time.
     refreshing: tokio::sync::Mutex<()>,
     running: Mutex<HashMap<String, CancellationToken>>,
@@ -78,10 +85,18 @@ impl ImageState {
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .map_err(|e| AppError::internal(format!("HTTP client setup failed: {e}")))?;
-        let catalog_path = data_dir.join("image-catalog.json");
+        let catalogs = GENERATION_TASKS
+            .iter()
+            .map(|t| {
+                (
+                    *t,
+                    Arc::new(ImageCatalog::load(&catalog_path(data_dir, *t))),
+                )
+            })
+            .collect();
         Ok(Self {
-            catalog: std::sync::RwLock::new(Arc::new(ImageCatalog::load(&catalog_path))),
-            catalog_path,
+            catalogs: std::sync::RwLock::new(catalogs),
+            data_dir: data_dir.to_path_buf(),
             refreshing: tokio::sync::Mutex::new(()),
             running: Mutex::new(HashMap::new()),
             options: Mutex::new(ImageOptions::default()),
@@ -121,6 +136,29 @@ impl ImageState {
     }
 }
 
+/// The generation tasks, each with its catalog.
+pub const GENERATION_TASKS: [Task; 3] = [Task::TextToImage, Task::TextToVideo, Task::ImageToVideo];
+
+/// Where the catalog of a generation task is cached.
+fn catalog_path(data_dir: &std::path::Path, task: Task) -> PathBuf {
+    match task {
+        Task::TextToImage => data_dir.join("image-catalog.json"),
+        t => data_dir.join(format!("{}-catalog.json", t.hub_name())),
+    }
+}
+
+/// Refuses a task that is not a generation.
+fn check_generation(task: Task) -> AppResult<()> {
+    if GENERATION_TASKS.contains(&task) {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::InvalidRequest,
+            "Pictures and videos only: this task is not a generation.",
+        ))
+    }
+}
+
 /// What `image_generate` answers at once.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -144,37 +182,65 @@ async fn blocking<T: Send + 'static>(
 impl Services {
     /// The cached image catalog, as it is (possibly empty or old): the picker works offline.
     pub fn image_catalog(&self) -> Arc<ImageCatalog> {
+        self.generation_catalog(Task::TextToImage)
+    }
+
+    /// The cached catalog of a generation task (text-to-image, text-to-video, image-to-video).
+    pub fn generation_catalog(&self, task: Task) -> Arc<ImageCatalog> {
         self.images
-            .catalog
+            .catalogs
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .get(&task)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Downloads the image catalog when the cached one is stale, or always with `force`.
     pub async fn image_catalog_refresh(&self, force: bool) -> AppResult<Arc<ImageCatalog>> {
+        self.generation_catalog_refresh(Task::TextToImage, force)
+            .await
+    }
+
+    /// Downloads a generation task's catalog when the cached one is stale, or always with
+    /// `force`.
+    pub async fn generation_catalog_refresh(
+        &self,
+        task: Task,
+        force: bool,
+    ) -> AppResult<Arc<ImageCatalog>> {
+        check_generation(task)?;
         let _one_at_a_time = self.images.refreshing.lock().await;
-        let current = self.image_catalog();
+        let current = self.generation_catalog(task);
         let now = crate::auth::now_unix().max(0) as u64;
         if !force && !current.is_stale(now) {
             return Ok(current);
         }
-        let fresh = Arc::new(image_catalog::fetch(&self.hf, now, image_catalog::PAGE).await?);
-        if let Err(e) = fresh.save(&self.images.catalog_path) {
-            log::warn!("could not cache the image catalog: {e}");
+        let fresh = Arc::new(image_catalog::fetch(&self.hf, now, image_catalog::PAGE, task).await?);
+        if let Err(e) = fresh.save(&catalog_path(&self.images.data_dir, task)) {
+            log::warn!("could not cache the {} catalog: {e}", task.hub_name());
         }
-        *self
-            .images
-            .catalog
+        self.images
+            .catalogs
             .write()
-            .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(task, fresh.clone());
         Ok(fresh)
     }
 
     /// Where a generation chosen as `routing` would go and who would pay (no network).
     pub fn image_route(&self, routing: &Routing, bill_to: Option<&str>) -> RouteDecision {
-        self.resolver()
-            .decide_for(Task::TextToImage, routing, bill_to)
+        self.generation_route(Task::TextToImage, routing, bill_to)
+    }
+
+    /// [`Self::image_route`] for any generation task: own keys differ by task.
+    pub fn generation_route(
+        &self,
+        task: Task,
+        routing: &Routing,
+        bill_to: Option<&str>,
+    ) -> RouteDecision {
+        self.resolver().decide_for(task, routing, bill_to)
     }
 
     /// Starts a generation and answers once it is saved; its events go to `sink`.
@@ -192,12 +258,37 @@ impl Services {
         mut request: ImageRequest,
         sink: ImageSink,
     ) -> AppResult<(ImageStarted, JoinHandle<ImageJob>)> {
+        check_generation(request.task)?;
         request.prompt = request.prompt.trim().to_string();
+        let what = request.what();
         if request.prompt.is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidRequest,
-                "Write a prompt: what should the picture show?",
+                format!("Write a prompt: what should the {what} show?"),
             ));
+        }
+        if request.is_video() {
+            // One video per job; a source picture is image-to-video's first frame only.
+            request.n = 1;
+            request.strength = None;
+            match request.task {
+                Task::ImageToVideo if request.source.is_none() => {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidRequest,
+                        "Choose a picture to start the video from (image to video).",
+                    ))
+                }
+                Task::TextToVideo => request.source = None,
+                _ => {}
+            }
+            if let Some(d) = request.duration {
+                if !(1.0..=60.0).contains(&d) {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidRequest,
+                        "A video lasts 1 to 60 seconds.",
+                    ));
+                }
+            }
         }
         if let Some(src) = &request.source {
             request.source = Some(images::check_source(src)?);
@@ -218,11 +309,7 @@ impl Services {
         }
         let resolver = self.resolver();
         resolver.check_enabled(&request.routing)?;
-        let route = resolver.decide_for(
-            Task::TextToImage,
-            &request.routing,
-            request.bill_to.as_deref(),
-        );
+        let route = resolver.decide_for(request.task, &request.routing, request.bill_to.as_deref());
         let provider = self.image_provider(&request).await?;
         let pinned = Routing::Pinned {
             provider: provider.clone(),
@@ -231,9 +318,10 @@ impl Services {
         // user's setting for it.
         let mode = match request.routing.target() {
             Choice::Auto(_) => CallMode::Routed,
-            _ => resolver.decide_for(Task::TextToImage, &pinned, None).mode,
+            _ => resolver.decide_for(request.task, &pinned, None).mode,
         };
-        if request.source.is_some()
+        if request.task == Task::TextToImage
+            && request.source.is_some()
             && !images::protocol(&provider).is_some_and(images::takes_source)
         {
             let name = providers::get(&provider).map_or(provider.as_str(), |d| d.display.as_str());
@@ -243,7 +331,13 @@ impl Services {
             ));
         }
         let model_id = self.image_model_id(&request.model, &provider, mode).await?;
-        let target = self.image_target(&provider, mode, &model_id, request.bill_to.as_deref())?;
+        let target = self.image_target(
+            &provider,
+            request.task,
+            mode,
+            &model_id,
+            request.bill_to.as_deref(),
+        )?;
         // The source picture is kept as a file beside the results (named by its hash); the job
         // names it (`file:{name}`) rather than holding its bytes.
         let source = request.source.take();
@@ -290,18 +384,24 @@ impl Services {
     async fn image_provider(&self, request: &ImageRequest) -> AppResult<String> {
         match request.routing.target() {
             Choice::Provider(p) => {
-                if images::protocol(p).is_none() {
+                if images::protocol_for(p, request.task).is_none() {
                     let name = providers::get(p).map_or(p, |d| d.display.as_str());
                     return Err(AppError::new(
                         ErrorCode::ModelUnavailable,
-                        format!("Switchboard cannot make pictures with {name} yet."),
+                        format!(
+                            "Switchboard cannot make {} with {name} yet.",
+                            plural(request)
+                        ),
                     ));
                 }
                 Ok(p.to_string())
             }
             Choice::Endpoint(_) => Err(AppError::new(
                 ErrorCode::InvalidRequest,
-                "Custom endpoints answer chat only; pick a provider for pictures.",
+                format!(
+                    "Custom endpoints answer chat only; pick a provider for {}.",
+                    plural(request)
+                ),
             )),
             Choice::Auto(_) => {
                 let mapping = self.chat.mappings.get(&self.hf, &request.model).await?;
@@ -309,15 +409,20 @@ impl Services {
                 mapping
                     .iter()
                     .filter(|m| m.status == "live")
-                    .filter(|m| m.task.as_deref().is_none_or(|t| t == "text-to-image"))
-                    .filter(|m| images::protocol(&m.provider).is_some())
+                    .filter(|m| {
+                        m.task
+                            .as_deref()
+                            .is_none_or(|t| t == request.task.hub_name())
+                    })
+                    .filter(|m| images::protocol_for(&m.provider, request.task).is_some())
                     .find(|m| prefs.pref(&m.provider).enabled)
                     .map(|m| m.provider.clone())
                     .ok_or_else(|| {
                         AppError::new(
                             ErrorCode::ModelUnavailable,
                             format!(
-                                "No provider Switchboard can use makes pictures with {} right now.",
+                                "No provider Switchboard can use makes {} with {} right now.",
+                                plural(request),
                                 request.model
                             ),
                         )
@@ -366,14 +471,20 @@ impl Services {
     pub(super) fn image_target(
         &self,
         provider: &str,
+        task: Task,
         mode: CallMode,
         model_id: &str,
         bill_to: Option<&str>,
     ) -> AppResult<Target> {
-        let protocol = images::protocol(provider).ok_or_else(|| {
+        let protocol = images::protocol_for(provider, task).ok_or_else(|| {
+            let what = if task.is_video() {
+                "videos"
+            } else {
+                "pictures"
+            };
             AppError::new(
                 ErrorCode::ModelUnavailable,
-                format!("Switchboard cannot make pictures with {provider} yet."),
+                format!("Switchboard cannot make {what} with {provider} yet."),
             )
         })?;
         self.provider_target(provider, protocol, mode, model_id, bill_to)
@@ -497,6 +608,7 @@ impl Services {
             let target = if resumable {
                 self.image_target(
                     &provider,
+                    job.request.task,
                     job.mode,
                     job.provider_model.as_deref().unwrap_or(&job.request.model),
                     job.request.bill_to.as_deref(),
@@ -504,7 +616,7 @@ impl Services {
             } else {
                 Err(AppError::new(
                     ErrorCode::JobFailed,
-                    "Switchboard closed before the provider answered, and this provider gives no job to come back to: the picture was not received. Generate it again.",
+                    format!("Switchboard closed before the provider answered, and this provider gives no job to come back to: the {} was not received. Generate it again.", job.request.what()),
                 ))
             };
             match target {
@@ -667,6 +779,8 @@ fn kept_mime(file: &str) -> Option<&'static str> {
             "jpg" => Some("image/jpeg"),
             "webp" => Some("image/webp"),
             "gif" => Some("image/gif"),
+            "mp4" => Some("video/mp4"),
+            "webm" => Some("video/webm"),
             _ => None,
         })
 }
@@ -823,6 +937,38 @@ pub fn import_images(
     Ok(n)
 }
 
+/// "pictures" or "videos", for messages.
+fn plural(r: &ImageRequest) -> &'static str {
+    if r.is_video() {
+        "videos"
+    } else {
+        "pictures"
+    }
+}
+
+/// The median of past durations, if there are enough of them (three) to mean something.
+fn typical_ms(mut past: Vec<f64>) -> Option<u64> {
+    if past.len() < 3 {
+        return None;
+    }
+    past.sort_by(f64::total_cmp);
+    Some(past[past.len() / 2].max(0.0) as u64)
+}
+
+/// The time left: the provider's figure where it gives one, else the typical duration of past
+/// runs less the time elapsed (none once a job runs longer than usual).
+fn eta(
+    provider_eta_ms: Option<u64>,
+    typical_ms: Option<u64>,
+    elapsed_ms: u64,
+) -> (Option<u64>, Option<EtaSource>) {
+    match (provider_eta_ms, typical_ms) {
+        (Some(e), _) => (Some(e), Some(EtaSource::Provider)),
+        (None, Some(t)) if t > elapsed_ms => (Some(t - elapsed_ms), Some(EtaSource::PastRuns)),
+        _ => (None, None),
+    }
+}
+
 /// `400 ms`, `45 s`, `10 minutes`.
 fn human_duration(d: Duration) -> String {
     match d.as_secs() {
@@ -870,19 +1016,36 @@ impl RunningJob {
             job_id: self.job.id.clone(),
             provider: self.job.provider.clone(),
         });
-        let deadline = tokio::time::sleep(self.options.job_timeout);
+        let what = self.job.request.what();
+        let limit = if self.job.request.is_video() {
+            self.options.video_timeout
+        } else {
+            self.options.job_timeout
+        };
+        let deadline = tokio::time::sleep(limit);
         tokio::pin!(deadline);
         let cancel = self.cancel.clone();
         let timed_out = AppError::new(
             ErrorCode::Timeout,
             format!(
-                "{} did not finish the picture in {}. The job may still finish there; Switchboard stopped waiting.",
+                "{} did not finish the {what} in {}. The job may still finish there; Switchboard stopped waiting.",
                 self.target.who,
-                human_duration(self.options.job_timeout)
+                human_duration(limit)
             ),
         );
+        let typical = {
+            let (h, model, provider) = (
+                self.history.clone(),
+                self.job.request.model.clone(),
+                self.job.provider.clone().unwrap_or_default(),
+            );
+            blocking(move || h.image_job_durations(&model, &provider, 20))
+                .await
+                .map(typical_ms)
+                .unwrap_or(None)
+        };
         let end = tokio::select! {
-            end = self.work(&mut sink) => end,
+            end = self.work(&mut sink, typical) => end,
             _ = cancel.cancelled() => End::Cancelled,
             _ = &mut deadline => End::Failed(timed_out),
         };
@@ -903,7 +1066,7 @@ impl RunningJob {
                         self.job.error = Some(AppError::new(
                         ErrorCode::Timeout,
                         format!(
-                            "The picture from {} did not arrive in {}. The job is done there; try again later.",
+                            "The {what} from {} did not arrive in {}. The job is done there; try again later.",
                             self.target.who,
                             human_duration(self.options.download_timeout)
                         ),
@@ -930,7 +1093,7 @@ impl RunningJob {
     }
 
     /// Sends (unless resuming), then polls until the job ends.
-    async fn work(&mut self, sink: &mut ImageSink) -> End {
+    async fn work(&mut self, sink: &mut ImageSink, typical: Option<u64>) -> End {
         if self.job.provider_job.poll_url.is_none() {
             let mut request = self.job.request.clone();
             if self.source.is_some() {
@@ -966,6 +1129,7 @@ impl RunningJob {
                     running,
                     progress,
                     queue_position,
+                    eta_ms: provider_eta,
                 }) => {
                     transient = 0;
                     let new_status = if running {
@@ -982,12 +1146,15 @@ impl RunningJob {
                         self.save().await;
                     }
                     let elapsed_ms = self.elapsed_ms();
+                    let (eta_ms, eta_source) = eta(provider_eta, typical, elapsed_ms);
                     sink(ImageEvent::Progress {
                         status: new_status,
                         provider_status: Some(status),
                         progress,
                         queue_position,
                         elapsed_ms,
+                        eta_ms,
+                        eta_source,
                     });
                 }
                 // A poll that fails on the way (network, 5xx) is tried again a few times.
@@ -1008,11 +1175,12 @@ impl RunningJob {
 
     /// Fetches, checks and keeps the pictures; the seed and what the provider bills.
     async fn keep(&mut self, out: images::Output) -> AppResult<()> {
+        let (what, video) = (self.job.request.what(), self.job.request.is_video());
         if out.flagged {
             return Err(AppError::new(
                 ErrorCode::ContentFlagged,
                 format!(
-                    "{}'s safety filter flagged this picture, so there is nothing to show. Change the prompt and try again.",
+                    "{}'s safety filter flagged this {what}, so there is nothing to show. Change the prompt and try again.",
                     self.target.who
                 ),
             ));
@@ -1020,9 +1188,14 @@ impl RunningJob {
         if out.pictures.is_empty() {
             return Err(AppError::new(
                 ErrorCode::BadResponse,
-                format!("{} finished the job but sent no picture.", self.target.who),
+                format!("{} finished the job but sent no {what}.", self.target.who),
             ));
         }
+        let max_bytes = if video {
+            self.options.max_video_bytes
+        } else {
+            self.options.max_bytes
+        };
         if let Some(seed) = out.seed {
             self.job.seed = Some(seed);
         }
@@ -1032,25 +1205,26 @@ impl RunningJob {
         }
         let mut kept = Vec::new();
         for p in &out.pictures {
-            let bytes = images::fetch_picture(
-                &self.http,
-                &self.state.open,
-                &self.target,
-                p,
-                self.options.max_bytes,
-            )
-            .await?;
+            let bytes =
+                images::fetch_picture(&self.http, &self.state.open, &self.target, p, max_bytes)
+                    .await?;
             if let Picture::Bytes(_) = p {
-                if bytes.len() > self.options.max_bytes {
-                    return Err(crate::hf::too_large(
-                        &self.target.who,
-                        self.options.max_bytes,
-                    ));
+                if bytes.len() > max_bytes {
+                    return Err(crate::hf::too_large(&self.target.who, max_bytes));
                 }
             }
             let dir = self.state.dir.clone();
             let who = self.target.who.clone();
-            kept.push(blocking(move || images::store(&dir, &bytes, &who)).await?);
+            kept.push(
+                blocking(move || {
+                    if video {
+                        images::store_video(&dir, &bytes, &who)
+                    } else {
+                        images::store(&dir, &bytes, &who)
+                    }
+                })
+                .await?,
+            );
         }
         self.job.images = kept;
         // No image prices are known to the app yet: the cost stays unknown, never $0.
@@ -1068,7 +1242,11 @@ impl RunningJob {
         let row = CallRow {
             id: 0,
             at: crate::history::now_ms(),
-            kind: CallKind::Image,
+            kind: if j.request.is_video() {
+                CallKind::Video
+            } else {
+                CallKind::Image
+            },
             model: Some(j.request.model.clone()),
             provider: j.provider.clone(),
             billing: j.billing,
@@ -1107,6 +1285,30 @@ impl RunningJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_left_is_the_providers_figure_else_past_runs_and_never_negative() {
+        assert_eq!(
+            typical_ms(vec![1000.0, 9000.0]),
+            None,
+            "two runs are too few"
+        );
+        assert_eq!(typical_ms(vec![9000.0, 1000.0, 4000.0]), Some(4000));
+        assert_eq!(
+            eta(Some(12_000), Some(60_000), 5_000),
+            (Some(12_000), Some(EtaSource::Provider))
+        );
+        assert_eq!(
+            eta(None, Some(60_000), 5_000),
+            (Some(55_000), Some(EtaSource::PastRuns))
+        );
+        assert_eq!(
+            eta(None, Some(60_000), 61_000),
+            (None, None),
+            "longer than usual: no guess"
+        );
+        assert_eq!(eta(None, None, 5_000), (None, None));
+    }
 
     #[test]
     fn the_http_clients_protocols_are_known() {
