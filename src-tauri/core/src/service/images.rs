@@ -901,12 +901,21 @@ pub fn import_images(
                 log::warn!("import: a picture of {} is not base64; skipped", e.job.id);
                 continue 'jobs;
             };
-            match images::store(dir, &bytes, "The backup") {
+            // A video job's file must be a video, a picture job's a picture.
+            let stored = if e.job.request.is_video() {
+                images::store_video(dir, &bytes, "The backup")
+            } else {
+                images::store(dir, &bytes, "The backup")
+            };
+            match stored {
                 Ok(img) => kept.push(img),
-                Err(err) if err.code == ErrorCode::NotAnImage => {
+                Err(err)
+                    if err.code == ErrorCode::NotAnImage || err.code == ErrorCode::BadResponse =>
+                {
                     log::warn!(
-                        "import: a picture of {} is not a picture; skipped",
-                        e.job.id
+                        "import: a file of {} is not a {}; skipped",
+                        e.job.id,
+                        e.job.request.what()
                     );
                     continue 'jobs;
                 }
