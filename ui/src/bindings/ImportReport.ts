@@ -10,6 +10,10 @@ attachments: number,
  */
 pictures: number, 
 /**
+ * Video generations brought back with their videos (a full backup).
+ */
+videos: number, 
+/**
  * Embedding runs brought back (a full backup).
  */
 embeddings: number, 

@@ -292,19 +292,22 @@ describe("labels", () => {
   });
 
   it("reports imports", () => {
-    expect(importMessage({ imported: 3, duplicates: 1, pictures: 0, attachments: 0, embeddings: 0, speech: 0 })).toBe("Imported 3 conversations (1 already here)");
-    expect(importMessage({ imported: 1, duplicates: 0, pictures: 0, attachments: 0, embeddings: 0, speech: 0 })).toBe("Imported 1 conversation (0 already here)");
-    expect(importMessage({ imported: 0, duplicates: 2, pictures: 3, attachments: 0, embeddings: 0, speech: 0 })).toBe(
+    expect(importMessage({ imported: 3, duplicates: 1, pictures: 0, attachments: 0, embeddings: 0, speech: 0, videos: 0 })).toBe("Imported 3 conversations (1 already here)");
+    expect(importMessage({ imported: 1, duplicates: 0, pictures: 0, attachments: 0, embeddings: 0, speech: 0, videos: 0 })).toBe("Imported 1 conversation (0 already here)");
+    expect(importMessage({ imported: 0, duplicates: 2, pictures: 3, attachments: 0, embeddings: 0, speech: 0, videos: 0 })).toBe(
       "Imported 0 conversations (2 already here), and 3 image generations with their pictures",
     );
-    expect(importMessage({ imported: 1, duplicates: 0, pictures: 0, attachments: 2, embeddings: 0, speech: 0 })).toBe(
+    expect(importMessage({ imported: 1, duplicates: 0, pictures: 0, attachments: 2, embeddings: 0, speech: 0, videos: 0 })).toBe(
       "Imported 1 conversation (0 already here), with 2 attached pictures",
     );
-    expect(importMessage({ imported: 0, duplicates: 0, pictures: 0, attachments: 0, embeddings: 1, speech: 0 })).toBe(
+    expect(importMessage({ imported: 0, duplicates: 0, pictures: 0, attachments: 0, embeddings: 1, speech: 0, videos: 0 })).toBe(
       "Imported 0 conversations (0 already here), and 1 embedding run",
     );
-    expect(importMessage({ imported: 0, duplicates: 0, pictures: 0, attachments: 0, embeddings: 0, speech: 2 })).toBe(
+    expect(importMessage({ imported: 0, duplicates: 0, pictures: 0, attachments: 0, embeddings: 0, speech: 2, videos: 0 })).toBe(
       "Imported 0 conversations (0 already here), and 2 speech runs with their audio",
+    );
+    expect(importMessage({ imported: 0, duplicates: 0, pictures: 1, attachments: 0, embeddings: 0, speech: 0, videos: 2 })).toBe(
+      "Imported 0 conversations (0 already here), and 1 image generation with their pictures, and 2 videos",
     );
   });
 

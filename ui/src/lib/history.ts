@@ -238,11 +238,13 @@ export function importMessage(report: ImportReport): string {
   const a = Number(report.attachments ?? 0);
   const e = Number(report.embeddings ?? 0);
   const v = Number(report.speech ?? 0);
+  const vid = Number(report.videos ?? 0);
   const attached = a > 0 ? `, with ${a} attached ${a === 1 ? "picture" : "pictures"}` : "";
   const pictures = p > 0 ? `, and ${p} image ${p === 1 ? "generation" : "generations"} with their pictures` : "";
+  const videos = vid > 0 ? `, and ${vid} ${vid === 1 ? "video" : "videos"}` : "";
   const runs = e > 0 ? `, and ${e} embedding ${e === 1 ? "run" : "runs"}` : "";
   const speech = v > 0 ? `, and ${v} speech ${v === 1 ? "run" : "runs"} with their audio` : "";
-  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${attached}${pictures}${runs}${speech}`;
+  return `Imported ${n} ${n === 1 ? "conversation" : "conversations"} (${m} already here)${attached}${pictures}${videos}${runs}${speech}`;
 }
 
 /** A title to show: never empty. */

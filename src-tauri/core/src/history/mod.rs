@@ -841,6 +841,9 @@ pub struct ImportReport {
     /// Image generations brought back with their pictures (a full backup).
     #[serde(default)]
     pub pictures: u32,
+    /// Video generations brought back with their videos (a full backup).
+    #[serde(default)]
+    pub videos: u32,
     /// Embedding runs brought back (a full backup).
     #[serde(default)]
     pub embeddings: u32,

@@ -424,7 +424,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
             pictures: 0,
             attachments: 0,
             embeddings: 0,
-            speech: 0
+            speech: 0,
+            videos: 0
         }
     );
     assert_eq!(fresh.all().unwrap(), h.all().unwrap());
@@ -438,7 +439,8 @@ fn export_then_import_into_a_fresh_history_is_exact_and_duplicates_are_skipped()
             pictures: 0,
             attachments: 0,
             embeddings: 0,
-            speech: 0
+            speech: 0,
+            videos: 0
         }
     );
     let md = export::to_markdown(&h.get(&a).unwrap());

@@ -231,7 +231,8 @@ impl Services {
         self.history_blocking(move |history| {
             let file = export::read_file(&path)?;
             let mut report = history.import(&file.conversations)?;
-            report.pictures = crate::service::images::import_images(history, &dir, &file.images)?;
+            (report.pictures, report.videos) =
+                crate::service::images::import_images(history, &dir, &file.images)?;
             report.attachments =
                 crate::service::images::import_attachments(&dir, &file.attachments)?;
             for e in &file.embeddings {

@@ -888,9 +888,9 @@ pub fn import_images(
     history: &History,
     dir: &std::path::Path,
     images: &[crate::history::export::ExportedImage],
-) -> AppResult<u32> {
+) -> AppResult<(u32, u32)> {
     use base64::Engine as _;
-    let mut n = 0;
+    let (mut n, mut videos) = (0, 0);
     'jobs: for e in images {
         if e.job.status.is_open() || history.image_job(&e.job.id)?.is_some() {
             continue;
@@ -941,9 +941,13 @@ pub fn import_images(
         }
         history.insert_image_job(&job)?;
         history.update_image_job(&job)?;
-        n += 1;
+        if job.request.is_video() {
+            videos += 1;
+        } else {
+            n += 1;
+        }
     }
-    Ok(n)
+    Ok((n, videos))
 }
 
 /// "pictures" or "videos", for messages.
