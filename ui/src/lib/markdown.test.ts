@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { Marked } from "marked";
+import { describe, expect, it, vi } from "vitest";
 import {
   codeOfCopyButton,
+  lexIncremental,
   escapeHtml,
   isHighlightMarkup,
   renderMarkdown,
@@ -344,5 +346,42 @@ describe("renderMarkdownBlocks: a growing answer", () => {
     expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
     expect(after.at(-1)).not.toBe(before.at(-1));
     expect(dom(after.at(-1) ?? "").querySelector("b")).toBeNull();
+  });
+});
+
+describe("incremental lexing while an answer streams", () => {
+  const docs = [
+    "# Title\n\nSome *text* here.\n\n- a\n- b\n\n  continued in the item\n\n```js\nlet x = 1;\n\nlet y = 2;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quote\nlazy line\n\nPara\n===\n\n1. one\n2. two\n\n\tindented code\n\nend  \nbreak\n\n    code after a blank\n\n***\n\nlast words",
+    "Intro paragraph.\n\n* item one\n\n* item two\n\n  still item two\n\nOutro with `code` and **bold**.\n\n<div>raw html</div>\n\nText\n---\n\n- [ ] task\n- [x] done",
+    "A link [here][ref] before its definition.\n\n[ref]: https://example.com\n\nAfter.",
+  ];
+  const reference = new Marked({ gfm: true, breaks: false, async: false });
+
+  it("gives the tokens a whole lexing gives, at every step of the stream", () => {
+    for (const doc of docs) {
+      for (const step of [1, 7, 23]) {
+        for (let n = 0; n <= doc.length; n += step) {
+          const src = doc.slice(0, n);
+          const got = lexIncremental(src).map((t) => [t.type, t.raw]);
+          const want = reference.lexer(src).map((t) => [t.type, t.raw]);
+          expect(got, `${JSON.stringify(src)}`).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it("lexes only the text after the blocks it keeps", () => {
+    const lexer = vi.spyOn(Marked.prototype, "lexer");
+    const para = "A sentence of a long answer that keeps going. ".repeat(20);
+    let text = "";
+    for (let i = 0; i < 30; i++) {
+      text += `${para}\n\n`;
+      lexIncremental(text);
+    }
+    const lengths = lexer.mock.calls.map((c) => String(c[0]).length);
+    lexer.mockRestore();
+    // A whole lexing would grow to the full text (about 28,000 characters); the tail stays the
+    // size of the last blocks.
+    expect(Math.max(...lengths.slice(5))).toBeLessThan(4 * (para.length + 2));
   });
 });
