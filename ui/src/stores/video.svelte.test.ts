@@ -1,3 +1,4 @@
+import { flushSync, mount, tick, unmount } from "svelte";
 import { describe, expect, it, vi } from "vitest";
 import type { ImageCatalog } from "../bindings/ImageCatalog";
 import type { ImageEvent } from "../bindings/ImageEvent";
@@ -61,6 +62,10 @@ vi.mock("../lib/ipc", () => ({
     }),
     imageData: vi.fn(async () => "data:video/webm;base64,AAAA"),
   },
+}));
+
+vi.mock("./providers.svelte", () => ({
+  providers: { ensure: async () => {}, displayName: (p: string) => (p === "together" ? "Together" : p) },
 }));
 
 const { video } = await import("./video.svelte");
@@ -195,5 +200,72 @@ describe("the video playground store", () => {
     await video.video("ab.webm");
     await video.video("ab.webm");
     expect(vi.mocked(api.imageData)).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the video screen, mounted", () => {
+  it("shows the toolbar, the running job's status, time and ETA, then the card with its player", async () => {
+    const { default: VideoPlayground } = await import("../screens/video/VideoPlayground.svelte");
+    video.panes.forEach((p) => (p.running = null));
+    const app = mount(VideoPlayground, { target: document.body });
+    await tick();
+    const q = (id: string) => document.querySelector(`[data-testid="${id}"]`);
+    for (const id of ["task-video", "video-mode-t2v", "video-mode-i2v", "video-model", "video-provider", "video-route", "video-create", "video-compare", "video-gallery", "video-prompt", "video-duration", "video-resolution", "video-aspect", "video-seed", "video-generate"]) {
+      expect(q(id), id).not.toBeNull();
+    }
+    expect((q("video-model") as HTMLSelectElement).value).toBe("Wan-AI/Wan2.2-T2V-A14B");
+    expect(q("video-route")?.textContent).toBe("Through Hugging Face · HF credits");
+    expect(q("video-source-pick")).toBeNull();
+
+    video.prompt = "a kite";
+    await video.generate();
+    const emit = sent.emits.at(-1)!;
+    emit({ event: "progress", status: "queued", providerStatus: "IN_QUEUE", progress: null, queuePosition: 2, elapsedMs: 0, etaMs: 40_000, etaSource: "provider" });
+    flushSync();
+    expect(q("video-progress-status")?.textContent).toBe("In queue (IN_QUEUE)");
+    expect(q("video-queue-position")?.textContent).toMatch(/2/);
+    expect(q("video-elapsed")?.textContent).toMatch(/elapsed/);
+    expect(q("video-eta")?.textContent).toMatch(/left \(provider's estimate\)/);
+    (q("video-cancel") as HTMLButtonElement).click();
+    expect(sent.cancelled.at(-1)).toBe(video.running?.jobId);
+    const cancels = sent.cancelled.length;
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape" }));
+    expect(sent.cancelled).toHaveLength(cancels + 1);
+    expect(sent.cancelled.at(-1)).toBe(video.running?.jobId);
+
+    const req = sent.requests.at(-1) as ImageRequest;
+    emit({ event: "finished", job: { ...finished({ id: "job-done", billedUnits: 0.35, billedUnit: "USD", provider: "together" }), request: { ...req, prompt: "<b>a kite</b>" } } });
+    await tick();
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    const card = q("video-card") as HTMLElement;
+    expect(card.dataset).toMatchObject({ status: "complete", job: "job-done", file: "ab.webm" });
+    const player = q("video-player") as HTMLVideoElement;
+    expect(player.getAttribute("src")).toBe("data:video/webm;base64,AAAA");
+    expect(player.hasAttribute("controls")).toBe(true);
+    expect(card.querySelector("b")).toBeNull();
+    expect(card.textContent).toContain("<b>a kite</b>");
+    expect(q("video-cost")?.textContent).toBe("price unknown · Together reports $0.35 (the provider's figure)");
+    expect(q("video-save")).not.toBeNull();
+    expect(q("video-open")).not.toBeNull();
+
+    video.source = null;
+    (q("video-mode-i2v") as HTMLButtonElement).click();
+    await tick();
+    flushSync();
+    expect(q("video-source-pick")).not.toBeNull();
+    expect((q("video-generate") as HTMLButtonElement).disabled).toBe(true);
+    expect(q("video-problem")?.textContent).toMatch(/picture/);
+    (q("video-mode-t2v") as HTMLButtonElement).click();
+    (q("video-compare") as HTMLButtonElement).click();
+    flushSync();
+    for (const id of ["video-pane-0", "video-pane-1", "video-pane-model-0", "video-pane-provider-1", "video-compare-run"]) expect(q(id), id).not.toBeNull();
+    (q("video-gallery") as HTMLButtonElement).click();
+    await tick();
+    flushSync();
+    expect(q("video-gallery-search")).not.toBeNull();
+    expect(q("video-gallery-empty")).not.toBeNull();
+    unmount(app);
+    document.body.innerHTML = "";
   });
 });

@@ -74,6 +74,8 @@ function follow(r: VideoRunning, e: ImageEvent) {
 }
 
 export class VideoStore {
+  /** The screen's view; kept when the user goes elsewhere and comes back. */
+  tab = $state<"create" | "compare" | "gallery">("create");
   /** Text to video, or image to video (the source picture is the first frame). */
   mode = $state<VideoTask>("text-to-video");
 
@@ -102,8 +104,8 @@ export class VideoStore {
   // ---- the generation on screen
   running = $state<VideoRunning | null>(null);
   /** The last generation that ended here (shown until the next one). */
-  last = $state<ImageJob | null>(null);
-  error = $state<AppError | null>(null);
+  last = $state.raw<ImageJob | null>(null);
+  error = $state.raw<AppError | null>(null);
   route = $state<RouteDecision | null>(null);
   lastSeed = $state<number | null>(null);
 
@@ -196,6 +198,10 @@ export class VideoStore {
     void this.updateRoute();
     await this.loadCatalog(task);
     for (const p of this.panes) p.model ??= this.models[task];
+    if (this.mode === task) {
+      this.#keepPinnedIfOffered();
+      void this.updateRoute();
+    }
   }
 
   selectModel(id: string) {
@@ -385,6 +391,7 @@ export class VideoStore {
     const r = job.request;
     const task: VideoTask = r.task === "image-to-video" ? "image-to-video" : "text-to-video";
     void this.setMode(task);
+    this.tab = "create";
     this.models[task] = r.model;
     this.routing = r.routing;
     this.prompt = r.prompt;
