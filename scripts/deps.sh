@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# gstreamer1.0-plugins-good: WebKitGTK plays audio and video through GStreamer; WAV, WebM (VP8/VP9)
+# and MP4 demuxing are in the "good" set (the speech and video players need them).
 BUILD_PKGS=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev
-  libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev)
+  libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev gstreamer1.0-plugins-good)
 TEST_PKGS=(xvfb webkit2gtk-driver gnome-keyring dbus dbus-daemon dbus-bin xauth imagemagick xclip)
 NODE_MIN=20.19.0
 TAURI_DRIVER_VERSION="2.1.0"

@@ -17,6 +17,7 @@ mod providers;
 mod signin;
 mod speech;
 mod token;
+mod video;
 
 /// The harness lives in the dev-only testkit crate (tests/testkit/src/desktop.rs); the tests
 /// reach it as `crate::harness`. The app it launches is this crate's binary, built with the
