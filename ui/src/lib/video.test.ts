@@ -31,6 +31,8 @@ const form = (over: Partial<VideoForm> = {}): VideoForm => ({
 describe("video times", () => {
   it("reads as seconds, then minutes and seconds, then hours", () => {
     expect(clockText(0)).toBe("0 s");
+    expect(clockText(940)).toBe("0.9 s");
+    expect(clockText(3000)).toBe("3 s");
     expect(clockText(42_900)).toBe("42 s");
     expect(clockText(65_000)).toBe("1 min 05 s");
     expect(clockText(600_000)).toBe("10 min 00 s");

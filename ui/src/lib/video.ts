@@ -23,9 +23,11 @@ export const ASPECTS = ["16:9", "9:16", "1:1"] as const;
 export const MIN_DURATION = 1;
 export const MAX_DURATION = 60;
 
-/** 0 s, 42 s, 1 min 05 s, 1 h 02 min. */
+/** 0 s, 0.9 s, 42 s, 1 min 05 s, 1 h 02 min. */
 export function clockText(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return "—";
+  // Under ten seconds a tenth matters (a quick job is not "0 s").
+  if (ms > 0 && ms < 9950) return `${(ms / 1000).toFixed(1).replace(/\.0$/, "")} s`;
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
