@@ -3,6 +3,7 @@ import type { ImageJob } from "../bindings/ImageJob";
 import {
   buildVideoRequest,
   clockText,
+  queueText,
   etaText,
   isOpen,
   parseDuration,
@@ -30,6 +31,9 @@ const form = (over: Partial<VideoForm> = {}): VideoForm => ({
 
 describe("video times", () => {
   it("reads as seconds, then minutes and seconds, then hours", () => {
+    expect(queueText(0)).toBe("Next in the queue");
+    expect(queueText(1)).toBe("1 job ahead in the queue");
+    expect(queueText(4)).toBe("4 jobs ahead in the queue");
     expect(clockText(0)).toBe("0 s");
     expect(clockText(940)).toBe("0.9 s");
     expect(clockText(3000)).toBe("3 s");

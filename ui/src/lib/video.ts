@@ -35,6 +35,12 @@ export function clockText(ms: number | null): string {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
 }
 
+/** fal counts the jobs ahead: 0 is next. */
+export function queueText(position: number): string {
+  if (position <= 0) return "Next in the queue";
+  return `${position} ${position === 1 ? "job" : "jobs"} ahead in the queue`;
+}
+
 const ETA_SOURCE_TEXT: Record<EtaSource, string> = {
   provider: "provider's estimate",
   past_runs: "from past runs",
