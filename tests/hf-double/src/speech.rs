@@ -17,6 +17,17 @@
 //!   `succeeded` with an output URL under `/ext/replicate.delivery/…` serving a WAV the double
 //!   makes ([`tts_wav`]: the recording stops before the prediction ended).
 //!
+//! - fal-ai, text to speech ([`FAL_TTS`], routed or direct, not recorded): `{text, voice?}`;
+//!   the queue as for speech to text, then `{audio: {url, content_type, file_name,
+//!   file_size}}` at the response URL, the URL under `/ext/v3.fal.media/speech/{id}/output.wav`
+//!   serving [`tts_wav`]; a routed POST without the queue answers the audio object at once.
+//!   No `text` answers 422.
+//! - replicate, speech to text ([`REPLICATE_WHISPER`], by version or model route, not
+//!   recorded): `{input: {audio: data:…}}` answers 201 `starting`, then `GET
+//!   v1/predictions/{id}` `processing` and `succeeded` with openai/whisper's output
+//!   ([`replicate_whisper_output`]: `transcription`, two `segments` with times,
+//!   `detected_language`); audio that is not audio answers 422.
+//!
 //! - together, deepinfra (OpenAI-style, routed or direct; together `v1/audio/…`, deepinfra
 //!   `v1/openai/audio/…`), not recorded: text to speech (`…/speech`, `{model, input}`) answers
 //!   the WAV the double makes ([`tts_wav`], `audio/wav`); speech to text (`…/transcriptions`,
@@ -41,8 +52,25 @@ use std::sync::Arc;
 /// The recorded Replicate text-to-speech model (kokoro) and its version.
 pub const KOKORO: &str = "jaaari/kokoro-82m";
 pub const KOKORO_VERSION: &str = "dfdf537ba482b029e0a761699e6f55e9162cfd159270bfe0e44857caa5f275a6";
-/// The Hub id the double maps to [`KOKORO`] on Replicate (not recorded: from the reference).
+/// The Hub id the double maps to [`KOKORO`] on Replicate and to [`FAL_TTS`] on fal (not
+/// recorded: from the reference).
 pub const KOKORO_HUB_ID: &str = "hexgrad/Kokoro-82M";
+/// fal's text-to-speech model for [`KOKORO_HUB_ID`] (not recorded).
+pub const FAL_TTS: &str = "fal-ai/kokoro/american-english";
+
+/// Replicate's speech-to-text model and the version the Hub maps to (not recorded).
+pub const REPLICATE_WHISPER: &str = "openai/whisper";
+pub const REPLICATE_WHISPER_VERSION: &str =
+    "8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e";
+/// The Hub id the double maps to [`REPLICATE_WHISPER`] on Replicate. Not
+/// `openai/whisper-large-v3`: its recorded mapping (fal-ai, hf-inference) is replayed as recorded.
+pub const REPLICATE_STT_HUB_ID: &str = "openai/whisper-large-v2";
+/// The transcript Replicate's whisper answers, and its two segments (start, end, text).
+pub const REPLICATE_TRANSCRIPT: &str = "A man said to the universe, Sir, I exist.";
+pub const REPLICATE_SEGMENTS: [(f64, f64, &str); 2] = [
+    (0.0, 1.2, "A man said to the universe,"),
+    (1.2, 2.4, "Sir, I exist."),
+];
 
 /// A text-to-speech model the double maps to Together and DeepInfra (not recorded).
 pub const OPENAI_TTS_HUB_ID: &str = "canopylabs/orpheus-3b-0.1-ft";
@@ -58,9 +86,17 @@ const REPLICATE_RECORDED_ID: &str = "2ea92hmwgnrga0cmpp9rj00evw";
 /// The transcript hf-inference answers for a model with no recording of its own.
 const RECORDED_ASR_MODEL: &str = "jonatasgrosman/wav2vec2-large-xlsr-53-english";
 
+/// What a speech job makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Made {
+    Transcript,
+    Audio,
+}
+
 /// A speech job the double is running.
 #[derive(Debug, Clone)]
 pub(crate) struct SpeechJob {
+    pub made: Made,
     pub routed: bool,
     pub route: String,
     pub polls_left: u32,
@@ -68,8 +104,8 @@ pub(crate) struct SpeechJob {
     pub stalled: bool,
     pub fail: Option<String>,
     pub canceled: bool,
-    /// The text to speak (Replicate), echoed in the prediction's input.
-    pub text: String,
+    /// The prediction's input (Replicate), echoed in its answers.
+    pub input: Value,
 }
 
 enum State {
@@ -180,6 +216,9 @@ fn task_of(s: &Shared, provider: &str, model: &str) -> Option<String> {
     if model == KOKORO_HUB_ID || model == KOKORO || model == OPENAI_TTS_HUB_ID {
         return Some("text-to-speech".into());
     }
+    if model == REPLICATE_STT_HUB_ID {
+        return Some("automatic-speech-recognition".into());
+    }
     if let Some(m) = s.fixtures.mapping(model) {
         if let Some(t) = m.get(provider).and_then(|e| e["task"].as_str()) {
             return Some(t.to_string());
@@ -216,13 +255,26 @@ pub(crate) fn synthetic_hub_model(id: &str) -> Option<Value> {
             }));
         }
     }
+    if id == REPLICATE_STT_HUB_ID {
+        return Some(json!({
+            "_id": "whisper-large-v2",
+            "id": REPLICATE_STT_HUB_ID,
+            "pipeline_tag": "automatic-speech-recognition",
+            "inferenceProviderMapping": {
+                "replicate": {"status": "live", "providerId": format!("{REPLICATE_WHISPER}:{REPLICATE_WHISPER_VERSION}"), "task": "automatic-speech-recognition"}
+            }
+        }));
+    }
+    // Replicate first: a call left to the app (auto) still goes to Replicate, as before fal
+    // spoke text.
     (id == KOKORO_HUB_ID).then(|| {
         json!({
             "_id": "kokoro",
             "id": KOKORO_HUB_ID,
             "pipeline_tag": "text-to-speech",
             "inferenceProviderMapping": {
-                "replicate": {"status": "live", "providerId": format!("{KOKORO}:{KOKORO_VERSION}"), "task": "text-to-speech"}
+                "replicate": {"status": "live", "providerId": format!("{KOKORO}:{KOKORO_VERSION}"), "task": "text-to-speech"},
+                "fal-ai": {"status": "live", "providerId": FAL_TTS, "task": "text-to-speech"}
             }
         })
     })
@@ -231,11 +283,11 @@ pub(crate) fn synthetic_hub_model(id: &str) -> Option<Value> {
 enum Kind {
     HfAsr(String),
     HfTts(String),
-    FalCreate { queue: bool },
+    FalCreate { queue: bool, made: Made },
     FalStatus(String),
     FalResult(String),
     Cancel(String),
-    ReplicateCreate,
+    ReplicateCreate(Made),
     ReplicateGet(String),
     OpenAiTts,
     OpenAiStt,
@@ -318,8 +370,16 @@ fn classify(s: &Shared, c: &SpeechCall<'_>) -> Option<Kind> {
                     _ => None,
                 };
             }
-            (post && fal_asr_route(s, c.route)).then(|| Kind::FalCreate {
+            let made = if c.route == FAL_TTS {
+                Made::Audio
+            } else if fal_asr_route(s, c.route) {
+                Made::Transcript
+            } else {
+                return None;
+            };
+            post.then(|| Kind::FalCreate {
                 queue: !c.routed || c.query.is_some_and(|q| q.contains("_subdomain=queue")),
+                made,
             })
         }
         "replicate" => {
@@ -338,11 +398,20 @@ fn classify(s: &Shared, c: &SpeechCall<'_>) -> Option<Kind> {
             if !post {
                 return None;
             }
-            let by_model = c.route == format!("v1/models/{KOKORO}/predictions");
-            let by_version = c.route == "v1/predictions"
-                && serde_json::from_slice::<Value>(c.body)
-                    .is_ok_and(|v| v["version"].as_str() == Some(KOKORO_VERSION));
-            (by_model || by_version).then_some(Kind::ReplicateCreate)
+            let version = (c.route == "v1/predictions")
+                .then(|| serde_json::from_slice::<Value>(c.body).ok())
+                .flatten()
+                .and_then(|v| v["version"].as_str().map(str::to_string));
+            let is = |model: &str, v: &str| {
+                c.route == format!("v1/models/{model}/predictions") || version.as_deref() == Some(v)
+            };
+            if is(KOKORO, KOKORO_VERSION) {
+                Some(Kind::ReplicateCreate(Made::Audio))
+            } else if is(REPLICATE_WHISPER, REPLICATE_WHISPER_VERSION) {
+                Some(Kind::ReplicateCreate(Made::Transcript))
+            } else {
+                None
+            }
         }
         p if post => {
             let (speech, transcriptions) = openai_routes(p)?;
@@ -379,7 +448,7 @@ pub(crate) async fn serve(
         Kind::HfAsr(_)
             | Kind::HfTts(_)
             | Kind::FalCreate { .. }
-            | Kind::ReplicateCreate
+            | Kind::ReplicateCreate(_)
             | Kind::OpenAiTts
             | Kind::OpenAiStt
     );
@@ -410,18 +479,30 @@ pub(crate) async fn serve(
     if let Err(resp) = auth(&rid) {
         return Some(*resp);
     }
+    let made = match kind {
+        Kind::FalCreate { made, .. } | Kind::ReplicateCreate(made) => made,
+        Kind::HfTts(_) | Kind::OpenAiTts => Made::Audio,
+        _ => Made::Transcript,
+    };
     let mut job = SpeechJob {
+        made,
         routed: call.routed,
         route: call.route.to_string(),
         polls_left: match kind {
-            Kind::FalCreate { .. } | Kind::ReplicateCreate => 1,
+            // The recorded jobs finish on their first poll; the ones the double adds wait two.
+            Kind::FalCreate {
+                made: Made::Transcript,
+                ..
+            }
+            | Kind::ReplicateCreate(Made::Audio) => 1,
+            Kind::FalCreate { .. } | Kind::ReplicateCreate(_) => 2,
             _ => 0,
         },
         polls_done: 0,
         stalled: false,
         fail: None,
         canceled: false,
-        text: String::new(),
+        input: Value::Null,
     };
     match fault {
         Some(FaultKind::JobPending { polls }) => job.polls_left = polls,
@@ -557,25 +638,39 @@ pub(crate) async fn serve(
                 .to_string(),
             )
         }
-        Kind::FalCreate { queue } => {
-            let audio = serde_json::from_slice::<Value>(&call.body[..])
-                .ok()
-                .and_then(|v| v["audio_url"].as_str().map(str::to_string))
-                .and_then(|u| {
-                    let d = u.rsplit_once("base64,")?.1.to_string();
-                    base64::engine::general_purpose::STANDARD.decode(d).ok()
-                });
-            if !audio.is_some_and(|a| is_audio(&a)) {
+        Kind::FalCreate { queue, made } => {
+            let v = serde_json::from_slice::<Value>(&call.body[..]).unwrap_or(Value::Null);
+            if made == Made::Audio {
+                if v["text"].as_str().is_none_or(|t| t.trim().is_empty()) {
+                    return Some(json_resp(
+                        422,
+                        &rid,
+                        json!({"detail": [{"loc": ["body", "text"], "msg": "field required", "type": "value_error.missing"}]}).to_string(),
+                    ));
+                }
+            } else if !v["audio_url"]
+                .as_str()
+                .and_then(data_url)
+                .is_some_and(|a| is_audio(&a))
+            {
                 return Some(json_resp(
                     422,
                     &rid,
                     json!({"detail": [{"loc": ["body", "audio_url"], "msg": "Unsupported audio format: the file could not be decoded", "type": "audio_format"}]}).to_string(),
                 ));
             }
-            if !queue {
-                return Some(fal_result_body(s, &job, &rid));
-            }
             let id = s.uuid();
+            if !queue {
+                // Synchronous: the answer at once (a stalled job never answers).
+                job.polls_left = 0;
+                if job.stalled {
+                    s.until_shutdown().await;
+                    return Some(json_resp(503, &rid, "{}".into()));
+                }
+                let body = fal_result_body(s, &job, &id, &rid);
+                lock(&s.speech_jobs).insert(id, job);
+                return Some(body);
+            }
             let base = fal_base(s, &job, &id);
             lock(&s.speech_jobs).insert(id.clone(), job);
             json_resp(
@@ -615,7 +710,7 @@ pub(crate) async fn serve(
             let Some(job) = lock(&s.speech_jobs).get(&id).cloned() else {
                 return Some(no_such_job(&rid));
             };
-            fal_result_body(s, &job, &rid)
+            fal_result_body(s, &job, &id, &rid)
         }
         Kind::Cancel(id) => {
             let mut jobs = lock(&s.speech_jobs);
@@ -629,17 +724,28 @@ pub(crate) async fn serve(
                 json!({"status": "CANCELLATION_REQUESTED"}).to_string(),
             )
         }
-        Kind::ReplicateCreate => {
+        Kind::ReplicateCreate(made) => {
             let v = serde_json::from_slice::<Value>(&call.body[..]).unwrap_or(Value::Null);
-            let text = v["input"]["text"].as_str().unwrap_or_default().to_string();
-            if text.trim().is_empty() {
+            let refusal = match made {
+                Made::Audio => v["input"]["text"]
+                    .as_str()
+                    .is_none_or(|t| t.trim().is_empty())
+                    .then_some("- input: text is required"),
+                Made::Transcript => (!v["input"]["audio"]
+                    .as_str()
+                    .and_then(data_url)
+                    .is_some_and(|a| is_audio(&a)))
+                .then_some("- input.audio: the file could not be read as audio"),
+            };
+            if let Some(detail) = refusal {
                 return Some(json_resp(
                     422,
                     &rid,
-                    json!({"detail": "- input: text is required", "status": 422, "title": "Input validation failed"}).to_string(),
+                    json!({"detail": detail, "status": 422, "title": "Input validation failed"})
+                        .to_string(),
                 ));
             }
-            job.text = text;
+            job.input = v["input"].clone();
             let id = s.uuid().replace('-', "")[..26].to_string();
             let state = job.advance(s);
             let body = replicate_body(s, &job, &id, state);
@@ -671,7 +777,41 @@ fn fal_base(s: &Shared, job: &SpeechJob, id: &str) -> String {
     )
 }
 
-fn fal_result_body(s: &Shared, job: &SpeechJob, rid: &str) -> Response {
+/// The bytes of a `data:…;base64,` URL.
+fn data_url(u: &str) -> Option<Vec<u8>> {
+    let d = u.strip_prefix("data:")?.rsplit_once("base64,")?.1;
+    base64::engine::general_purpose::STANDARD.decode(d).ok()
+}
+
+/// Where the audio a finished job made is served (`/ext/{host}/speech/{id}/output.wav`).
+fn audio_url(s: &Shared, host: &str, id: &str) -> String {
+    format!("{}/ext/{host}/speech/{id}/output.wav", s.base_url)
+}
+
+/// Replicate openai/whisper's output for [`REPLICATE_TRANSCRIPT`].
+pub fn replicate_whisper_output() -> Value {
+    let segments: Vec<Value> = REPLICATE_SEGMENTS
+        .iter()
+        .enumerate()
+        .map(|(i, (start, end, text))| {
+            json!({
+                "id": i, "seek": 0, "start": start, "end": end, "text": format!(" {text}"),
+                "tokens": [50364 + i], "temperature": 0.0, "avg_logprob": -0.21,
+                "compression_ratio": 1.07, "no_speech_prob": 0.02
+            })
+        })
+        .collect();
+    json!({
+        "transcription": format!(" {REPLICATE_TRANSCRIPT}"),
+        "segments": segments,
+        "translation": null,
+        "txt_file": null,
+        "srt_file": null,
+        "detected_language": "english"
+    })
+}
+
+fn fal_result_body(s: &Shared, job: &SpeechJob, id: &str, rid: &str) -> Response {
     match job.peek() {
         State::Pending => json_resp(
             400,
@@ -684,6 +824,19 @@ fn fal_result_body(s: &Shared, job: &SpeechJob, rid: &str) -> Response {
             json!({"detail": "Request was cancelled"}).to_string(),
         ),
         State::Failed(m) => json_resp(500, rid, json!({ "detail": m }).to_string()),
+        State::Done if job.made == Made::Audio => json_resp(
+            200,
+            rid,
+            json!({
+                "audio": {
+                    "url": audio_url(s, "v3.fal.media", id),
+                    "content_type": "audio/wav",
+                    "file_name": "output.wav",
+                    "file_size": tts_wav().len()
+                }
+            })
+            .to_string(),
+        ),
         State::Done => {
             let rec = s
                 .fixtures
@@ -709,31 +862,52 @@ fn fal_result_body(s: &Shared, job: &SpeechJob, rid: &str) -> Response {
 
 fn replicate_body(s: &Shared, job: &SpeechJob, id: &str, state: State) -> Response {
     let prefix = if job.routed { "router" } else { "direct" };
-    let recorded = REPLICATE_STARTING
-        .replace(REPLICATE_RECORDED_ID, id)
-        .replace(
-            "https://api.replicate.com/",
-            &format!("{}/{prefix}/replicate/", s.base_url),
-        )
-        .replace(
-            "https://stream.replicate.com/",
-            &format!("{}/ext/stream.replicate.com/", s.base_url),
-        );
-    let mut v: Value = serde_json::from_str(&recorded).unwrap_or_else(|_| json!({}));
-    v["input"]["text"] = json!(job.text);
+    let api = format!("{}/{prefix}/replicate/", s.base_url);
+    let mut v: Value = match job.made {
+        Made::Audio => {
+            let recorded = REPLICATE_STARTING
+                .replace(REPLICATE_RECORDED_ID, id)
+                .replace("https://api.replicate.com/", &api)
+                .replace(
+                    "https://stream.replicate.com/",
+                    &format!("{}/ext/stream.replicate.com/", s.base_url),
+                );
+            serde_json::from_str(&recorded).unwrap_or_else(|_| json!({}))
+        }
+        Made::Transcript => json!({
+            "id": id,
+            "model": REPLICATE_WHISPER,
+            "version": REPLICATE_WHISPER_VERSION,
+            "input": {},
+            "logs": "",
+            "output": null,
+            "data_removed": false,
+            "error": null,
+            "status": "starting",
+            "created_at": "2026-01-30T04:58:57.541Z",
+            "urls": {
+                "cancel": format!("{api}v1/predictions/{id}/cancel"),
+                "get": format!("{api}v1/predictions/{id}"),
+                "stream": format!("{}/ext/stream.replicate.com/v1/files/{id}", s.base_url)
+            }
+        }),
+    };
+    v["input"] = job.input.clone();
+    // The recorded kokoro prediction answered 202; a created whisper one answers 201.
+    let pending = if job.made == Made::Audio { 202 } else { 201 };
     let (code, status) = match state {
-        State::Pending if job.polls_done <= 1 => (202, "starting"),
-        State::Pending => (202, "processing"),
+        State::Pending if job.polls_done <= 1 => (pending, "starting"),
+        State::Pending => (pending, "processing"),
         State::Canceled => (200, "canceled"),
         State::Failed(m) => {
             v["error"] = json!(m);
             (200, "failed")
         }
         State::Done => {
-            v["output"] = json!(format!(
-                "{}/ext/replicate.delivery/speech/{id}/output.wav",
-                s.base_url
-            ));
+            v["output"] = match job.made {
+                Made::Audio => json!(audio_url(s, "replicate.delivery", id)),
+                Made::Transcript => replicate_whisper_output(),
+            };
             v["metrics"] = json!({"predict_time": 0.41});
             (201, "succeeded")
         }
@@ -748,9 +922,10 @@ fn replicate_body(s: &Shared, job: &SpeechJob, id: &str, state: State) -> Respon
     )
 }
 
-/// `GET /ext/replicate.delivery/speech/{id}/output.wav`: the audio a finished prediction made.
+/// `GET /ext/{replicate.delivery,v3.fal.media}/speech/{id}/output.wav`: the audio a finished
+/// Replicate prediction or fal job made.
 pub(crate) fn ext(s: &Shared, host: &str, path: &str) -> Option<Response> {
-    if host != "replicate.delivery" {
+    if host != "replicate.delivery" && host != "v3.fal.media" {
         return None;
     }
     let id = path.strip_prefix("speech/")?.split('/').next()?;
@@ -777,5 +952,24 @@ mod tests {
         assert!(is_audio(&w));
         assert_eq!(w.len(), 44 + 16_000 * 6 / 10 * 2);
         assert!(!is_audio(b"not audio"));
+    }
+
+    #[test]
+    fn replicates_whisper_output_has_its_segments_with_times() {
+        let v = replicate_whisper_output();
+        assert_eq!(
+            v["transcription"].as_str().unwrap().trim(),
+            REPLICATE_TRANSCRIPT
+        );
+        let segs = v["segments"].as_array().unwrap();
+        assert_eq!(segs.len(), REPLICATE_SEGMENTS.len());
+        assert_eq!(segs[1]["start"], 1.2);
+        assert_eq!(segs[1]["text"].as_str().unwrap().trim(), "Sir, I exist.");
+        assert_eq!(v["detected_language"], "english");
+        assert_eq!(
+            data_url("data:audio/wav;base64,UklGRg=="),
+            Some(b"RIFF".to_vec())
+        );
+        assert_eq!(data_url("https://x/a.wav"), None);
     }
 }
