@@ -2,8 +2,8 @@
 //! the time left as the provider estimates it and the elapsed time, the video played in the
 //! app; an image-to-video job on fal from a picture chosen in the (test-answered) dialog, the
 //! app killed with SIGKILL while fal's queue holds it, and the restarted app resumes the job
-//! (no second request) and shows the video; Save as…; a full backup brought into a fresh data
-//! folder. Screenshots light and dark.
+//! (no second request) and shows the video; two providers compared side by side; Save as…; a
+//! full backup brought into a fresh data folder. Screenshots light and dark.
 
 use base64::Engine as _;
 use hf_double::{tokens, video, Fault, Target};
@@ -167,6 +167,27 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
         desktop.screenshot("video-create-dark");
         app.click("[data-testid=theme-light]").await;
 
+        // Compare: the same prompt on Together and WaveSpeed side by side, each its own job.
+        app.click("[data-testid=video-compare]").await;
+        select(&app, "video-pane-model-0", video::T2V_MODEL).await;
+        select(&app, "video-pane-provider-0", "together").await;
+        select(&app, "video-pane-model-1", video::T2V_MODEL).await;
+        select(&app, "video-pane-provider-1", "wavespeed").await;
+        app.click("[data-testid=video-compare-run]:not([disabled])")
+            .await;
+        for i in 0..2 {
+            plays(&app, &data, &format!("[data-testid=video-pane-{i}]"), T2V_PROMPT).await;
+        }
+        app.wait_for_text("[data-testid=video-pane-0] [data-testid=video-cost]", "Together reports $0.35")
+            .await;
+        app.settle().await;
+        desktop.screenshot("video-compare-light");
+        app.click("[data-testid=theme-dark]").await;
+        app.settle().await;
+        desktop.screenshot("video-compare-dark");
+        app.click("[data-testid=theme-light]").await;
+        app.click("[data-testid=video-create]").await;
+
         // Image to video on fal, from a picture chosen in the dialog; fal's queue holds it.
         app.click("[data-testid=video-mode-i2v]").await;
         select(&app, "video-model", video::I2V_MODEL).await;
@@ -215,7 +236,7 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
         let grid = "[data-testid=video-gallery-grid]";
         plays(&app, &data, grid, I2V_PROMPT).await;
         assert_eq!(posts(&double), posts_before, "resumed, not sent again");
-        // Both videos are in the gallery; a search finds one by its words.
+        // The four videos are in the gallery; a search finds one by its words.
         app.wait_for_text(grid, T2V_PROMPT).await;
         app.type_into("[data-testid=video-gallery-search]", "lighthouse beam")
             .await;
@@ -258,7 +279,7 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
         let app = driver2.launch().await;
         sign_in(&app, tokens::PRO_TOKEN).await;
         app.click("[data-testid=history-import]").await;
-        app.wait_for_text("[data-testid=history-status]", "and 2 videos")
+        app.wait_for_text("[data-testid=history-status]", "and 4 videos")
             .await;
         open_video(&app).await;
         app.click("[data-testid=video-gallery]").await;
