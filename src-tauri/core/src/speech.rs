@@ -6,8 +6,10 @@
 //! |---|---|---|---|
 //! | speech to text | hf-inference | `POST models/{id}`, the audio's raw bytes | `{text, chunks?: [{timestamp: [s, e], text}]}` |
 //! | speech to text | fal-ai | queue: `POST {fal-id}` `{audio_url: data:…}` (routed `?_subdomain=queue`) | poll `status_url`, then `response_url` → `{text, chunks}` (or the answer at once) |
+//! | speech to text | replicate | `POST v1/predictions` (`version`) or `v1/models/{id}/predictions`, `Prefer: wait`, `{input: {audio: data:…}}` | `output`: the text, `{transcription, segments, detected_language?}` or `{text, chunks}`; else poll `urls.get` |
 //! | text to speech | hf-inference | `POST models/{id}` `{inputs: text}` | the audio's bytes |
-//! | text to speech | replicate | `POST v1/predictions` (`version`) or `v1/models/{id}/predictions`, `Prefer: wait` | `output` URL, else poll `urls.get` |
+//! | text to speech | fal-ai | queue, as for speech to text: `POST {fal-id}` `{text, voice?}` | poll, then `response_url` → `{audio: {url, content_type}}` (or `audio_url`), downloaded (or the answer at once) |
+//! | text to speech | replicate | `POST v1/predictions` (`version`) or `v1/models/{id}/predictions`, `Prefer: wait`, `{input: {text, voice?}}` | `output` URL, else poll `urls.get` |
 //! | speech to text | together, deepinfra | `POST …/audio/transcriptions`, multipart `file`, `model`, `response_format=verbose_json` | `{text, segments: [{start, end, text}], language}` |
 //! | text to speech | together, deepinfra | `POST …/audio/speech` `{model, input, voice?, response_format: wav}` | the audio's bytes |
 //!
@@ -54,8 +56,8 @@ pub enum SpeechKind {
 pub fn protocol(kind: SpeechKind, provider: &str) -> Option<Protocol> {
     match (kind, provider) {
         (_, "hf-inference") => Some(Protocol::HfInference),
-        (SpeechKind::Stt, "fal-ai") => Some(Protocol::Fal),
-        (SpeechKind::Tts, "replicate") => Some(Protocol::Replicate),
+        (_, "fal-ai") => Some(Protocol::Fal),
+        (_, "replicate") => Some(Protocol::Replicate),
         (_, "together" | "deepinfra") => Some(Protocol::OpenAiAudio),
         _ => None,
     }
@@ -102,8 +104,7 @@ fn openai_url(kind: SpeechKind, t: &Target) -> String {
 /// The providers the app can ask, in words, for messages.
 pub fn supported_words(kind: SpeechKind) -> &'static str {
     match kind {
-        SpeechKind::Stt => "HF Inference, fal, Together or DeepInfra",
-        SpeechKind::Tts => "HF Inference, Replicate, Together or DeepInfra",
+        SpeechKind::Stt | SpeechKind::Tts => "HF Inference, fal, Replicate, Together or DeepInfra",
     }
 }
 
@@ -224,10 +225,11 @@ fn time(v: &Value) -> Option<f64> {
 }
 
 /// Reads a transcript: `{text}` with `chunks: [{timestamp: [s, e], text}]` (HF Inference's
-/// and fal's Whisper) or `segments: [{start, end, text}]` (OpenAI's verbose answer).
+/// and fal's Whisper) or `segments: [{start, end, text}]` (OpenAI's verbose answer), or
+/// `{transcription, segments, detected_language}` (Replicate's openai/whisper).
 pub fn read_transcript(who: &str, v: &Value) -> AppResult<Transcript> {
     let v = if v.is_array() { &v[0] } else { v };
-    let Some(text) = v["text"].as_str() else {
+    let Some(text) = v["text"].as_str().or_else(|| v["transcription"].as_str()) else {
         return Err(bad(who, "no text in the answer"));
     };
     let mut segments = Vec::new();
@@ -249,6 +251,7 @@ pub fn read_transcript(who: &str, v: &Value) -> AppResult<Transcript> {
     let language = v["inferred_languages"][0]
         .as_str()
         .or_else(|| v["language"].as_str())
+        .or_else(|| v["detected_language"].as_str())
         .map(str::to_string);
     Ok(Transcript {
         text: text.trim().to_string(),
@@ -317,18 +320,52 @@ pub enum Submitted<T> {
     Job(ProviderJob),
 }
 
+/// A fal model's URL: its queue (routed, `?_subdomain=queue`; direct, the queue base).
+fn fal_url(t: &Target) -> String {
+    let mut url = format!("{}/{}", t.base, t.model_id);
+    if t.routed {
+        url.push_str("?_subdomain=queue");
+    }
+    url
+}
+
+/// A Replicate prediction's URL and body: `v1/predictions` with the `version` the provider id
+/// names after `:`, else the model's own `v1/models/{owner}/{name}/predictions`.
+pub fn replicate_build(t: &Target, input: Map<String, Value>) -> (String, Value) {
+    match t.model_id.split_once(':') {
+        Some((_, version)) => (
+            format!("{}/v1/predictions", t.base),
+            json!({"input": input, "version": version}),
+        ),
+        None => (
+            format!("{}/v1/models/{}/predictions", t.base, t.model_id),
+            json!({ "input": input }),
+        ),
+    }
+}
+
 /// The URL of a speech-to-text request.
 pub fn stt_url(t: &Target) -> String {
     match t.protocol {
-        Protocol::Fal => {
-            let mut url = format!("{}/{}", t.base, t.model_id);
-            if t.routed {
-                url.push_str("?_subdomain=queue");
-            }
-            url
-        }
+        Protocol::Fal => fal_url(t),
+        Protocol::Replicate => replicate_build(t, Map::new()).0,
         Protocol::OpenAiAudio => openai_url(SpeechKind::Stt, t),
         _ => format!("{}/models/{}", t.base, t.model_id),
+    }
+}
+
+/// The body of a speech-to-text request sent as JSON (fal, Replicate): the audio as a
+/// `data:` URL.
+pub fn stt_json(t: &Target, audio: &[u8], mime: &str) -> Value {
+    let data = base64::engine::general_purpose::STANDARD.encode(audio);
+    let url = format!("data:{mime};base64,{data}");
+    match t.protocol {
+        Protocol::Replicate => {
+            let mut input = Map::new();
+            input.insert("audio".into(), url.into());
+            replicate_build(t, input).1
+        }
+        _ => json!({ "audio_url": url }),
     }
 }
 
@@ -362,11 +399,11 @@ pub async fn transcribe(
 ) -> Result<(Submitted<Transcript>, Option<String>), Failure> {
     let url = stt_url(t);
     let rb = match t.protocol {
-        Protocol::Fal => {
-            let data = base64::engine::general_purpose::STANDARD.encode(audio);
-            http.post(&url)
-                .json(&json!({"audio_url": format!("data:{mime};base64,{data}")}))
-        }
+        Protocol::Fal => http.post(&url).json(&stt_json(t, audio, mime)),
+        Protocol::Replicate => http
+            .post(&url)
+            .header("prefer", "wait")
+            .json(&stt_json(t, audio, mime)),
         Protocol::OpenAiAudio => {
             let (content_type, body) = multipart(&t.model_id, audio, mime);
             http.post(&url)
@@ -383,6 +420,13 @@ pub async fn transcribe(
     let who = t.who.as_str();
     let read = || -> AppResult<Submitted<Transcript>> {
         let v = parse_json(who, &body)?;
+        if t.protocol == Protocol::Replicate {
+            return submitted(
+                who,
+                &v,
+                replicate_state(who, &v, |o| replicate_transcript(who, o))?,
+            );
+        }
         if let Some(e) = v["error"].as_str() {
             return Err(job_failed(who, e));
         }
@@ -424,12 +468,27 @@ pub enum Poll<T> {
     Cancelled,
 }
 
-/// Reads where a fal transcript job stands (once); its result when it is done.
+/// Reads where a transcript job stands (once): a fal queue job or a Replicate prediction; its
+/// result when it is done.
 pub async fn poll_transcript(
     http: &reqwest::Client,
     t: &Target,
     job: &ProviderJob,
 ) -> AppResult<Poll<Transcript>> {
+    let who = t.who.as_str();
+    match t.protocol {
+        Protocol::Replicate => poll_replicate(http, t, job, |o| replicate_transcript(who, o)).await,
+        _ => poll_fal(http, t, job, |v| read_transcript(who, v)).await,
+    }
+}
+
+/// Reads where a fal queue job stands (once); when it is `COMPLETED`, its result read by `read`.
+async fn poll_fal<T>(
+    http: &reqwest::Client,
+    t: &Target,
+    job: &ProviderJob,
+    read: impl FnOnce(&Value) -> AppResult<T>,
+) -> AppResult<Poll<T>> {
     let who = t.who.as_str();
     let Some(url) = job.poll_url.as_deref() else {
         return Err(AppError::internal("a speech job without a poll URL"));
@@ -454,10 +513,72 @@ pub async fn poll_transcript(
             if let Some(d) = v["detail"].as_str().or_else(|| v["error"].as_str()) {
                 return Ok(Poll::Failed(job_failed(who, d)));
             }
-            read_transcript(who, &v).map(Poll::Done)
+            read(&v).map(Poll::Done)
         }
         "CANCELLED" | "CANCELED" => Ok(Poll::Cancelled),
         _ => Ok(Poll::Waiting),
+    }
+}
+
+/// Reads where a Replicate prediction stands (once); its `output` read by `read` once it
+/// succeeded.
+async fn poll_replicate<T>(
+    http: &reqwest::Client,
+    t: &Target,
+    job: &ProviderJob,
+    read: impl FnOnce(&Value) -> AppResult<T>,
+) -> AppResult<Poll<T>> {
+    let Some(url) = job.poll_url.as_deref() else {
+        return Err(AppError::internal("a speech job without a poll URL"));
+    };
+    let (_, body) = send(t, with_auth(t, http.get(url), url))
+        .await
+        .map_err(|(e, _)| e)?;
+    replicate_state(&t.who, &parse_json(&t.who, &body)?, read)
+}
+
+/// A Replicate prediction's state as what the request answered: its result, its failure, or
+/// the job to poll (`urls.get`, cancelled through `urls.cancel`).
+fn submitted<T>(who: &str, v: &Value, state: Poll<T>) -> AppResult<Submitted<T>> {
+    match state {
+        Poll::Done(x) => Ok(Submitted::Done(x)),
+        Poll::Failed(e) => Err(e),
+        Poll::Cancelled => Err(job_failed(who, "the prediction was cancelled")),
+        Poll::Waiting => {
+            let poll_url = v["urls"]["get"].as_str().map(str::to_string);
+            if poll_url.is_none() {
+                return Err(bad(who, "a prediction with no URL to follow"));
+            }
+            Ok(Submitted::Job(ProviderJob {
+                id: v["id"].as_str().map(str::to_string),
+                poll_url,
+                result_url: None,
+                cancel_url: v["urls"]["cancel"].as_str().map(str::to_string),
+            }))
+        }
+    }
+}
+
+/// A finished Replicate transcript's `output`: the text itself, a list of pieces of it,
+/// openai/whisper's `{transcription, segments: [{start, end, text}], detected_language}`, or
+/// `{text, chunks: [{timestamp, text}]}`.
+pub fn replicate_transcript(who: &str, out: &Value) -> AppResult<Transcript> {
+    match out {
+        Value::String(s) => Ok(Transcript {
+            text: s.trim().to_string(),
+            ..Transcript::default()
+        }),
+        Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_string) => Ok(Transcript {
+            text: a
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<String>()
+                .trim()
+                .to_string(),
+            ..Transcript::default()
+        }),
+        Value::Object(_) | Value::Array(_) => read_transcript(who, out),
+        _ => Err(bad(who, "a finished prediction with no transcript")),
     }
 }
 
@@ -470,24 +591,14 @@ pub enum AudioOut {
 
 /// The URL and body of a text-to-speech request.
 pub fn tts_build(t: &Target, text: &str, voice: Option<&str>) -> (String, Value) {
+    let mut input = Map::new();
+    input.insert("text".into(), text.into());
+    if let Some(v) = voice {
+        input.insert("voice".into(), v.into());
+    }
     match t.protocol {
-        Protocol::Replicate => {
-            let mut input = Map::new();
-            input.insert("text".into(), text.into());
-            if let Some(v) = voice {
-                input.insert("voice".into(), v.into());
-            }
-            match t.model_id.split_once(':') {
-                Some((_, version)) => (
-                    format!("{}/v1/predictions", t.base),
-                    json!({"input": input, "version": version}),
-                ),
-                None => (
-                    format!("{}/v1/models/{}/predictions", t.base, t.model_id),
-                    json!({ "input": input }),
-                ),
-            }
-        }
+        Protocol::Replicate => replicate_build(t, input),
+        Protocol::Fal => (fal_url(t), Value::Object(input)),
         Protocol::OpenAiAudio => {
             let mut body = Map::new();
             body.insert("model".into(), t.model_id.clone().into());
@@ -505,8 +616,8 @@ pub fn tts_build(t: &Target, text: &str, voice: Option<&str>) -> (String, Value)
     }
 }
 
-fn replicate_output(v: &Value) -> Option<String> {
-    match &v["output"] {
+fn replicate_output(out: &Value) -> Option<String> {
+    match out {
         Value::String(s) => Some(s.clone()),
         Value::Array(a) => a.iter().find_map(|o| o.as_str()).map(str::to_string),
         Value::Object(o) => o
@@ -518,20 +629,46 @@ fn replicate_output(v: &Value) -> Option<String> {
     }
 }
 
-fn replicate_state(who: &str, v: &Value) -> AppResult<Poll<AudioOut>> {
+/// A finished Replicate prediction's audio: its `output` URL (or `data:` URL).
+fn replicate_audio(who: &str, out: &Value) -> AppResult<AudioOut> {
+    match replicate_output(out) {
+        Some(u) => audio_of(who, &u),
+        None => Err(bad(who, "a finished prediction with no output")),
+    }
+}
+
+/// Where a Replicate prediction stands; `read` reads its `output` once it succeeded.
+fn replicate_state<T>(
+    who: &str,
+    v: &Value,
+    read: impl FnOnce(&Value) -> AppResult<T>,
+) -> AppResult<Poll<T>> {
     let status = v["status"].as_str().unwrap_or_default();
     Ok(match status {
         "failed" => Poll::Failed(job_failed(
             who,
-            v["error"].as_str().unwrap_or("the prediction failed"),
+            v["error"]
+                .as_str()
+                .filter(|e| !e.trim().is_empty())
+                .unwrap_or("the prediction failed"),
         )),
         "canceled" | "cancelled" => Poll::Cancelled,
-        "succeeded" => match replicate_output(v) {
-            Some(u) => Poll::Done(audio_of(who, &u)?),
-            None => return Err(bad(who, "a finished prediction with no output")),
-        },
+        "succeeded" => Poll::Done(read(&v["output"])?),
         _ => Poll::Waiting,
     })
+}
+
+/// A fal text-to-speech result's audio: `{audio: {url, content_type}}`, or `audio_url`.
+fn fal_audio(who: &str, v: &Value) -> AppResult<AudioOut> {
+    let url = v["audio"]["url"]
+        .as_str()
+        .or_else(|| v["audio"].as_str())
+        .or_else(|| v["audio_url"].as_str())
+        .or_else(|| v["audio_url"]["url"].as_str());
+    match url {
+        Some(u) => audio_of(who, u),
+        None => Err(bad(who, "no audio in the answer")),
+    }
 }
 
 fn audio_of(who: &str, s: &str) -> AppResult<AudioOut> {
@@ -553,53 +690,60 @@ pub async fn synthesize(
     voice: Option<&str>,
 ) -> Result<(Submitted<AudioOut>, Option<String>), Failure> {
     let (url, body) = tts_build(t, text, voice);
-    let mut rb = with_auth(t, http.post(&url).json(&body), &url);
-    if t.protocol == Protocol::Replicate {
-        rb = rb.header("prefer", "wait");
-    } else {
-        rb = rb.header("accept", "audio/flac, audio/wav, audio/mpeg, */*");
-    }
+    let rb = with_auth(t, http.post(&url).json(&body), &url);
+    let rb = match t.protocol {
+        Protocol::Replicate => rb.header("prefer", "wait"),
+        Protocol::Fal => rb.header("accept", "application/json"),
+        _ => rb.header("accept", "audio/flac, audio/wav, audio/mpeg, */*"),
+    };
     let (headers, body) = send(t, rb).await?;
     let rid = images::request_id(&headers);
     let who = t.who.as_str();
     let read = || -> AppResult<Submitted<AudioOut>> {
-        if t.protocol != Protocol::Replicate {
-            if is_json(&headers) {
+        match t.protocol {
+            Protocol::Replicate => {
                 let v = parse_json(who, &body)?;
-                let err = v["error"].as_str().unwrap_or("no audio in the answer");
-                return Err(job_failed(who, err));
+                submitted(
+                    who,
+                    &v,
+                    replicate_state(who, &v, |o| replicate_audio(who, o))?,
+                )
             }
-            return Ok(Submitted::Done(AudioOut::Bytes(body.clone())));
-        }
-        let v = parse_json(who, &body)?;
-        match replicate_state(who, &v)? {
-            Poll::Done(a) => Ok(Submitted::Done(a)),
-            Poll::Failed(e) => Err(e),
-            Poll::Cancelled => Err(job_failed(who, "the prediction was cancelled")),
-            Poll::Waiting => Ok(Submitted::Job(ProviderJob {
-                id: v["id"].as_str().map(str::to_string),
-                poll_url: v["urls"]["get"].as_str().map(str::to_string),
-                result_url: None,
-                cancel_url: v["urls"]["cancel"].as_str().map(str::to_string),
-            })),
+            Protocol::Fal => {
+                let v = parse_json(who, &body)?;
+                if let Some(e) = v["error"].as_str().or_else(|| v["detail"].as_str()) {
+                    return Err(job_failed(who, e));
+                }
+                // The synchronous answer carries the audio at once; the queue's, the job.
+                if v.get("audio").is_some() || v.get("audio_url").is_some() {
+                    return fal_audio(who, &v).map(Submitted::Done);
+                }
+                fal_job(who, &v).map(Submitted::Job)
+            }
+            _ => {
+                if is_json(&headers) {
+                    let v = parse_json(who, &body)?;
+                    let err = v["error"].as_str().unwrap_or("no audio in the answer");
+                    return Err(job_failed(who, err));
+                }
+                Ok(Submitted::Done(AudioOut::Bytes(body.clone())))
+            }
         }
     };
     read().map(|s| (s, rid.clone())).map_err(|e| (e, rid))
 }
 
-/// Reads where a Replicate prediction stands (once).
+/// Reads where a text-to-speech job stands (once): a fal queue job or a Replicate prediction.
 pub async fn poll_audio(
     http: &reqwest::Client,
     t: &Target,
     job: &ProviderJob,
 ) -> AppResult<Poll<AudioOut>> {
-    let Some(url) = job.poll_url.as_deref() else {
-        return Err(AppError::internal("a speech job without a poll URL"));
-    };
-    let (_, body) = send(t, with_auth(t, http.get(url), url))
-        .await
-        .map_err(|(e, _)| e)?;
-    replicate_state(&t.who, &parse_json(&t.who, &body)?)
+    let who = t.who.as_str();
+    match t.protocol {
+        Protocol::Fal => poll_fal(http, t, job, |v| fal_audio(who, v)).await,
+        _ => poll_replicate(http, t, job, |o| replicate_audio(who, o)).await,
+    }
 }
 
 /// The bytes of the audio made: those sent, or a download (a URL under the call's base gets
@@ -779,26 +923,193 @@ mod tests {
         assert!(text.contains("name=\"response_format\"\r\n\r\nverbose_json\r\n"));
         assert!(text.contains("filename=\"audio.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF"));
         assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")));
-        assert_eq!(protocol(SpeechKind::Stt, "replicate"), None);
+        assert_eq!(
+            protocol(SpeechKind::Stt, "replicate"),
+            Some(Protocol::Replicate)
+        );
         assert_eq!(
             protocol(SpeechKind::Tts, "replicate"),
             Some(Protocol::Replicate)
         );
+        assert_eq!(protocol(SpeechKind::Tts, "fal-ai"), Some(Protocol::Fal));
+        assert_eq!(protocol(SpeechKind::Tts, "novita"), None);
+        for kind in [SpeechKind::Stt, SpeechKind::Tts] {
+            assert_eq!(providers(kind), PROVIDERS);
+            let words = supported_words(kind);
+            for name in ["HF Inference", "fal", "Replicate", "Together", "DeepInfra"] {
+                assert!(words.contains(name), "{words}");
+            }
+        }
+    }
+
+    #[test]
+    fn fal_speaks_text_through_its_queue() {
+        let mut t = target(Protocol::Fal, true);
+        t.model_id = "fal-ai/kokoro/american-english".into();
+        let (url, b) = tts_build(&t, "Hello", Some("af_heart"));
+        assert_eq!(
+            url,
+            "https://router.huggingface.co/fal-ai/fal-ai/kokoro/american-english?_subdomain=queue"
+        );
+        assert_eq!(b, json!({"text": "Hello", "voice": "af_heart"}));
+        t.routed = false;
+        t.base = "https://queue.fal.run".into();
+        let (url, b) = tts_build(&t, "Hello", None);
+        assert_eq!(url, "https://queue.fal.run/fal-ai/kokoro/american-english");
+        assert_eq!(b, json!({"text": "Hello"}));
+        // The result: an audio object, a bare audio_url, or the audio inline.
+        let a = fal_audio(
+            "fal",
+            &json!({"audio": {"url": "https://v3.fal.media/files/x.wav", "content_type": "audio/wav"}}),
+        )
+        .unwrap();
+        assert_eq!(a, AudioOut::Url("https://v3.fal.media/files/x.wav".into()));
+        let a = fal_audio("fal", &json!({"audio_url": "https://v3.fal.media/y.wav"})).unwrap();
+        assert_eq!(a, AudioOut::Url("https://v3.fal.media/y.wav".into()));
+        let inline = base64::engine::general_purpose::STANDARD.encode(wav(8000, &[1]));
+        let a = fal_audio(
+            "fal",
+            &json!({"audio": {"url": format!("data:audio/wav;base64,{inline}")}}),
+        )
+        .unwrap();
+        assert_eq!(a, AudioOut::Bytes(wav(8000, &[1])));
+        let e = fal_audio("fal", &json!({"images": []})).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadResponse);
+    }
+
+    #[test]
+    fn replicate_transcribes_a_data_url_by_version_or_model_route() {
+        let mut t = target(Protocol::Replicate, true);
+        t.provider = "replicate".into();
+        t.base = "https://router.huggingface.co/replicate".into();
+        t.model_id = "openai/whisper:8099696689d249cf".into();
+        let audio = wav(8000, &[1, 2, 3]);
+        assert_eq!(
+            stt_url(&t),
+            "https://router.huggingface.co/replicate/v1/predictions"
+        );
+        let b = stt_json(&t, &audio, "audio/wav");
+        assert_eq!(b["version"], "8099696689d249cf");
+        let sent = b["input"]["audio"].as_str().unwrap();
+        let data = sent.strip_prefix("data:audio/wav;base64,").unwrap();
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap(),
+            audio
+        );
+        assert_eq!(b.as_object().unwrap().len(), 2);
+        t.model_id = "openai/whisper".into();
+        assert_eq!(
+            stt_url(&t),
+            "https://router.huggingface.co/replicate/v1/models/openai/whisper/predictions"
+        );
+        let b = stt_json(&t, &audio, "audio/wav");
+        assert!(b.get("version").is_none());
+        assert!(b["input"]["audio"].as_str().unwrap().starts_with("data:"));
+        // fal's transcript body is unchanged.
+        let f = stt_json(&target(Protocol::Fal, true), &audio, "audio/wav");
+        assert!(f["audio_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:audio/wav;base64,"));
+    }
+
+    #[test]
+    fn replicate_transcripts_are_read_in_each_shape() {
+        // A bare string: the text.
+        let t = replicate_transcript("R", &json!(" hello there ")).unwrap();
+        assert_eq!(t.text, "hello there");
+        assert!(t.segments.is_empty());
+        // openai/whisper: transcription, segments with times, the language it heard.
+        let v = json!({
+            "transcription": " A man said to the universe, Sir, I exist.",
+            "segments": [
+                {"id": 0, "seek": 0, "start": 0.0, "end": 1.2, "text": " A man said to the universe,", "tokens": [50364], "temperature": 0.0},
+                {"id": 1, "seek": 0, "start": 1.2, "end": 2.4, "text": " Sir, I exist.", "tokens": [50424], "temperature": 0.0}
+            ],
+            "translation": null,
+            "txt_file": null,
+            "srt_file": null,
+            "detected_language": "english"
+        });
+        let t = replicate_transcript("R", &v).unwrap();
+        assert_eq!(t.text, "A man said to the universe, Sir, I exist.");
+        assert_eq!(t.segments.len(), 2);
+        assert_eq!(
+            (
+                t.segments[1].start,
+                t.segments[1].end,
+                t.segments[1].text.as_str()
+            ),
+            (Some(1.2), Some(2.4), "Sir, I exist.")
+        );
+        assert_eq!(t.language.as_deref(), Some("english"));
+        // {text, chunks}: the Hugging Face pipeline's shape.
+        let v = json!({"text": " hi there", "chunks": [{"timestamp": [0.0, 0.8], "text": " hi there"}]});
+        let t = replicate_transcript("R", &v).unwrap();
+        assert_eq!(t.text, "hi there");
+        assert_eq!(t.segments[0].end, Some(0.8));
+        // Streamed pieces, joined.
+        let t = replicate_transcript("R", &json!([" hi", " there"])).unwrap();
+        assert_eq!(t.text, "hi there");
+        assert_eq!(
+            replicate_transcript("R", &Value::Null).unwrap_err().code,
+            ErrorCode::BadResponse
+        );
+        // A prediction's states, read with the transcript reader.
+        let done = replicate_state(
+            "R",
+            &json!({"status": "succeeded", "output": "words"}),
+            |o| replicate_transcript("R", o),
+        )
+        .unwrap();
+        assert!(matches!(done, Poll::Done(t) if t.text == "words"));
+        let failed = replicate_state(
+            "R",
+            &json!({"status": "failed", "error": "Audio file is corrupt"}),
+            |o| replicate_transcript("R", o),
+        )
+        .unwrap();
+        assert!(
+            matches!(&failed, Poll::Failed(e) if e.code == ErrorCode::JobFailed && e.message.contains("Audio file is corrupt"))
+        );
+        // A prediction still running is a job with its poll and cancel URLs.
+        let v = json!({"id": "p1", "status": "starting", "output": null, "urls": {"get": "https://r/v1/predictions/p1", "cancel": "https://r/v1/predictions/p1/cancel"}});
+        let s = submitted("R", &v, Poll::<Transcript>::Waiting).unwrap();
+        let Submitted::Job(job) = s else {
+            panic!("a job")
+        };
+        assert_eq!(job.poll_url.as_deref(), Some("https://r/v1/predictions/p1"));
+        assert_eq!(
+            job.cancel_url.as_deref(),
+            Some("https://r/v1/predictions/p1/cancel")
+        );
+        assert!(submitted(
+            "R",
+            &json!({"status": "starting"}),
+            Poll::<Transcript>::Waiting
+        )
+        .is_err());
     }
 
     #[test]
     fn a_replicate_prediction_is_read_in_each_state() {
-        let w = replicate_state("R", &json!({"status": "starting", "output": null})).unwrap();
+        let audio = |o: &Value| replicate_audio("R", o);
+        let w =
+            replicate_state("R", &json!({"status": "starting", "output": null}), audio).unwrap();
         assert_eq!(w, Poll::Waiting);
         let d = replicate_state(
             "R",
             &json!({"status": "succeeded", "output": "https://x/o.wav"}),
+            audio,
         )
         .unwrap();
         assert_eq!(d, Poll::Done(AudioOut::Url("https://x/o.wav".into())));
         let f = replicate_state(
             "R",
             &json!({"status": "failed", "error": "CUDA out of memory"}),
+            audio,
         )
         .unwrap();
         assert!(matches!(f, Poll::Failed(e) if e.code == ErrorCode::JobFailed));

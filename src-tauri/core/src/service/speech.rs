@@ -282,7 +282,7 @@ impl Services {
             let tr = match submitted {
                 Submitted::Done(tr) => tr,
                 Submitted::Job(job) => self
-                    .wait(t, || speech::poll_transcript(&http, t, &job))
+                    .wait(&http, t, &job, || speech::poll_transcript(&http, t, &job))
                     .await
                     .map_err(|e| (e, rid.clone()))?,
             };
@@ -367,7 +367,7 @@ impl Services {
             let out = match submitted {
                 Submitted::Done(a) => a,
                 Submitted::Job(job) => self
-                    .wait(t, || speech::poll_audio(&http, t, &job))
+                    .wait(&http, t, &job, || speech::poll_audio(&http, t, &job))
                     .await
                     .map_err(|e| (e, rid.clone()))?,
             };
@@ -473,8 +473,16 @@ impl Services {
         blocking(move || h.insert_speech(&r).map(|_| ())).await
     }
 
-    /// Polls a job until it ends, or gives up after the job timeout.
-    async fn wait<T, F, Fut>(&self, t: &Target, mut poll: F) -> AppResult<T>
+    /// Polls a job (a fal queue job or a Replicate prediction) until it ends, or gives up after
+    /// the job timeout and cancels it at the provider (fal `PUT …/cancel`, Replicate
+    /// `urls.cancel`), so it stops running (and costing) for nobody.
+    async fn wait<T, F, Fut>(
+        &self,
+        http: &reqwest::Client,
+        t: &Target,
+        job: &crate::call::ProviderJob,
+        mut poll: F,
+    ) -> AppResult<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = AppResult<Poll<T>>>,
@@ -487,6 +495,9 @@ impl Services {
                 Poll::Failed(e) => return Err(e),
                 Poll::Cancelled => return Err(job_failed(&t.who, "the job was cancelled")),
                 Poll::Waiting if Instant::now() >= deadline => {
+                    if !crate::images::cancel(http, t, job).await {
+                        log::warn!("{} did not take the cancel of a speech job", t.who);
+                    }
                     return Err(AppError::new(
                         ErrorCode::Timeout,
                         format!(
@@ -494,7 +505,7 @@ impl Services {
                             t.who,
                             o.job_timeout.as_secs() / 60
                         ),
-                    ))
+                    ));
                 }
                 Poll::Waiting => tokio::time::sleep(o.poll_interval).await,
             }
