@@ -5,7 +5,11 @@
 //! runs and their audio after a restart and through export/import; the provider's own key
 //! straight to fal; faults (job failed, timeout, not audio) each with its own error code, and no
 //! token in any log line. Together and DeepInfra (OpenAI-style audio routes): text to speech and
-//! transcripts (multipart), routed and with their own key, with their faults.
+//! transcripts (multipart), routed and with their own key, with their faults. fal speaks text
+//! (its queue, the audio downloaded with no credential) routed and with its own key; Replicate
+//! transcribes (a prediction polled, openai/whisper's segments with their times) routed and with
+//! its own key; a failed job of each in plain words, and a job the app stops waiting for
+//! cancelled at the provider.
 
 mod support;
 
@@ -396,7 +400,7 @@ async fn together_and_deepinfra_speak_text_routed_and_with_their_own_key() {
     );
     assert_eq!(
         offered(SpeechKind::Tts, hf_double::speech::KOKORO_HUB_ID).await,
-        ["hf-inference", "replicate"]
+        ["hf-inference", "fal-ai", "replicate"]
     );
     assert_eq!(
         offered(SpeechKind::Stt, hf_double::speech::OPENAI_STT_HUB_ID).await,
@@ -763,7 +767,7 @@ async fn failures_each_have_their_own_code_stay_in_the_ledger_and_out_of_the_his
     // A provider the app cannot ask for this task, said before any request.
     let e = f
         .services
-        .synthesize(tts(VITS, pinned("fal-ai"), "Hi"))
+        .synthesize(tts(VITS, pinned("nscale"), "Hi"))
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::ModelUnavailable);
@@ -849,4 +853,312 @@ async fn deleting_a_run_deletes_its_audio_once_no_other_run_names_it() {
     assert!(f.services.speech_list(10).await.unwrap().is_empty());
     // Twice is fine.
     f.services.speech_delete(two.id).await.unwrap();
+}
+
+/// The requests to the double's external hosts (the audio downloads) carry no credential.
+fn assert_downloads_bare(reqs: &[hf_double::RecordedRequest], host: &str) {
+    let gets: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.path.starts_with(&format!("/ext/{host}/")))
+        .collect();
+    assert_eq!(gets.len(), 1, "one download from {host}");
+    for g in gets {
+        assert_eq!(g.method, "GET");
+        assert_eq!(g.header("authorization"), None);
+        for (_, v) in &g.headers {
+            for secret in [tokens::FREE_TOKEN, tokens::PROVIDER_KEY] {
+                assert!(!v.contains(secret), "a credential went to {}", g.path);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn fal_speaks_text_through_its_queue_routed_and_with_its_own_key() {
+    use hf_double::speech::{tts_wav, FAL_TTS, KOKORO_HUB_ID};
+    let f = on_double().await;
+    let mut errors = Vec::new();
+
+    // Routed: the HF token to the router's fal queue; polled; the audio fetched bare.
+    let mut req = tts(KOKORO_HUB_ID, pinned("fal-ai"), "Hello from fal");
+    req.voice = Some("af_heart".into());
+    let r = f.services.synthesize(req).await.unwrap();
+    assert_eq!((r.mode, r.provider.as_str()), (CallMode::Routed, "fal-ai"));
+    assert_eq!(r.billing, Billing::HfCredits);
+    assert_eq!(
+        (r.kind, r.text.as_str()),
+        (SpeechKind::Tts, "Hello from fal")
+    );
+    assert_eq!(r.voice.as_deref(), Some("af_heart"));
+    assert_eq!(r.audio.mime, "audio/wav");
+    let made = std::fs::read(f.services.media_dir().join(&r.audio.file)).unwrap();
+    assert_eq!(made, tts_wav(), "kept as made, by its bytes");
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, format!("/router/fal-ai/{FAL_TTS}"));
+    assert_eq!(post.query.as_deref(), Some("_subdomain=queue"));
+    assert_eq!(
+        post.json().unwrap(),
+        serde_json::json!({"text": "Hello from fal", "voice": "af_heart"})
+    );
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {}", tokens::FREE_TOKEN).as_str())
+    );
+    let polls = reqs.iter().filter(|r| r.path.ends_with("/status")).count();
+    assert!(polls >= 2, "the job waits a few polls ({polls})");
+    assert!(reqs.iter().any(|r| r.method == "GET"
+        && r.path
+            .starts_with(&format!("/router/fal-ai/{FAL_TTS}/requests/"))
+        && !r.path.ends_with("/status")));
+    assert_downloads_bare(&reqs, "v3.fal.media");
+
+    // Own key: straight to fal's queue with `Key …`, never the HF token; the audio fetched bare.
+    f.services
+        .provider_set("fal-ai".into(), true, ProviderMode::OwnKey)
+        .await
+        .unwrap();
+    f.services
+        .secrets
+        .set(
+            &provider_key_entry("fal-ai"),
+            &Secret::new(tokens::PROVIDER_KEY.into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    f.double.clear_requests();
+    let r = f
+        .services
+        .synthesize(tts(KOKORO_HUB_ID, pinned("fal-ai"), "Hello with my key"))
+        .await
+        .unwrap();
+    assert_eq!((r.mode, r.billing), (CallMode::OwnKey, Billing::Provider));
+    let made = std::fs::read(f.services.media_dir().join(&r.audio.file)).unwrap();
+    assert_eq!(made, tts_wav());
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, format!("/direct/fal-ai/{FAL_TTS}"));
+    assert_eq!(post.json().unwrap()["text"], "Hello with my key");
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Key {}", tokens::PROVIDER_KEY).as_str())
+    );
+    assert!(reqs
+        .iter()
+        .filter(|r| r.path.starts_with("/direct/"))
+        .all(
+            |r| r.header("authorization") == Some(format!("Key {}", tokens::PROVIDER_KEY).as_str())
+        ));
+    assert_no_hf_token_sent(&reqs);
+    assert_downloads_bare(&reqs, "v3.fal.media");
+
+    // The job fails: the provider's words, plainly; nothing kept.
+    f.double.push_fault(
+        Fault::new(
+            Scope::Speech,
+            FaultKind::JobFails {
+                message: "CUDA out of memory".into(),
+            },
+        )
+        .once(),
+    );
+    let e = f
+        .services
+        .synthesize(tts(KOKORO_HUB_ID, pinned("fal-ai"), "Hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::JobFailed, "{}", e.message);
+    assert_eq!(e.message, "The job failed at fal: “CUDA out of memory”.");
+    errors.push(e);
+    assert_eq!(f.services.speech_list(10).await.unwrap().len(), 2);
+    let h = f.services.history.wait().await.unwrap();
+    let rows = h.calls(&CallQuery::default()).unwrap().rows;
+    let tts_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == CallKind::TextToSpeech)
+        .collect();
+    assert_eq!(tts_rows.len(), 3);
+    assert!(tts_rows
+        .iter()
+        .all(|r| r.provider.as_deref() == Some("fal-ai") && r.cost.is_none()));
+    drop(h);
+    assert_no_token_anywhere(&errors.iter().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn replicate_transcribes_with_segments_routed_and_with_its_own_key() {
+    use hf_double::speech::{
+        REPLICATE_SEGMENTS, REPLICATE_STT_HUB_ID, REPLICATE_TRANSCRIPT, REPLICATE_WHISPER_VERSION,
+    };
+    let f = on_double().await;
+    let mut errors = Vec::new();
+    assert_eq!(
+        f.services
+            .speech_providers(SpeechKind::Stt, REPLICATE_STT_HUB_ID)
+            .await,
+        ["hf-inference", "replicate"]
+    );
+    let wav = test_wav();
+    let chosen = f
+        .services
+        .speech_audio_put(Some("hello.wav".into()), base64_of(&wav))
+        .await
+        .unwrap();
+    let file = chosen.audio.file.clone();
+
+    // Routed: a prediction by the Hub's version, `Prefer: wait`, the audio as a data: URL; it
+    // starts, is polled, and its output read with the segments' times.
+    let r = f
+        .services
+        .transcribe(stt(REPLICATE_STT_HUB_ID, pinned("replicate"), &file))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.mode, r.provider.as_str()),
+        (CallMode::Routed, "replicate")
+    );
+    assert_eq!(r.kind, SpeechKind::Stt);
+    assert_eq!(r.text, REPLICATE_TRANSCRIPT);
+    let segs: Vec<_> = r
+        .segments
+        .iter()
+        .map(|s| (s.start.unwrap(), s.end.unwrap(), s.text.as_str()))
+        .collect();
+    assert_eq!(segs, REPLICATE_SEGMENTS);
+    assert_eq!(r.language.as_deref(), Some("english"));
+    assert_eq!(r.audio.file, file);
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, "/router/replicate/v1/predictions");
+    assert_eq!(post.header("prefer"), Some("wait"));
+    let body = post.json().unwrap();
+    assert_eq!(body["version"], REPLICATE_WHISPER_VERSION);
+    assert_eq!(
+        body["input"]["audio"],
+        format!("data:audio/wav;base64,{}", base64_of(&wav)),
+        "the very bytes of the WAV"
+    );
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {}", tokens::FREE_TOKEN).as_str())
+    );
+    let polls = reqs
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/router/replicate/v1/predictions/"))
+        .count();
+    assert!(polls >= 2, "the prediction waits a few polls ({polls})");
+    // Its transcript exports with the times.
+    let txt = f
+        .services
+        .speech_export(r.id.clone(), SpeechExportFormat::Txt)
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(txt.bytes).unwrap(),
+        "[0:00.0 → 0:01.2] A man said to the universe,\n[0:01.2 → 0:02.4] Sir, I exist.\n"
+    );
+
+    // Own key: straight to Replicate with its key, never the HF token.
+    f.services
+        .provider_set("replicate".into(), true, ProviderMode::OwnKey)
+        .await
+        .unwrap();
+    f.services
+        .secrets
+        .set(
+            &provider_key_entry("replicate"),
+            &Secret::new(tokens::PROVIDER_KEY.into()),
+            Storage::Keyring,
+        )
+        .unwrap();
+    f.double.clear_requests();
+    let r = f
+        .services
+        .transcribe(stt(REPLICATE_STT_HUB_ID, pinned("replicate"), &file))
+        .await
+        .unwrap();
+    assert_eq!((r.mode, r.billing), (CallMode::OwnKey, Billing::Provider));
+    assert_eq!(r.text, REPLICATE_TRANSCRIPT);
+    assert_eq!(r.segments.len(), 2);
+    let reqs = f.double.requests();
+    let post = reqs.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, "/direct/replicate/v1/predictions");
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {}", tokens::PROVIDER_KEY).as_str())
+    );
+    assert_no_hf_token_sent(&reqs);
+
+    // The prediction fails: the provider's words, plainly.
+    f.double.push_fault(
+        Fault::new(
+            Scope::Speech,
+            FaultKind::JobFails {
+                message: "CUDA out of memory".into(),
+            },
+        )
+        .once(),
+    );
+    let e = f
+        .services
+        .transcribe(stt(REPLICATE_STT_HUB_ID, pinned("replicate"), &file))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::JobFailed, "{}", e.message);
+    assert_eq!(
+        e.message,
+        "The job failed at Replicate: “CUDA out of memory”."
+    );
+    errors.push(e);
+
+    // A prediction that never ends: the app stops waiting and cancels it at Replicate.
+    f.services.images.set_options(ImageOptions {
+        poll_interval: Duration::from_millis(20),
+        job_timeout: Duration::from_millis(300),
+        ..ImageOptions::default()
+    });
+    f.double
+        .push_fault(Fault::new(Scope::Speech, FaultKind::JobStall));
+    f.double.clear_requests();
+    let e = f
+        .services
+        .transcribe(stt(REPLICATE_STT_HUB_ID, pinned("replicate"), &file))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Timeout, "{}", e.message);
+    errors.push(e);
+    f.double.clear_faults();
+    let reqs = f.double.requests();
+    let cancel = reqs
+        .iter()
+        .find(|r| r.path.ends_with("/cancel"))
+        .expect("the prediction cancelled");
+    assert_eq!(cancel.method, "POST");
+    assert!(cancel.path.starts_with("/direct/replicate/v1/predictions/"));
+    assert_eq!(
+        cancel.header("authorization"),
+        Some(format!("Bearer {}", tokens::PROVIDER_KEY).as_str())
+    );
+    fast(&f.services);
+
+    assert_eq!(f.services.speech_list(10).await.unwrap().len(), 2);
+    let h = f.services.history.wait().await.unwrap();
+    let rows = h.calls(&CallQuery::default()).unwrap().rows;
+    let mut codes: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == CallKind::SpeechToText)
+        .map(|r| r.error_code)
+        .collect();
+    codes.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(
+        codes,
+        vec![
+            None,
+            None,
+            Some(ErrorCode::JobFailed),
+            Some(ErrorCode::Timeout)
+        ]
+    );
+    drop(h);
+    assert_no_token_anywhere(&errors.iter().collect::<Vec<_>>());
 }
