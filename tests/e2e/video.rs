@@ -44,7 +44,11 @@ async fn select(app: &App, testid: &str, value: &str) {
         "const s = document.querySelector('[data-testid={testid}]'); s.value = {v}; s.dispatchEvent(new Event('change', {{bubbles: true}})); return s.value;",
         v = serde_json::to_string(value).unwrap()
     );
-    assert_eq!(js(app, &script).await, value, "{testid} has no option {value}");
+    assert_eq!(
+        js(app, &script).await,
+        value,
+        "{testid} has no option {value}"
+    );
 }
 
 /// Sets the prompt as typing would (an `input` event).
@@ -76,12 +80,7 @@ async fn plays(app: &App, data_dir: &std::path::Path, scope: &str, prompt: &str)
         .attr("data-file")
         .await
         .unwrap()
-        .or(app
-            .wait_for(&card)
-            .await
-            .attr("data-file")
-            .await
-            .unwrap())
+        .or(app.wait_for(&card).await.attr("data-file").await.unwrap())
         .unwrap_or_default();
     assert_eq!(
         std::fs::read(data_dir.join("images").join(&file)).unwrap(),
@@ -107,7 +106,11 @@ async fn plays(app: &App, data_dir: &std::path::Path, scope: &str, prompt: &str)
     )
     .await;
     assert_eq!(
-        js(app, &format!("return document.querySelector('{player}').loop;")).await,
+        js(
+            app,
+            &format!("return document.querySelector('{player}').loop;")
+        )
+        .await,
         serde_json::json!(true),
         "the video loops"
     );
@@ -157,7 +160,10 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
             .into_iter()
             .find(|r| r.method == "POST" && r.target == Target::Router)
             .expect("the task");
-        assert_eq!(post.path, format!("/router/novita/v3/async/{}", video::NOVITA_T2V));
+        assert_eq!(
+            post.path,
+            format!("/router/novita/v3/async/{}", video::NOVITA_T2V)
+        );
         assert_eq!(post.credential(), Some(tokens::PRO_TOKEN));
         assert_eq!(post.json().unwrap()["prompt"], T2V_PROMPT);
         app.settle().await;
@@ -176,10 +182,19 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
         app.click("[data-testid=video-compare-run]:not([disabled])")
             .await;
         for i in 0..2 {
-            plays(&app, &data, &format!("[data-testid=video-pane-{i}]"), T2V_PROMPT).await;
-        }
-        app.wait_for_text("[data-testid=video-pane-0] [data-testid=video-cost]", "Together reports $0.35")
+            plays(
+                &app,
+                &data,
+                &format!("[data-testid=video-pane-{i}]"),
+                T2V_PROMPT,
+            )
             .await;
+        }
+        app.wait_for_text(
+            "[data-testid=video-pane-0] [data-testid=video-cost]",
+            "Together AI reports $0.35 (the provider's figure)",
+        )
+        .await;
         app.settle().await;
         desktop.screenshot("video-compare-light");
         app.click("[data-testid=theme-dark]").await;
@@ -258,7 +273,10 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
             .await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while std::fs::read(&file).unwrap_or_default() != video::SAMPLE_WEBM {
-            assert!(std::time::Instant::now() < deadline, "Save as wrote another file");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Save as wrote another file"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
 
@@ -283,7 +301,13 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
             .await;
         open_video(&app).await;
         app.click("[data-testid=video-gallery]").await;
-        plays(&app, &desktop2.data_dir(), "[data-testid=video-gallery-grid]", I2V_PROMPT).await;
+        plays(
+            &app,
+            &desktop2.data_dir(),
+            "[data-testid=video-gallery-grid]",
+            I2V_PROMPT,
+        )
+        .await;
         app.wait_for_text("[data-testid=video-gallery-grid]", T2V_PROMPT)
             .await;
         app.quit().await;
