@@ -1,3 +1,4 @@
+import type { Task } from "../bindings/Task";
 import { describe, expect, it } from "vitest";
 import {
   PALETTE_SIZE,
@@ -82,10 +83,16 @@ describe("modes", () => {
     expect(modeNote(openai)).toBe("Not served by Hugging Face’s router");
   });
 
-  it("says when a provider's choice is for pictures only (fal, Replicate)", () => {
-    const fal = { routedPossible: true, ownKeyPossible: true, supportsChat: false };
+  it("says what a provider without chat serves (fal, Replicate, WaveSpeed)", () => {
+    const fal = {
+      routedPossible: true,
+      ownKeyPossible: true,
+      supportsChat: false,
+      tasks: ["text-to-image", "text-to-video", "image-to-video", "speech-to-text", "text-to-speech"] as Task[],
+    };
     expect(modeOptions(fal).map((o) => o.value)).toEqual(["routed", "own_key"]);
-    expect(modeNote(fal)).toBe("For pictures (no chat here)");
+    expect(modeNote(fal)).toBe("For pictures, video and speech (no chat here)");
+    expect(modeNote({ ...fal, tasks: ["text-to-video", "image-to-video"] })).toBe("For video (no chat here)");
     expect(modeNote({ ...fal, supportsChat: true })).toBeNull();
   });
 

@@ -1,3 +1,4 @@
+import type { Task } from "../bindings/Task";
 // Pure helpers for the Providers page: initials and colours for the provider badges, masked
 // keys, mode choices, model-count and model-list summaries, and key-specific error wording.
 import type { AppError } from "../bindings/AppError";
@@ -58,11 +59,27 @@ export function modeOptions(row: Pick<ProviderRow, "routedPossible" | "ownKeyPos
   return out;
 }
 
+/** What a provider without chat serves, in words: "pictures, video and speech". */
+export function tasksText(tasks: readonly Task[]): string {
+  const words: string[] = [];
+  const add = (w: string) => {
+    if (!words.includes(w)) words.push(w);
+  };
+  for (const t of tasks) {
+    if (t === "text-to-image") add("pictures");
+    else if (t === "text-to-video" || t === "image-to-video") add("video");
+    else if (t === "speech-to-text" || t === "text-to-speech") add("speech");
+    else if (t === "feature-extraction") add("embeddings");
+  }
+  if (words.length === 0) return "other tasks";
+  return words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
 /** Why only one way is offered (or what the choice applies to), or null when both are. */
 export function modeNote(
-  row: Pick<ProviderRow, "routedPossible" | "ownKeyPossible"> & Partial<Pick<ProviderRow, "supportsChat">>,
+  row: Pick<ProviderRow, "routedPossible" | "ownKeyPossible"> & Partial<Pick<ProviderRow, "supportsChat" | "tasks">>,
 ): string | null {
-  if (row.supportsChat === false) return "For pictures (no chat here)";
+  if (row.supportsChat === false) return `For ${tasksText(row.tasks ?? ["text-to-image"])} (no chat here)`;
   if (!row.routedPossible && row.ownKeyPossible) return "Not served by Hugging Face’s router";
   if (row.routedPossible && !row.ownKeyPossible) return "Only through Hugging Face";
   return null;

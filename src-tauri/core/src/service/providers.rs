@@ -8,6 +8,7 @@ use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use super::Services;
+use crate::call::Task;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::hf::{looks_like_html, send_for_text};
 use crate::providers::{
@@ -35,6 +36,8 @@ pub struct ProviderRow {
     pub enabled: bool,
     pub mode: ProviderMode,
     pub supports_chat: bool,
+    /// What the app can ask of it (chat, pictures, video, speech, embeddings), in that order.
+    pub tasks: Vec<Task>,
     /// A direct call with the user's key is possible.
     pub own_key_possible: bool,
     /// Calls pinned to it go straight to it with the user's key (decided here, shown as is).
@@ -83,14 +86,44 @@ fn key_info(secrets: &Secrets, entry: &str) -> Option<KeyInfo> {
     }
 }
 
+/// What the app can ask of a provider, routed or with its key.
+fn provider_tasks(p: &providers::ProviderDef) -> Vec<Task> {
+    use crate::speech::{protocol as speech, SpeechKind};
+    let name = p.name.as_str();
+    let mut tasks = Vec::new();
+    if p.supports_chat() {
+        tasks.push(Task::Chat);
+    }
+    if crate::images::protocol(name).is_some() {
+        tasks.push(Task::TextToImage);
+    }
+    if crate::images::protocol_for(name, Task::TextToVideo).is_some() {
+        tasks.push(Task::TextToVideo);
+    }
+    if crate::images::protocol_for(name, Task::ImageToVideo).is_some() {
+        tasks.push(Task::ImageToVideo);
+    }
+    if speech(SpeechKind::Stt, name).is_some() {
+        tasks.push(Task::SpeechToText);
+    }
+    if speech(SpeechKind::Tts, name).is_some() {
+        tasks.push(Task::TextToSpeech);
+    }
+    if crate::embeddings::supported(name) {
+        tasks.push(Task::FeatureExtraction);
+    }
+    tasks
+}
+
 /// The settings; `with_keys` also asks the keyring which keys are set (slow: one keyring read
 /// per provider), which only the Providers screen needs.
 fn settings_with(state: &Services, with_keys: bool) -> ProviderSettings {
     let prefs = ProviderPrefs::load(&*state.store);
     let providers = providers::table()
         .iter()
-        .filter(|p| p.supports_chat() || p.images.is_some())
-        .map(|p| {
+        .map(|p| (p, provider_tasks(p)))
+        .filter(|(_, tasks)| !tasks.is_empty())
+        .map(|(p, tasks)| {
             let pref = prefs.pref(&p.name);
             ProviderRow {
                 name: p.name.clone(),
@@ -98,6 +131,7 @@ fn settings_with(state: &Services, with_keys: bool) -> ProviderSettings {
                 enabled: pref.enabled,
                 mode: pref.mode,
                 supports_chat: p.supports_chat(),
+                tasks,
                 own_key_possible: p.supports_own_key_any(),
                 calls_directly: pref.calls_directly(Some(p)),
                 routed_possible: !p.own_key_only,
