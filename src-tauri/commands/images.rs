@@ -156,21 +156,27 @@ pub async fn image_save_as<R: Runtime>(
     Ok(Some(path.display().to_string()))
 }
 
-/// Opens a kept picture in the system's picture viewer.
+/// Opens a kept picture or video in the system's viewer or player.
 #[tauri::command]
 pub async fn image_open<R: Runtime>(
     app: AppHandle<R>,
     s: State<'_, Services>,
     args: FileArgs,
 ) -> AppResult<()> {
+    let file = args.file.clone();
     let path = s.image_file_path(args.file).await?;
     app.opener()
         .open_path(path.display().to_string(), None::<&str>)
         .map_err(|e| {
-            log::warn!("open a picture in the viewer: {e}");
+            log::warn!("open a kept file in the system's viewer: {e}");
+            let what = if matches!(Services::image_extension(&file), "mp4" | "webm") {
+                "the video: no video player"
+            } else {
+                "the picture: no picture viewer"
+            };
             AppError::new(
                 ErrorCode::Internal,
-                "The system could not open the picture: no picture viewer is set up. Use Save as… instead.",
+                format!("The system could not open {what} is set up. Use Save as… instead."),
             )
         })
 }
