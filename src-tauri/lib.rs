@@ -154,6 +154,8 @@ pub fn run() {
             commands::reconcile::start(app.handle());
             // Image jobs the app was waiting on when it ended: polled again, in the background.
             commands::images::resume(app.handle());
+            // Speech runs likewise (fal queue jobs, Replicate predictions).
+            commands::speech::resume(app.handle());
             commands::perf::mark("state");
             if let Some(window) = app.get_webview_window("main") {
                 fit_to_screen(&window);

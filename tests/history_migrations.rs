@@ -386,3 +386,69 @@ fn v9_keeps_speech_runs() {
     assert_eq!(expected.speech, h.speech_runs(10).unwrap());
     assert!(h.embedding("v7emb").unwrap().is_some());
 }
+
+/// v10 (speech runs as durable jobs): runs kept by v9 read as `complete` with no error; a run
+/// still waiting on its provider keeps its job (poll URL) and what rebuilds its request, and is
+/// listed for resuming at start-up; a failed run keeps its error; an open run is not exported.
+#[test]
+fn v10_keeps_speech_runs_as_jobs_and_older_runs_read_complete() {
+    use switchboard_core::call::{CallMode, JobStatus};
+    use switchboard_core::error::ErrorCode;
+    use switchboard_core::speech::SpeechKind;
+    // v9 data opened by this app.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v9.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    for id in ["v9stt", "v9tts"] {
+        let r = h.speech(id).unwrap().unwrap();
+        assert_eq!(r.status, JobStatus::Complete, "{id}");
+        assert_eq!(r.error, None, "{id}");
+    }
+    assert!(h.open_speech_runs().unwrap().is_empty());
+    drop(h);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    std::fs::copy(fixture_dir().join("v10.sqlite3"), &path).unwrap();
+    let h = History::open(&path).unwrap();
+    let open = h.open_speech_runs().unwrap();
+    assert_eq!(open.len(), 1);
+    let (run, job) = &open[0];
+    assert_eq!(run.id, "v10open");
+    assert_eq!((run.kind, run.status), (SpeechKind::Stt, JobStatus::Queued));
+    assert_eq!(run.audio_name.as_deref(), Some("réunion.wav"));
+    assert_eq!(job.provider_model.as_deref(), Some("fal-ai/whisper"));
+    let pj = job.provider_job.as_ref().unwrap();
+    assert_eq!(pj.id.as_deref(), Some("req-v10"));
+    assert!(pj
+        .poll_url
+        .as_deref()
+        .unwrap()
+        .ends_with("/status?_subdomain=queue"));
+    let failed = h.speech("v10error").unwrap().unwrap();
+    assert_eq!(
+        (failed.kind, failed.status),
+        (SpeechKind::Tts, JobStatus::Error)
+    );
+    assert_eq!(failed.mode, CallMode::OwnKey);
+    assert_eq!(failed.error.as_ref().unwrap().code, ErrorCode::JobFailed);
+    assert_eq!(failed.audio.file, "", "no audio was made");
+    assert_eq!(failed.text, "Bonjour — こんにちは");
+    assert_eq!(
+        h.speech("v9stt").unwrap().unwrap().status,
+        JobStatus::Complete
+    );
+    let expected =
+        export::from_json(&std::fs::read(fixture_dir().join("v10.expected.json")).unwrap())
+            .unwrap();
+    let closed: Vec<_> = h
+        .speech_runs(10)
+        .unwrap()
+        .into_iter()
+        .filter(|r| !r.status.is_open())
+        .collect();
+    assert_eq!(expected.speech, closed);
+    assert!(expected.speech.iter().all(|r| r.id != "v10open"));
+    assert!(h.embedding("v7emb").unwrap().is_some());
+}

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use hf_double::{tokens, Fault, FaultKind, Scope};
 use support::{pinned, services_on_double, OnDouble};
-use switchboard_core::call::{Billing, CallMode, Routing};
+use switchboard_core::call::{Billing, CallMode, JobStatus, Routing};
 use switchboard_core::config::Config;
 use switchboard_core::error::{AppError, ErrorCode};
 use switchboard_core::history::ledger::{CallKind, CallQuery};
@@ -527,8 +527,18 @@ async fn together_and_deepinfra_speak_text_routed_and_with_their_own_key() {
         assert!(e.message.contains("CUDA out of memory"));
         errors.push(e);
     }
+    // The failures are kept too, each with its error in plain words.
     let kept = f.services.speech_list(50).await.unwrap();
-    assert_eq!(kept.len(), 4, "the failures are not kept");
+    assert_eq!(kept.len(), 8);
+    assert_failed_runs_kept(
+        &kept,
+        &[
+            ErrorCode::NotAudio,
+            ErrorCode::NotAudio,
+            ErrorCode::JobFailed,
+            ErrorCode::JobFailed,
+        ],
+    );
     assert_no_token_anywhere(&errors.iter().collect::<Vec<_>>());
 }
 
@@ -654,8 +664,43 @@ async fn together_and_deepinfra_transcribe_routed_and_with_their_own_key() {
         assert_eq!(e.code, ErrorCode::JobFailed, "{}", e.message);
         errors.push(e);
     }
-    assert_eq!(f.services.speech_list(50).await.unwrap().len(), 4);
+    let kept = f.services.speech_list(50).await.unwrap();
+    assert_eq!(kept.len(), 8);
+    assert_failed_runs_kept(
+        &kept,
+        &[
+            ErrorCode::NotAudio,
+            ErrorCode::NotAudio,
+            ErrorCode::JobFailed,
+            ErrorCode::JobFailed,
+        ],
+    );
     assert_no_token_anywhere(&errors.iter().collect::<Vec<_>>());
+}
+
+/// The runs kept as failed have errors of these codes (in any order), each in words; every
+/// other run is complete.
+fn assert_failed_runs_kept(
+    runs: &[switchboard_core::history::speech::SpeechRecord],
+    codes: &[ErrorCode],
+) {
+    let mut got: Vec<_> = runs
+        .iter()
+        .filter(|r| r.status == JobStatus::Error)
+        .map(|r| {
+            let e = r.error.as_ref().expect("a failed run keeps its error");
+            assert!(!e.message.is_empty());
+            e.code
+        })
+        .collect();
+    let mut want = codes.to_vec();
+    got.sort_by_key(|c| format!("{c:?}"));
+    want.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(got, want, "failed runs kept");
+    assert!(runs
+        .iter()
+        .filter(|r| r.status != JobStatus::Error)
+        .all(|r| r.status == JobStatus::Complete && r.error.is_none()));
 }
 
 fn base64_of(b: &[u8]) -> String {
@@ -664,7 +709,7 @@ fn base64_of(b: &[u8]) -> String {
 }
 
 #[tokio::test]
-async fn failures_each_have_their_own_code_stay_in_the_ledger_and_out_of_the_history() {
+async fn failures_each_have_their_own_code_stay_in_the_ledger_and_are_kept_with_their_error() {
     let f = on_double().await;
     let mut errors = Vec::new();
     // Not audio, by its content (the name says .wav): refused before any request.
@@ -814,7 +859,24 @@ async fn failures_each_have_their_own_code_stay_in_the_ledger_and_out_of_the_his
         ]
     );
     drop(h);
-    assert!(f.services.speech_list(10).await.unwrap().is_empty());
+    // A call refused before any request is not kept; each that reached a provider is kept
+    // failed, with the same error the call answered.
+    let kept = f.services.speech_list(10).await.unwrap();
+    let mut kept_codes: Vec<_> = kept
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, JobStatus::Error);
+            r.error.as_ref().unwrap().code
+        })
+        .collect();
+    kept_codes.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(kept_codes, codes);
+    assert!(kept.iter().any(|r| r
+        .error
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("CUDA out of memory")));
     let refs = errors.iter().collect::<Vec<_>>();
     assert_no_token_anywhere(&refs);
     // The next call works.
@@ -952,7 +1014,7 @@ async fn fal_speaks_text_through_its_queue_routed_and_with_its_own_key() {
     assert_no_hf_token_sent(&reqs);
     assert_downloads_bare(&reqs, "v3.fal.media");
 
-    // The job fails: the provider's words, plainly; nothing kept.
+    // The job fails: the provider's words, plainly; the run kept with them, no audio.
     f.double.push_fault(
         Fault::new(
             Scope::Speech,
@@ -969,8 +1031,12 @@ async fn fal_speaks_text_through_its_queue_routed_and_with_its_own_key() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::JobFailed, "{}", e.message);
     assert_eq!(e.message, "The job failed at fal: “CUDA out of memory”.");
+    let kept = f.services.speech_list(10).await.unwrap();
+    assert_eq!(kept.len(), 3);
+    assert_failed_runs_kept(&kept, &[ErrorCode::JobFailed]);
+    assert_eq!(kept[0].error.as_ref(), Some(&e));
+    assert_eq!((kept[0].text.as_str(), kept[0].audio.bytes), ("Hi", 0));
     errors.push(e);
-    assert_eq!(f.services.speech_list(10).await.unwrap().len(), 2);
     let h = f.services.history.wait().await.unwrap();
     let rows = h.calls(&CallQuery::default()).unwrap().rows;
     let tts_rows: Vec<_> = rows
@@ -1141,7 +1207,17 @@ async fn replicate_transcribes_with_segments_routed_and_with_its_own_key() {
     );
     fast(&f.services);
 
-    assert_eq!(f.services.speech_list(10).await.unwrap().len(), 2);
+    let kept = f.services.speech_list(10).await.unwrap();
+    assert_eq!(kept.len(), 4);
+    let failed: Vec<_> = kept
+        .iter()
+        .filter_map(|r| r.error.as_ref().map(|e| e.code))
+        .collect();
+    assert_eq!(
+        failed,
+        [ErrorCode::Timeout, ErrorCode::JobFailed],
+        "newest first"
+    );
     let h = f.services.history.wait().await.unwrap();
     let rows = h.calls(&CallQuery::default()).unwrap().rows;
     let mut codes: Vec<_> = rows
@@ -1161,4 +1237,185 @@ async fn replicate_transcribes_with_segments_routed_and_with_its_own_key() {
     );
     drop(h);
     assert_no_token_anywhere(&errors.iter().collect::<Vec<_>>());
+}
+
+/// Drives `call` until the newest kept run reads `until` (the call still going), then drops it:
+/// the app ends in the middle of the call. Answers the run as saved then.
+async fn cut_when<F: std::future::Future>(
+    s: &Services,
+    call: F,
+    until: JobStatus,
+) -> switchboard_core::history::speech::SpeechRecord
+where
+    F::Output: std::fmt::Debug,
+{
+    let h = s.history.wait().await.unwrap();
+    tokio::pin!(call);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            tokio::select! {
+                r = &mut call => panic!("the call ended before it was cut: {r:?}"),
+                _ = tokio::time::sleep(Duration::from_millis(10)) => {
+                    if let Some(r) = h.speech_runs(1).unwrap().pop() {
+                        if r.status == until {
+                            return r;
+                        }
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .expect("the run was saved open")
+}
+
+#[tokio::test]
+async fn a_job_resumes_after_the_app_ends_mid_job() {
+    let f = on_double().await;
+    let chosen = f
+        .services
+        .speech_audio_put(Some("hello.wav".into()), base64_of(&test_wav()))
+        .await
+        .unwrap();
+    let file = chosen.audio.file.clone();
+    // fal's queue job stalls; the app ends while it waits on it.
+    f.double
+        .push_fault(Fault::new(Scope::Speech, FaultKind::JobStall));
+    let saved = cut_when(
+        &f.services,
+        f.services.transcribe(stt(WHISPER, pinned("fal-ai"), &file)),
+        JobStatus::Queued,
+    )
+    .await;
+    // Saved before the request went out, with the provider's job before the app waited.
+    assert_eq!(
+        (saved.kind, saved.provider.as_str()),
+        (SpeechKind::Stt, "fal-ai")
+    );
+    assert_eq!(saved.audio.file, file);
+    assert_eq!(saved.audio_name.as_deref(), Some("hello.wav"));
+    assert!(saved.text.is_empty() && saved.error.is_none());
+    let h = f.services.history.wait().await.unwrap();
+    let open = h.open_speech_runs().unwrap();
+    assert_eq!(open.len(), 1);
+    let job = open[0].1.provider_job.clone().expect("the provider's job");
+    assert!(job.poll_url.is_some() && job.id.is_some());
+    drop(h);
+    // A transcript from HF Inference (no job to come back to) cut the same way.
+    f.double.clear_faults();
+    f.double
+        .push_fault(Fault::new(Scope::Speech, FaultKind::Hang));
+    let lost = cut_when(
+        &f.services,
+        f.services
+            .transcribe(stt(WAV2VEC, pinned("hf-inference"), &file)),
+        JobStatus::Submitting,
+    )
+    .await;
+    assert_eq!(lost.provider, "hf-inference");
+    f.double.clear_faults();
+
+    let OnDouble {
+        double,
+        services,
+        store,
+        dir,
+    } = f;
+    drop(services);
+    double.clear_requests();
+
+    // The app starts again on the same data folder, not signed in yet: the job the provider
+    // holds stays open for later, nothing is sent; the cut synchronous call is interrupted.
+    let services = restart(&double, store, dir.path());
+    let marked = services.speech_resume().await.unwrap();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0].id, lost.id);
+    assert!(double.requests().is_empty(), "{:?}", double.requests());
+    let runs = services.speech_list(10).await.unwrap();
+    let still = runs.iter().find(|r| r.id == saved.id).unwrap();
+    assert_eq!(still.status, JobStatus::Queued);
+    let cut = runs.iter().find(|r| r.id == lost.id).unwrap();
+    assert_eq!(cut.status, JobStatus::Interrupted);
+    let e = cut.error.as_ref().unwrap();
+    assert_eq!(e.code, ErrorCode::JobFailed);
+    assert!(
+        e.message.starts_with("Switchboard closed before the provider answered, and this provider gives no job to come back to:")
+            && e.message.ends_with("Send it again."),
+        "{}",
+        e.message
+    );
+
+    // Signed in: polled again and finished, never sent again.
+    services
+        .sign_in(tokens::FREE_TOKEN.to_string(), true)
+        .await
+        .unwrap();
+    double.clear_requests();
+    let done = tokio::time::timeout(Duration::from_secs(20), services.speech_resume())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    let r = &done[0];
+    assert_eq!(r.id, saved.id);
+    assert_eq!(r.status, JobStatus::Complete, "{:?}", r.error);
+    assert_eq!(r.text, "A man said to the universe, Sir, I exist.");
+    assert_eq!(r.segments.len(), 1);
+    assert_eq!(r.audio.file, file);
+    assert!(r.total_ms.is_some());
+    assert_eq!(
+        services.speech_list(10).await.unwrap()[..]
+            .iter()
+            .find(|x| x.id == r.id),
+        Some(r)
+    );
+    let reqs = double.requests();
+    assert!(reqs.iter().all(|q| q.method != "POST"), "never sent again");
+    assert!(reqs.iter().any(|q| q.path.ends_with("/status")));
+    // Its ledger row, once, when it ended.
+    let h = services.history.wait().await.unwrap();
+    let rows = h.calls(&CallQuery::default()).unwrap().rows;
+    let stt_rows: Vec<_> = rows
+        .iter()
+        .filter(|q| q.kind == CallKind::SpeechToText && q.status == "complete")
+        .collect();
+    assert_eq!(stt_rows.len(), 1);
+    assert_eq!(stt_rows[0].provider.as_deref(), Some("fal-ai"));
+    assert!(h.open_speech_runs().unwrap().is_empty());
+    drop(h);
+    // Nothing left to resume; the open run was never exported, the finished one is.
+    assert!(services.speech_resume().await.unwrap().is_empty());
+    let backup = services.history_export_all_text().unwrap();
+    let file = switchboard_core::history::export::from_json(backup.as_bytes()).unwrap();
+    let mut ids: Vec<_> = file.speech.iter().map(|x| x.id.clone()).collect();
+    ids.sort();
+    let mut want = vec![saved.id.clone(), lost.id.clone()];
+    want.sort();
+    assert_eq!(ids, want);
+    assert_no_token_anywhere(&[]);
+}
+
+/// A run still waiting on its provider is not in a backup.
+#[tokio::test]
+async fn an_open_run_is_not_exported() {
+    let f = on_double().await;
+    let chosen = f
+        .services
+        .speech_audio_put(Some("hello.wav".into()), base64_of(&test_wav()))
+        .await
+        .unwrap();
+    f.double
+        .push_fault(Fault::new(Scope::Speech, FaultKind::JobStall));
+    let saved = cut_when(
+        &f.services,
+        f.services
+            .transcribe(stt(WHISPER, pinned("fal-ai"), &chosen.audio.file)),
+        JobStatus::Queued,
+    )
+    .await;
+    f.double.clear_faults();
+    let backup = f.services.history_export_all_text().unwrap();
+    let file = switchboard_core::history::export::from_json(backup.as_bytes()).unwrap();
+    assert!(file.speech.iter().all(|r| r.id != saved.id));
+    assert!(file.media.is_empty(), "no audio of an open run");
 }

@@ -1,9 +1,10 @@
 //! Speech commands: where a call would go, an audio file chosen (or dropped) and kept, a
 //! transcript, speech made from text, the runs kept, a kept audio file to play, and a run saved
-//! (transcript as text or JSON, or the audio) where the user chooses.
+//! (transcript as text or JSON, or the audio) where the user chooses. Runs the app was waiting on
+//! when it ended are finished at start-up by [`resume`].
 
 use serde::Deserialize;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use ts_rs::TS;
 
 use switchboard_core::call::{RouteDecision, Routing};
@@ -146,4 +147,20 @@ pub async fn speech_export<R: Runtime>(
     .await
     .map_err(|e| AppError::internal(format!("saving failed: {e}")))??;
     Ok(Some(path.display().to_string()))
+}
+
+/// At start-up, in the background: speech runs the provider was working on when the app ended
+/// are polled again and finished; those with nothing to come back to are marked interrupted.
+pub fn resume<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let s = app.state::<Services>();
+        match s.speech_resume().await {
+            Ok(runs) if !runs.is_empty() => {
+                log::info!("{} speech run(s) finished or marked at start-up", runs.len())
+            }
+            Ok(_) => {}
+            Err(e) => log::warn!("speech runs not resumed: {e}"),
+        }
+    });
 }

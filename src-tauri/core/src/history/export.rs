@@ -26,7 +26,8 @@ pub struct ExportFile {
     /// Embedding runs with their vectors (a full backup only; absent in older files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embeddings: Vec<super::embeddings::EmbeddingRecord>,
-    /// Speech runs (transcripts and speech made; a full backup only; absent in older files).
+    /// Speech runs (transcripts and speech made, and failed runs with their error; never one
+    /// still open; a full backup only; absent in older files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub speech: Vec<super::speech::SpeechRecord>,
     /// The speech runs' audio, by file name (a full backup only).
@@ -90,7 +91,12 @@ pub fn to_json_full(
         images,
         attachments,
         embeddings,
-        speech: speech.runs,
+        // A run still waiting on its provider is not a result yet (as open image jobs).
+        speech: speech
+            .runs
+            .into_iter()
+            .filter(|r| !r.status.is_open())
+            .collect(),
         media: speech.media,
     };
     serde_json::to_string_pretty(&file).expect("export serialises")

@@ -15,9 +15,10 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (7, V7),
     (8, V8),
     (9, V9),
+    (10, V10),
 ];
 
-pub const CURRENT: u32 = 9;
+pub const CURRENT: u32 = 10;
 
 const V1: &str = r#"
 CREATE TABLE conversations (
@@ -284,6 +285,27 @@ CREATE TABLE speech_runs (
     total_ms    REAL
 );
 CREATE INDEX speech_runs_created ON speech_runs (created_at DESC);
+"#;
+
+/// v10: speech runs as durable jobs, as image jobs are (v5). A run is written (`submitting`)
+/// before the request goes out, gets the provider's job (fal's queue URLs, Replicate's
+/// prediction URLs) and `queued` before the app waits, and is finished in place (`complete` with
+/// its text and audio, or `error` with the error as JSON); a start-up polls open runs again or
+/// marks those with nothing to come back to `interrupted`. Runs from v9 read as `complete`.
+/// `provider_model` (the id sent to the provider) and `bill_to` (the organization asked for)
+/// rebuild the request's target after a restart; the request itself is already kept (the text
+/// and voice of text to speech, the audio file of speech to text). Text to speech that is not
+/// complete has no audio yet: its `audio_file` and `audio_mime` are empty and `audio_bytes` 0.
+const V10: &str = r#"
+-- submitting | queued | running | complete | error | cancelled | interrupted
+ALTER TABLE speech_runs ADD COLUMN status TEXT NOT NULL DEFAULT 'complete';
+-- The provider's job (JSON: id, pollUrl, resultUrl, cancelUrl), once it gave one.
+ALTER TABLE speech_runs ADD COLUMN provider_job TEXT;
+-- JSON {code, message}, for error and interrupted runs.
+ALTER TABLE speech_runs ADD COLUMN error TEXT;
+ALTER TABLE speech_runs ADD COLUMN provider_model TEXT;
+ALTER TABLE speech_runs ADD COLUMN bill_to TEXT;
+CREATE INDEX speech_runs_open ON speech_runs (status) WHERE status IN ('submitting', 'queued', 'running');
 "#;
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Services;
-use crate::call::{Billing, CallMode, RouteDecision, Routing, Target as Choice, Task};
+use crate::call::{
+    Billing, CallMode, JobStatus, ProviderJob, RouteDecision, Routing, Target as Choice, Task,
+};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::ledger::{CallKind, CallRow};
-use crate::history::speech::SpeechRecord;
+use crate::history::speech::{SpeechJob, SpeechRecord};
 use crate::images::{job_failed, Failure, Target};
 use crate::providers;
 use crate::speech::{self, Poll, SpeechKind, StoredAudio, Submitted};
@@ -253,7 +255,9 @@ impl Services {
         .await
     }
 
-    /// Sends a kept audio file for a transcript; keeps the run.
+    /// Sends a kept audio file for a transcript. The run is kept before the request goes out,
+    /// with the provider's job before the app waits, and finished in place; a failure is kept
+    /// too (with its error) and answered as the error.
     pub async fn transcribe(&self, mut request: TranscribeRequest) -> AppResult<SpeechRecord> {
         request.model = request.model.trim().to_string();
         let dir = self.media_dir();
@@ -274,56 +278,41 @@ impl Services {
                 request.bill_to.as_deref(),
             )
             .await?;
-        let started = Instant::now();
-        let http = self.hf.http().clone();
-        let t = &call.target;
-        let result: Result<(speech::Transcript, Option<String>), Failure> = async {
-            let (submitted, rid) = speech::transcribe(&http, t, &bytes, mime).await?;
-            let tr = match submitted {
-                Submitted::Done(tr) => tr,
-                Submitted::Job(job) => self
-                    .wait(&http, t, &job, || speech::poll_transcript(&http, t, &job))
-                    .await
-                    .map_err(|e| (e, rid.clone()))?,
-            };
-            Ok((tr, rid))
-        }
-        .await;
-        let total_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let rid = match &result {
-            Ok((_, r)) | Err((_, r)) => r.clone(),
-        };
-        let outcome = result.as_ref().map(|_| ()).map_err(|(e, _)| e.clone());
-        self.ledger(&call, kind, &request.model, &outcome, rid.clone(), total_ms)
-            .await;
-        let (tr, _) = result.map_err(|(e, _)| e)?;
         let record = SpeechRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            kind,
-            created_at: crate::history::now_ms(),
-            model: request.model,
-            provider: call.target.provider.clone(),
-            mode: call.mode,
-            billing: call.billing,
-            text: tr.text,
-            segments: tr.segments,
-            language: tr.language,
-            voice: None,
             audio: StoredAudio {
                 file: request.audio,
                 mime: mime.to_string(),
                 bytes: bytes.len() as u64,
             },
             audio_name: request.audio_name,
-            cost: None,
-            request_id: rid,
-            total_ms: Some(total_ms),
+            ..open_record(kind, request.model, &call, String::new(), None)
         };
-        self.keep_run(&record).await?;
-        Ok(record)
+        let _in_flight = self.speech_open(&record, &call, request.bill_to).await?;
+        let started = Instant::now();
+        let http = self.hf.http().clone();
+        let t = &call.target;
+        let result: Result<(Made, Option<String>), Failure> = async {
+            let (submitted, rid) = speech::transcribe(&http, t, &bytes, mime).await?;
+            let tr = match submitted {
+                Submitted::Done(tr) => tr,
+                Submitted::Job(job) => {
+                    self.speech_queued(&record.id, &job)
+                        .await
+                        .map_err(|e| (e, rid.clone()))?;
+                    self.wait(&http, t, &job, || speech::poll_transcript(&http, t, &job))
+                        .await
+                        .map_err(|e| (e, rid.clone()))?
+                }
+            };
+            Ok((Made::Transcript(tr), rid))
+        }
+        .await;
+        let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+        answer(self.settle(record, &call, result, total_ms).await?)
     }
 
-    /// Sends text to be spoken; keeps the audio made and the run.
+    /// Sends text to be spoken; keeps the run (before the request goes out, as
+    /// [`Self::transcribe`] does) and the audio made.
     pub async fn synthesize(&self, mut request: SynthesizeRequest) -> AppResult<SpeechRecord> {
         request.model = request.model.trim().to_string();
         request.text = request.text.trim().to_string();
@@ -357,66 +346,217 @@ impl Services {
                 request.bill_to.as_deref(),
             )
             .await?;
+        let record = open_record(kind, request.model, &call, request.text, voice);
+        let _in_flight = self.speech_open(&record, &call, request.bill_to).await?;
         let started = Instant::now();
         let http = self.hf.http().clone();
-        let open = self.images.open_client().clone();
         let t = &call.target;
-        let result: Result<(Vec<u8>, Option<String>), Failure> = async {
+        let result: Result<(Made, Option<String>), Failure> = async {
             let (submitted, rid) =
-                speech::synthesize(&http, t, &request.text, voice.as_deref()).await?;
+                speech::synthesize(&http, t, &record.text, record.voice.as_deref()).await?;
             let out = match submitted {
                 Submitted::Done(a) => a,
-                Submitted::Job(job) => self
-                    .wait(&http, t, &job, || speech::poll_audio(&http, t, &job))
-                    .await
-                    .map_err(|e| (e, rid.clone()))?,
+                Submitted::Job(job) => {
+                    self.speech_queued(&record.id, &job)
+                        .await
+                        .map_err(|e| (e, rid.clone()))?;
+                    self.wait(&http, t, &job, || speech::poll_audio(&http, t, &job))
+                        .await
+                        .map_err(|e| (e, rid.clone()))?
+                }
             };
-            let bytes = speech::fetch_audio(&http, &open, t, &out)
+            let audio = self
+                .keep_audio(t, &out)
                 .await
                 .map_err(|e| (e, rid.clone()))?;
-            Ok((bytes, rid))
+            Ok((Made::Audio(audio), rid))
         }
         .await;
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+        answer(self.settle(record, &call, result, total_ms).await?)
+    }
+
+    /// The audio made, downloaded if it must be, checked by its bytes and kept in `media/`.
+    async fn keep_audio(&self, t: &Target, out: &speech::AudioOut) -> AppResult<StoredAudio> {
+        let http = self.hf.http().clone();
+        let open = self.images.open_client().clone();
+        let bytes = speech::fetch_audio(&http, &open, t, out).await?;
         let dir = self.media_dir();
-        let who = t.who.clone();
-        // The audio is checked by its bytes before the call counts as complete.
-        let result = match result {
-            Ok((bytes, rid)) => {
-                blocking(move || speech::store(&dir, &bytes, &format!("{who}'s answer")))
-                    .await
-                    .map(|a| (a, rid.clone()))
-                    .map_err(|e| (e, rid))
-            }
-            Err(f) => Err(f),
+        let what = format!("{}'s answer", t.who);
+        blocking(move || speech::store(&dir, &bytes, &what)).await
+    }
+
+    /// Saves a run before its request goes out; it counts as in flight (not to be resumed by
+    /// a start-up in this process) until the guard is dropped.
+    async fn speech_open(
+        &self,
+        record: &SpeechRecord,
+        call: &SpeechCall,
+        bill_to: Option<String>,
+    ) -> AppResult<InFlight> {
+        let guard = InFlight::new(&record.id);
+        let h = self.history.wait().await?;
+        let job = SpeechJob {
+            provider_model: Some(call.target.model_id.clone()),
+            bill_to,
+            provider_job: None,
         };
+        let r = record.clone();
+        blocking(move || h.insert_speech_job(&r, &job).map(|_| ())).await?;
+        Ok(guard)
+    }
+
+    async fn speech_queued(&self, id: &str, job: &ProviderJob) -> AppResult<()> {
+        let h = self.history.wait().await?;
+        let (id, job) = (id.to_string(), job.clone());
+        blocking(move || h.speech_queued(&id, &job)).await
+    }
+
+    /// Ends a run: the ledger row, the run saved complete (its transcript or audio) or failed
+    /// (its error); answers the run as saved (`Err` only when it could not be saved).
+    async fn settle(
+        &self,
+        mut record: SpeechRecord,
+        call: &SpeechCall,
+        result: Result<(Made, Option<String>), Failure>,
+        total_ms: f64,
+    ) -> AppResult<SpeechRecord> {
         let rid = match &result {
             Ok((_, r)) | Err((_, r)) => r.clone(),
         };
         let outcome = result.as_ref().map(|_| ()).map_err(|(e, _)| e.clone());
-        self.ledger(&call, kind, &request.model, &outcome, rid.clone(), total_ms)
-            .await;
-        let (audio, _) = result.map_err(|(e, _)| e)?;
-        let record = SpeechRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            kind,
-            created_at: crate::history::now_ms(),
-            model: request.model,
-            provider: call.target.provider.clone(),
-            mode: call.mode,
-            billing: call.billing,
-            text: request.text,
-            segments: Vec::new(),
-            language: None,
-            voice,
-            audio,
-            audio_name: None,
-            cost: None,
-            request_id: rid,
-            total_ms: Some(total_ms),
-        };
-        self.keep_run(&record).await?;
+        self.ledger(
+            call,
+            record.kind,
+            &record.model,
+            &outcome,
+            rid.clone(),
+            total_ms,
+        )
+        .await;
+        record.request_id = rid;
+        record.total_ms = Some(total_ms);
+        match result {
+            Ok((Made::Transcript(tr), _)) => {
+                record.text = tr.text;
+                record.segments = tr.segments;
+                record.language = tr.language;
+                record.status = JobStatus::Complete;
+            }
+            Ok((Made::Audio(a), _)) => {
+                record.audio = a;
+                record.status = JobStatus::Complete;
+            }
+            Err((e, _)) => {
+                record.status = JobStatus::Error;
+                record.error = Some(e);
+            }
+        }
+        self.save_run(&record).await?;
         Ok(record)
+    }
+
+    /// At start-up: runs the provider was working on when the app ended (a fal queue job, a
+    /// Replicate prediction) are polled again and finished; a run that had no job to come back
+    /// to is marked interrupted. A run whose credential is missing now (signed out, the key
+    /// removed) stays open for the next start-up. Answers the runs finished or marked, once
+    /// all are.
+    pub async fn speech_resume(&self) -> AppResult<Vec<SpeechRecord>> {
+        let history = self.history.wait().await?;
+        let open = {
+            let h = history.clone();
+            blocking(move || h.open_speech_runs()).await?
+        };
+        let mut marked = Vec::new();
+        let mut resumed = Vec::new();
+        for (mut run, job) in open {
+            if InFlight::contains(&run.id) {
+                continue;
+            }
+            let poll = job.provider_job.clone().filter(|j| j.poll_url.is_some());
+            let Some(pjob) = poll else {
+                let what = match run.kind {
+                    SpeechKind::Stt => "the transcript",
+                    SpeechKind::Tts => "the speech",
+                };
+                run.status = JobStatus::Interrupted;
+                run.error = Some(AppError::new(
+                    ErrorCode::JobFailed,
+                    format!("Switchboard closed before the provider answered, and this provider gives no job to come back to: {what} was not received. Send it again."),
+                ));
+                self.save_run(&run).await?;
+                marked.push(run);
+                continue;
+            };
+            let Some(protocol) = speech::protocol(run.kind, &run.provider) else {
+                log::warn!("speech run {} names a provider it cannot ask", run.id);
+                continue;
+            };
+            let model_id = job.provider_model.clone().unwrap_or(run.model.clone());
+            let target = match self.provider_target(
+                &run.provider,
+                protocol,
+                run.mode,
+                &model_id,
+                job.bill_to.as_deref(),
+            ) {
+                Ok(t) => t,
+                // The provider still holds the job, but no credential reaches it now.
+                Err(e) => {
+                    log::warn!("speech run {} not resumed for now: {e}", run.id);
+                    continue;
+                }
+            };
+            log::info!("resuming speech run {} at {}", run.id, run.provider);
+            let call = SpeechCall {
+                target,
+                mode: run.mode,
+                billing: run.billing,
+                bill_to: (run.billing == Billing::Org)
+                    .then_some(job.bill_to)
+                    .flatten(),
+            };
+            resumed.push(self.speech_finish(run, call, pjob));
+        }
+        let finished = futures_util::future::join_all(resumed).await;
+        marked.extend(finished.into_iter().filter_map(|r| match r {
+            Ok(r) => Some(r),
+            Err(e) => {
+                log::warn!("a resumed speech run failed: {e}");
+                None
+            }
+        }));
+        Ok(marked)
+    }
+
+    /// Polls a resumed run's job to its end and saves the run (also when it failed).
+    async fn speech_finish(
+        &self,
+        run: SpeechRecord,
+        call: SpeechCall,
+        job: ProviderJob,
+    ) -> AppResult<SpeechRecord> {
+        let _in_flight = InFlight::new(&run.id);
+        let http = self.hf.http().clone();
+        let t = &call.target;
+        let made = match run.kind {
+            SpeechKind::Stt => self
+                .wait(&http, t, &job, || speech::poll_transcript(&http, t, &job))
+                .await
+                .map(Made::Transcript),
+            SpeechKind::Tts => {
+                match self
+                    .wait(&http, t, &job, || speech::poll_audio(&http, t, &job))
+                    .await
+                {
+                    Ok(out) => self.keep_audio(t, &out).await.map(Made::Audio),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        let total_ms = (crate::history::now_ms() - run.created_at).max(0) as f64;
+        let result = made.map(|m| (m, None)).map_err(|e| (e, None));
+        self.settle(run, &call, result, total_ms).await
     }
 
     /// The runs kept, latest first.
@@ -467,10 +607,10 @@ impl Services {
         .await
     }
 
-    async fn keep_run(&self, record: &SpeechRecord) -> AppResult<()> {
+    async fn save_run(&self, record: &SpeechRecord) -> AppResult<()> {
         let h = self.history.wait().await?;
         let r = record.clone();
-        blocking(move || h.insert_speech(&r).map(|_| ())).await
+        blocking(move || h.update_speech(&r)).await
     }
 
     /// Polls a job (a fal queue job or a Replicate prediction) until it ends, or gives up after
@@ -673,6 +813,85 @@ impl Services {
     }
 }
 
+/// A run as the command answers it: the run when complete, its error when it failed (the run
+/// with its error is kept all the same).
+fn answer(r: SpeechRecord) -> AppResult<SpeechRecord> {
+    match r.error {
+        Some(e) if r.status == JobStatus::Error => Err(e),
+        _ => Ok(r),
+    }
+}
+
+/// What a run made: a transcript, or the audio kept.
+enum Made {
+    Transcript(speech::Transcript),
+    Audio(StoredAudio),
+}
+
+/// A run before its request goes out: open (`submitting`), nothing received yet; text to
+/// speech has no audio yet (an empty file name).
+fn open_record(
+    kind: SpeechKind,
+    model: String,
+    call: &SpeechCall,
+    text: String,
+    voice: Option<String>,
+) -> SpeechRecord {
+    SpeechRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind,
+        created_at: crate::history::now_ms(),
+        model,
+        provider: call.target.provider.clone(),
+        mode: call.mode,
+        billing: call.billing,
+        text,
+        segments: Vec::new(),
+        language: None,
+        voice,
+        audio: StoredAudio {
+            file: String::new(),
+            mime: String::new(),
+            bytes: 0,
+        },
+        audio_name: None,
+        cost: None,
+        request_id: None,
+        total_ms: None,
+        status: JobStatus::Submitting,
+        error: None,
+    }
+}
+
+/// The runs this process is waiting on: a start-up resume leaves them alone. Dropping the
+/// guard (the call ended, or its task was dropped) takes the run out.
+struct InFlight(String);
+
+fn in_flight() -> std::sync::MutexGuard<'static, std::collections::HashSet<String>> {
+    static SET: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+impl InFlight {
+    fn new(id: &str) -> Self {
+        in_flight().insert(id.to_string());
+        Self(id.to_string())
+    }
+
+    fn contains(id: &str) -> bool {
+        in_flight().contains(id)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        in_flight().remove(&self.0);
+    }
+}
+
 /// Where a speech call goes, who pays.
 struct SpeechCall {
     target: Target,
@@ -702,7 +921,11 @@ pub fn export_media(
     runs: &[SpeechRecord],
     dir: &Path,
 ) -> Vec<crate::history::export::ExportedFile> {
-    let mut files: Vec<&String> = runs.iter().map(|r| &r.audio.file).collect();
+    let mut files: Vec<&String> = runs
+        .iter()
+        .filter(|r| !r.status.is_open())
+        .map(|r| &r.audio.file)
+        .collect();
     files.sort();
     files.dedup();
     files
@@ -772,6 +995,8 @@ mod tests {
             cost: None,
             request_id: None,
             total_ms: None,
+            status: JobStatus::Complete,
+            error: None,
         }
     }
 
