@@ -1,5 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { clock, dropProblem, filterRuns, humanSize, pickable, segmentTimes, transcriptText, wordDiff } from "./speech";
+import type { JobStatus } from "../bindings/JobStatus";
+import {
+  anyOpen,
+  clock,
+  dropProblem,
+  elapsedText,
+  filterRuns,
+  hasAudio,
+  humanSize,
+  isOpen,
+  openText,
+  pickable,
+  refreshed,
+  segmentTimes,
+  statusTag,
+  transcriptText,
+  wordDiff,
+} from "./speech";
 
 describe("speech helpers", () => {
   it("offers the mapped providers and keeps the pinned one visible", () => {
@@ -55,5 +72,55 @@ describe("speech helpers", () => {
     expect(d.b.filter((w) => !w.same).map((w) => w.word)).toEqual(["sits", "a", "today"]);
     expect(d.b.map((w) => w.word).join(" ")).toBe("the cat sits on a mat today");
     expect(wordDiff("", "hello").b).toEqual([{ word: "hello", same: false }]);
+  });
+});
+
+describe("speech runs as jobs", () => {
+  const run = (id: string, status: JobStatus, file = "ab.wav") => ({ id, status, audio: { file } });
+
+  it("tells open runs from ended ones", () => {
+    expect(["submitting", "queued", "running"].every((st) => isOpen(st as JobStatus))).toBe(true);
+    expect(["complete", "error", "cancelled", "interrupted"].some((st) => isOpen(st as JobStatus))).toBe(false);
+    expect(anyOpen([run("a", "complete"), run("b", "error")])).toBe(false);
+    expect(anyOpen([run("a", "complete"), run("b", "queued")])).toBe(true);
+    expect(anyOpen([])).toBe(false);
+  });
+
+  it("says where an open run stands, and how long it has waited", () => {
+    expect(openText("queued", "fal")).toBe("Waiting for fal…");
+    expect(openText("submitting", "HF Inference")).toBe("Sending to HF Inference…");
+    expect(openText("running", "Replicate")).toBe("Replicate is working on it…");
+    expect(elapsedText(1_000, 13_300)).toBe("12.3 s");
+    expect(elapsedText(0, 125_000)).toBe("2 min 05 s");
+    expect(elapsedText(5_000, 4_000)).toBe("0 ms");
+  });
+
+  it("tags kept runs that did not complete", () => {
+    expect(statusTag("complete")).toBe("");
+    expect(statusTag("queued")).toBe("waiting");
+    expect(statusTag("error")).toBe("failed");
+    expect(statusTag("interrupted")).toBe("interrupted");
+    expect(statusTag("cancelled")).toBe("cancelled");
+  });
+
+  it("has audio only once there is a file", () => {
+    expect(hasAudio(run("a", "complete"))).toBe(true);
+    expect(hasAudio(run("a", "queued", ""))).toBe(false);
+  });
+
+  it("follows the run shown when the list is read again", () => {
+    const open = run("a", "queued", "");
+    // It ended: shown anew with its audio.
+    const done = run("a", "complete", "cd.wav");
+    expect(refreshed(open, [run("b", "complete"), done])).toEqual({ current: done, changed: true });
+    // Nothing changed: the same object stays.
+    const same = refreshed(open, [run("a", "queued", "")]);
+    expect(same.changed).toBe(false);
+    expect(same.current).toBe(open);
+    // It failed.
+    expect(refreshed(open, [run("a", "error", "")]).changed).toBe(true);
+    // Deleted meanwhile, or nothing shown: left as it is.
+    expect(refreshed(open, [])).toEqual({ current: open, changed: false });
+    expect(refreshed(null, [done])).toEqual({ current: null, changed: false });
   });
 });

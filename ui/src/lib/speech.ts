@@ -1,7 +1,10 @@
 // Pure helpers of the Speech task: times and sizes in words, a transcript as plain text (what
-// Copy puts on the clipboard, the same text as the .txt export), a dropped file's checks.
+// Copy puts on the clipboard, the same text as the .txt export), a dropped file's checks, where
+// a kept run stands.
 
+import type { JobStatus } from "../bindings/JobStatus";
 import type { Segment } from "../bindings/Segment";
+import { durationText } from "./images";
 
 /** The most an audio file sent for a transcript may weigh (Rust checks it again). */
 export const MAX_AUDIO_BYTES = 25 * 1024 * 1024;
@@ -104,4 +107,59 @@ export function wordDiff(a: string, b: string): { a: DiffWord[]; b: DiffWord[]; 
  * the one pinned even when the mapping does not list it, so the choice stays visible. */
 export function pickable(offered: string[], pinned: string): string[] {
   return pinned === "" || offered.includes(pinned) ? offered : [...offered, pinned];
+}
+
+// ------------------------------------------------------------ runs as jobs
+// A run is kept before its request goes out and finished in place (in Rust); one still open
+// (the provider working, or resumed after a restart) shows where it stands instead of a result.
+
+/** Still waiting on the provider. */
+export function isOpen(status: JobStatus): boolean {
+  return status === "submitting" || status === "queued" || status === "running";
+}
+
+/** Whether any kept run is still open: the list is then read again until none is. */
+export function anyOpen(runs: { status: JobStatus }[]): boolean {
+  return runs.some((r) => isOpen(r.status));
+}
+
+/** Where an open run stands, in words: "Waiting for fal…". */
+export function openText(status: JobStatus, who: string): string {
+  if (status === "submitting") return `Sending to ${who}…`;
+  if (status === "running") return `${who} is working on it…`;
+  return `Waiting for ${who}…`;
+}
+
+/** Time since a run was kept (sent), in words: "12.3 s", "2 min 05 s". */
+export function elapsedText(createdAt: number, now: number): string {
+  return durationText(Math.max(0, now - createdAt));
+}
+
+/** A short tag for a kept run in the list: "" when complete. */
+export function statusTag(status: JobStatus): string {
+  if (isOpen(status)) return "waiting";
+  if (status === "error") return "failed";
+  if (status === "interrupted") return "interrupted";
+  if (status === "cancelled") return "cancelled";
+  return "";
+}
+
+/** Whether a run has audio to play: a finished text to speech, or the file sent for a
+ * transcript (text to speech not complete has none yet). */
+export function hasAudio(r: { audio: { file: string } }): boolean {
+  return r.audio.file !== "";
+}
+
+/** The run shown after the kept list was read again: its new state when it changed (it ended,
+ * or got its job), `changed` telling whether to show it anew; the same run otherwise. A run
+ * no longer kept stays as it was shown. */
+export function refreshed<T extends { id: string; status: JobStatus; audio: { file: string } }>(
+  current: T | null,
+  fresh: T[],
+): { current: T | null; changed: boolean } {
+  if (!current) return { current, changed: false };
+  const now = fresh.find((r) => r.id === current.id);
+  if (!now) return { current, changed: false };
+  const changed = now.status !== current.status || now.audio.file !== current.audio.file;
+  return { current: changed ? now : current, changed };
 }

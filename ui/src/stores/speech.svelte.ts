@@ -1,7 +1,9 @@
 // The Speech task's state: speech to text (an audio file chosen or dropped, its transcript) and
 // text to speech (text in, audio played and saved), the model and provider of each, the run
 // shown, the runs kept. Outlives the screen, so the last result is still there when the user
-// comes back. Every decision (route, checks, files) is made in Rust.
+// comes back. Every decision (route, checks, files) is made in Rust. A run is kept by Rust from
+// before its request goes out: one still open (its provider working, or resumed after a restart)
+// is read again until it ends (`reload`), and a failed one is kept with its error.
 import type { AppError } from "../bindings/AppError";
 import type { AudioInfo } from "../bindings/AudioInfo";
 import type { RouteDecision } from "../bindings/RouteDecision";
@@ -10,7 +12,7 @@ import type { SpeechKind } from "../bindings/SpeechKind";
 import type { SpeechRecord } from "../bindings/SpeechRecord";
 import { copyText } from "../lib/clipboard";
 import { toAppError } from "../lib/errors";
-import { dropProblem, transcriptText } from "../lib/speech";
+import { anyOpen, dropProblem, hasAudio, isOpen, refreshed, transcriptText } from "../lib/speech";
 import { api } from "../lib/ipc";
 
 /** Providers the app can ask, per task (Rust refuses others in plain words); offered for a
@@ -78,6 +80,24 @@ export class SpeechStore {
       }
     } catch (e) {
       this.error = toAppError(e);
+    }
+  }
+
+  /** Whether any kept run is still waiting on its provider. */
+  get hasOpen(): boolean {
+    return anyOpen(this.kept);
+  }
+
+  /** Reads the kept runs again (while some are open, and after a call failed so its run shows);
+   * the run shown follows when it ended or got its job. */
+  async reload() {
+    try {
+      const fresh = await api.speechList();
+      this.kept = fresh;
+      const r = refreshed(this.current, fresh);
+      if (r.changed && r.current) await this.show(r.current, { keepNotes: true });
+    } catch {
+      // The list stays as it was; the next read tries again.
     }
   }
 
@@ -168,11 +188,15 @@ export class SpeechStore {
     return this.kind === "stt" ? this.audio !== null : this.text.trim() !== "";
   }
 
-  async show(r: SpeechRecord) {
+  async show(r: SpeechRecord, opts: { keepNotes?: boolean } = {}) {
     this.current = r;
-    this.saved = null;
-    this.copied = false;
+    if (!opts.keepNotes) {
+      this.saved = null;
+      this.copied = false;
+    }
     this.currentUrl = null;
+    // An open run has no result yet; text to speech that failed has no audio.
+    if (isOpen(r.status) || !hasAudio(r)) return;
     try {
       const url = await api.speechAudio(r.audio.file);
       if (this.current?.id === r.id) this.currentUrl = url;
@@ -205,6 +229,8 @@ export class SpeechStore {
       if (this.kind === kind) await this.show(r);
     } catch (e) {
       this.error = toAppError(e);
+      // The run that failed is kept with its error: it shows in the list.
+      void this.reload();
     } finally {
       this.running = false;
     }
@@ -239,6 +265,8 @@ export class SpeechStore {
       this.compare = sides;
       const runs = sides.flatMap((x) => (x.run ? [x.run] : []));
       this.kept = [...runs, ...this.kept.filter((k) => !runs.some((r) => r.id === k.id))];
+      // The providers that failed kept their runs too, with their errors.
+      if (sides.some((x) => x.error)) void this.reload();
     } finally {
       this.comparing = false;
     }
@@ -270,7 +298,7 @@ export class SpeechStore {
   }
 
   async copy() {
-    if (!this.current) return;
+    if (!this.current || this.current.status !== "complete") return;
     this.copied = await copyText(transcriptText(this.current.text, this.current.segments));
   }
 }
