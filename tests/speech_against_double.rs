@@ -1419,3 +1419,57 @@ async fn an_open_run_is_not_exported() {
     assert!(file.speech.iter().all(|r| r.id != saved.id));
     assert!(file.media.is_empty(), "no audio of an open run");
 }
+
+/// Text to speech through fal's queue, cut while it waits: the next start polls the job again,
+/// downloads the audio made (with no credential) and keeps it; never sent again.
+#[tokio::test]
+async fn speech_made_resumes_after_the_app_ends_mid_job() {
+    use hf_double::speech::{tts_wav, KOKORO_HUB_ID};
+    let f = on_double().await;
+    f.double
+        .push_fault(Fault::new(Scope::Speech, FaultKind::JobStall));
+    let mut req = tts(KOKORO_HUB_ID, pinned("fal-ai"), "Hello after a restart");
+    req.voice = Some("af_heart".into());
+    let saved = cut_when(&f.services, f.services.synthesize(req), JobStatus::Queued).await;
+    assert_eq!(saved.kind, SpeechKind::Tts);
+    assert_eq!(saved.text, "Hello after a restart");
+    assert_eq!(saved.voice.as_deref(), Some("af_heart"));
+    assert_eq!((saved.audio.file.as_str(), saved.audio.bytes), ("", 0));
+    f.double.clear_faults();
+    let OnDouble {
+        double,
+        services,
+        store,
+        dir,
+    } = f;
+    drop(services);
+    let services = restart(&double, store, dir.path());
+    services
+        .sign_in(tokens::FREE_TOKEN.to_string(), true)
+        .await
+        .unwrap();
+    double.clear_requests();
+    let done = tokio::time::timeout(Duration::from_secs(20), services.speech_resume())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    let r = &done[0];
+    assert_eq!(r.id, saved.id);
+    assert_eq!(r.status, JobStatus::Complete, "{:?}", r.error);
+    assert_eq!(r.audio.mime, "audio/wav");
+    let made = std::fs::read(services.media_dir().join(&r.audio.file)).unwrap();
+    assert_eq!(made, tts_wav());
+    let reqs = double.requests();
+    assert!(reqs.iter().all(|q| q.method != "POST"), "never sent again");
+    assert_downloads_bare(&reqs, "v3.fal.media");
+    assert_eq!(services.speech_list(10).await.unwrap(), vec![r.clone()]);
+    let h = services.history.wait().await.unwrap();
+    let rows = h.calls(&CallQuery::default()).unwrap().rows;
+    assert_eq!(
+        rows.iter()
+            .filter(|q| q.kind == CallKind::TextToSpeech && q.status == "complete")
+            .count(),
+        1
+    );
+}

@@ -157,7 +157,10 @@ pub fn resume<R: Runtime>(app: &AppHandle<R>) {
         let s = app.state::<Services>();
         match s.speech_resume().await {
             Ok(runs) if !runs.is_empty() => {
-                log::info!("{} speech run(s) finished or marked at start-up", runs.len())
+                log::info!(
+                    "{} speech run(s) finished or marked at start-up",
+                    runs.len()
+                )
             }
             Ok(_) => {}
             Err(e) => log::warn!("speech runs not resumed: {e}"),
