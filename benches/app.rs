@@ -767,6 +767,13 @@ struct Smoothness {
     keystrokes_typed: usize,
     keystrokes_landed: usize,
     stream_s: f64,
+    /// Where the frames' script time went (the page's `__switchboardStats`), ms per frame:
+    /// rendering Markdown, and a stream's whole update (the text applied and Svelte's DOM
+    /// update, Markdown included). What a frame took beyond them is the engine's: style,
+    /// layout, paint, and the IPC messages' own handling.
+    markdown_ms_per_frame: f64,
+    update_ms_per_frame: f64,
+    markdown_ms_per_render: f64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -859,6 +866,7 @@ async fn smoothness(driver: &Driver, double: &HfDouble, panes: usize) -> Smoothn
         );
     }
     app.type_into(composer_css, "Write a lot").await;
+    let stats_before = render_stats(&app).await;
     // Frame times from here on.
     app.client
         .execute(
@@ -898,6 +906,7 @@ async fn smoothness(driver: &Driver, double: &HfDouble, panes: usize) -> Smoothn
         typed.push(c);
     }
     let stream_s = sent.elapsed().as_secs_f64();
+    let stats_after = render_stats(&app).await;
     let v = app
         .client
         .execute(
@@ -927,9 +936,15 @@ async fn smoothness(driver: &Driver, double: &HfDouble, panes: usize) -> Smoothn
         .zip(value.chars())
         .take_while(|(a, b)| a == b)
         .count();
+    let frame_count = frames.len().max(1) as f64;
+    let stat =
+        |k: &str| stats_after[k].as_f64().unwrap_or(0.0) - stats_before[k].as_f64().unwrap_or(0.0);
     frames.sort_by(f64::total_cmp);
     app.quit().await;
     Smoothness {
+        markdown_ms_per_frame: stat("markdownMs") / frame_count,
+        update_ms_per_frame: stat("applyMs") / frame_count,
+        markdown_ms_per_render: stat("markdownMs") / stat("markdownCalls").max(1.0),
         panes,
         tokens_per_pane: SMOOTH_TOKENS,
         chunk_us: smooth_chunk_us(),
@@ -946,6 +961,17 @@ async fn smoothness(driver: &Driver, double: &HfDouble, panes: usize) -> Smoothn
         },
         stream_s,
     }
+}
+
+/// The page's running totals of script time (ui/src/lib/stats.ts).
+async fn render_stats(app: &App) -> serde_json::Value {
+    app.client
+        .execute(
+            "return JSON.parse(JSON.stringify(globalThis.__switchboardStats || {}));",
+            vec![],
+        )
+        .await
+        .unwrap_or_default()
 }
 
 fn ram_gb() -> f64 {
@@ -1379,6 +1405,21 @@ fn main() {
         row(
             "  (median / longest frame)",
             format!("{:.1} / {:.0} ms", sm.frame_p50_ms, sm.frame_max_ms),
+            "",
+            None,
+        );
+        row(
+            "  script per frame: stream updates / of which Markdown",
+            format!(
+                "{:.1} / {:.1} ms",
+                sm.update_ms_per_frame, sm.markdown_ms_per_frame
+            ),
+            "",
+            None,
+        );
+        row(
+            "  (one Markdown render of an answer)",
+            format!("{:.2} ms", sm.markdown_ms_per_render),
             "",
             None,
         );

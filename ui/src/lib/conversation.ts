@@ -1,6 +1,7 @@
 // The playground's conversation: turns, how streamed events change them, and the figures shown
 // under an answer. Pure logic; the components hold the state.
 import type { AppError } from "../bindings/AppError";
+import { renderStats } from "./stats";
 import type { CallStats } from "../bindings/CallStats";
 import type { ChatEvent } from "../bindings/ChatEvent";
 import type { ChatMessage } from "../bindings/ChatMessage";
@@ -209,6 +210,13 @@ export function streamIntoTurn(
     scheduled = false;
     const turn = turnOf();
     if (!turn) return;
+    const t0 = performance.now();
+    // Svelte updates the DOM in a microtask queued by the first change below; this one runs
+    // after it, so the figure holds the text's application and the DOM update it causes.
+    queueMicrotask(() => {
+      renderStats.applies++;
+      renderStats.applyMs += performance.now() - t0;
+    });
     around(() => {
       buffer.applyTo(turn);
       if (turn.status !== "streaming" && !finished) {
