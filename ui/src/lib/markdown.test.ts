@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import {
   codeOfCopyButton,
   lexIncremental,
+  plainParagraph,
   escapeHtml,
   isHighlightMarkup,
   renderMarkdown,
@@ -354,6 +355,7 @@ describe("incremental lexing while an answer streams", () => {
     "# Title\n\nSome *text* here.\n\n- a\n- b\n\n  continued in the item\n\n```js\nlet x = 1;\n\nlet y = 2;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quote\nlazy line\n\nPara\n===\n\n1. one\n2. two\n\n\tindented code\n\nend  \nbreak\n\n    code after a blank\n\n***\n\nlast words",
     "Intro paragraph.\n\n* item one\n\n* item two\n\n  still item two\n\nOutro with `code` and **bold**.\n\n<div>raw html</div>\n\nText\n---\n\n- [ ] task\n- [x] done",
     "A link [here][ref] before its definition.\n\n[ref]: https://example.com\n\nAfter.",
+    "Plain words go on, then visit www.example.com or mail a@b.co, pay 5% (or 6) and say \"done\" - then 1. more - ok\n\nNext para 2 x",
   ];
   const reference = new Marked({ gfm: true, breaks: false, async: false });
 
@@ -366,6 +368,24 @@ describe("incremental lexing while an answer streams", () => {
           const want = reference.lexer(src).map((t) => [t.type, t.raw]);
           expect(got, `${JSON.stringify(src)}`).toEqual(want);
         }
+      }
+    }
+  });
+
+  it("grows a plain last paragraph without lexing, exactly as lexing would", () => {
+    const words = ["Deep", "learning", "is", "a", "subfield", "of", "machine", "learning.", "It", "costs", "5%", "or", "(rarely)", "more;", "say", "\"yes\"", "or", "don't", "www.example.com", "visit", "ww", "w.site", "1.", "2", "x-y", "café", "日本"];
+    const reference = new Marked({ gfm: true, breaks: false, async: false });
+    for (let seed = 1; seed <= 20; seed++) {
+      let r = seed;
+      const rand = () => (r = (r * 1103515245 + 12345) % 2147483648) / 2147483648;
+      let src = "Intro.\n\n";
+      for (let i = 0; i < 120; i++) {
+        const w = words[Math.floor(rand() * words.length)];
+        src += (i === 0 ? "" : " ") + w;
+        const got = lexIncremental(src).map((t) => [t.type, t.raw, "text" in t ? t.text : null]);
+        const want = reference.lexer(src).map((t) => [t.type, t.raw, "text" in t ? t.text : null]);
+        expect(got, JSON.stringify(src)).toEqual(want);
+        expect(renderMarkdownBlocks(src).join(""), JSON.stringify(src)).toBe(renderMarkdown(src));
       }
     }
   });
@@ -383,5 +403,41 @@ describe("incremental lexing while an answer streams", () => {
     // A whole lexing would grow to the full text (about 28,000 characters); the tail stays the
     // size of the last blocks.
     expect(Math.max(...lengths.slice(5))).toBeLessThan(4 * (para.length + 2));
+  });
+});
+
+describe("plain paragraphs skip the sanitiser", () => {
+  const reference = new Marked({ gfm: true, breaks: false, async: false });
+  const sanitised = (src: string) => dom(reference.parser(reference.lexer(src))).innerHTML;
+
+  it("renders exactly as the sanitised path shows it", () => {
+    for (const src of [
+      "Deep learning is a subfield of machine learning.",
+      "Quotes \"here\" and 'there', 5 < 6 & 7 > 3.",
+      "A line  \nbreak, and a \\*escaped star\\*.",
+      "Tabs\tand unicode: café, 日本語, emoji 🎉.",
+    ]) {
+      const token = reference.lexer(src)[0];
+      const fast = plainParagraph(token);
+      expect(fast, src).not.toBeNull();
+      expect(dom(fast!).innerHTML).toBe(sanitised(src));
+      expect(renderMarkdown(src)).toBe(fast);
+    }
+  });
+
+  it("leaves anything with markup to the sanitiser", () => {
+    for (const src of [
+      "Some *emphasis*.",
+      "A [link](https://example.com).",
+      "An autolink https://example.com here.",
+      "Inline <b>html</b>.",
+      "Some `code`.",
+      "~~struck~~",
+    ]) {
+      expect(plainParagraph(reference.lexer(src)[0]), src).toBeNull();
+    }
+    expect(plainParagraph(reference.lexer("# Heading")[0])).toBeNull();
+    // And the markup still cannot get through.
+    expect(renderMarkdown("Inline <img src=x onerror=alert(1)>.")).not.toContain("<img");
   });
 });
