@@ -4,6 +4,7 @@ import {
   codeOfCopyButton,
   lexIncremental,
   plainParagraph,
+  renderMarkdownParts,
   escapeHtml,
   isHighlightMarkup,
   renderMarkdown,
@@ -439,5 +440,18 @@ describe("plain paragraphs skip the sanitiser", () => {
     expect(plainParagraph(reference.lexer("# Heading")[0])).toBeNull();
     // And the markup still cannot get through.
     expect(renderMarkdown("Inline <img src=x onerror=alert(1)>.")).not.toContain("<img");
+  });
+});
+
+describe("renderMarkdownParts", () => {
+  it("gives plain paragraphs as text and shows the same as the HTML", () => {
+    const src = "First plain paragraph.\n\nSome *emphasis* here.\n\nA <b>tag</b> and 5 < 6 & so on\n\n```js\nlet x = 1;\n```";
+    const parts = renderMarkdownParts(src).filter((p) => p.html !== "");
+    expect(parts.map((p) => (p.text !== undefined ? "text" : "html"))).toEqual(["text", "html", "html", "html"]);
+    expect(parts[0].text).toBe("First plain paragraph.");
+    // A text part is shown as <p>{text}</p>: the same as the HTML path renders.
+    const shown = parts.map((p) => (p.text !== undefined ? `<p>${escapeHtml(p.text)}</p>\n` : p.html)).join("");
+    expect(shown).toBe(renderMarkdown(src));
+    expect(renderMarkdownParts("Quotes \"a\" & 'b' <i>x</i>")[0].text).toBeUndefined();
   });
 });

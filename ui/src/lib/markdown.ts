@@ -360,6 +360,37 @@ export function renderMarkdownBlocks(src: string): string[] {
   return blocks;
 }
 
+/** One block of an answer: sanitised HTML, or the text of a paragraph of plain text. */
+export type Part = { html: string; text?: undefined } | { text: string; html?: undefined };
+
+/** The text of a paragraph of nothing but text (no escapes, breaks or markup), else null. */
+function paragraphText(token: Token): string | null {
+  if (token.type !== "paragraph") return null;
+  const inline = (token as Tokens.Paragraph).tokens;
+  if (inline.length !== 1 || inline[0].type !== "text" || ("tokens" in inline[0] && inline[0].tokens?.length)) return null;
+  return (inline[0] as Tokens.Text).text;
+}
+
+/**
+ * `renderMarkdownBlocks`, with a paragraph of plain text given as its text: the page shows
+ * it as a text node (`<p>{text}</p>`), which a streaming frame updates in place instead of
+ * parsing the paragraph's HTML again (16 ms a frame for six answers of 35,000 characters).
+ */
+export function renderMarkdownParts(src: string): Part[] {
+  const t0 = performance.now();
+  const tokens = lexIncremental(src);
+  const linksKey = Object.keys(tokens.links).length > 0 ? JSON.stringify(tokens.links) : "";
+  const last = tokens.length - 1;
+  const parts = tokens.map((token, i): Part => {
+    const text = paragraphText(token);
+    if (text !== null) return { text };
+    return { html: i === last ? renderToken(token) : renderCachedToken(token, linksKey) };
+  });
+  renderStats.markdownCalls++;
+  renderStats.markdownMs += performance.now() - t0;
+  return parts;
+}
+
 /** The plain text of the code block a copy button (from `renderMarkdown`) belongs to. */
 export function codeOfCopyButton(button: Element): string {
   const code = button.closest(".code-block")?.querySelector("pre > code");
