@@ -191,6 +191,26 @@ export interface TurnStream {
   finish(): void;
 }
 
+// Every stream's frame update runs in one animation-frame callback, so Svelte updates the DOM
+// of all of them in one flush: with a callback each, six compare panes made six flushes a
+// frame, each laying the page out again when its pane read its scroll height.
+const frameQueue: (() => void)[] = [];
+function onNextFrame(f: () => void) {
+  frameQueue.push(f);
+  if (frameQueue.length === 1) {
+    requestAnimationFrame(() => {
+      const t0 = performance.now();
+      for (const g of frameQueue.splice(0)) g();
+      // Svelte updates the DOM in a microtask queued by the first change above; this one is
+      // queued after it, so the figure holds the texts' application and the DOM update.
+      queueMicrotask(() => {
+        renderStats.applies++;
+        renderStats.applyMs += performance.now() - t0;
+      });
+    });
+  }
+}
+
 /**
  * Streams events into the turn `turnOf()` returns, once per animation frame however fast they
  * arrive (a 100 ms timer covers a hidden window, where frames stop). `around` wraps each
@@ -210,13 +230,6 @@ export function streamIntoTurn(
     scheduled = false;
     const turn = turnOf();
     if (!turn) return;
-    const t0 = performance.now();
-    // Svelte updates the DOM in a microtask queued by the first change below; this one runs
-    // after it, so the figure holds the text's application and the DOM update it causes.
-    queueMicrotask(() => {
-      renderStats.applies++;
-      renderStats.applyMs += performance.now() - t0;
-    });
     around(() => {
       buffer.applyTo(turn);
       if (turn.status !== "streaming" && !finished) {
@@ -230,7 +243,7 @@ export function streamIntoTurn(
       buffer.push(e);
       if (!scheduled) {
         scheduled = true;
-        requestAnimationFrame(flush);
+        onNextFrame(flush);
         setTimeout(flush, 100);
       }
     },
