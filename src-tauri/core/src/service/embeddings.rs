@@ -8,14 +8,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::reach::DirectBase;
 use super::Services;
 use crate::call::{Billing, CallMode, RouteDecision, Routing, Target as Choice, Task};
 use crate::embeddings::{self, EmbeddingComparison, Target};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::history::embeddings::EmbeddingRecord;
 use crate::history::ledger::{CallKind, CallRow};
-use crate::providers::{self, provider_key_entry};
-use crate::secrets::Secret;
+use crate::providers;
 
 /// What the Embeddings task sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -428,56 +428,15 @@ impl Services {
         model_id: &str,
         bill_to: Option<&str>,
     ) -> AppResult<Target> {
-        let def = providers::get(provider);
-        let who = def.map_or_else(|| provider.to_string(), |d| d.display.clone());
-        let endpoints = &self.config.endpoints;
-        if mode == CallMode::OwnKey {
-            let def = def.ok_or_else(|| AppError::internal("own key for an unknown provider"))?;
-            let base = def
-                .base
-                .as_deref()
-                .ok_or_else(|| AppError::internal("no direct route for embeddings"))?;
-            let key: Secret = match self.secrets.get(&provider_key_entry(provider))? {
-                Some((k, _)) => k,
-                None => {
-                    return Err(AppError::new(
-                        ErrorCode::ProviderKeyMissing,
-                        format!("{who} is set to use your own key, but no key is saved. Add it in Providers, or switch it back to “Through Hugging Face”."),
-                    ))
-                }
-            };
-            return Ok(Target {
-                provider: provider.to_string(),
-                who,
-                base: endpoints.provider_base(provider, base),
-                model_id: model_id.to_string(),
-                auth: ("authorization".into(), def.authorization(&key)),
-                headers: def
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                secret: key.expose().to_string(),
-            });
-        }
-        let token = self.auth.token().map(|(t, _)| t).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::NotSignedIn,
-                "Sign in with a Hugging Face token to get embeddings through Hugging Face.",
-            )
-        })?;
-        let mut headers = Vec::new();
-        if let Some(org) = bill_to {
-            headers.push(("x-hf-bill-to".to_string(), org.to_string()));
-        }
+        let r = self.reach(provider, mode, bill_to, DirectBase::Api, "get embeddings")?;
         Ok(Target {
             provider: provider.to_string(),
-            who,
-            base: endpoints.router_url(provider),
+            who: r.who,
+            base: r.base,
             model_id: model_id.to_string(),
-            auth: ("authorization".into(), format!("Bearer {}", token.expose())),
-            headers,
-            secret: token.expose().to_string(),
+            auth: r.auth,
+            headers: r.headers,
+            secret: r.secret,
         })
     }
 }

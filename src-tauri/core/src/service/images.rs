@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use super::reach::DirectBase;
 use super::Services;
 use crate::call::{
     Billing, CallMode, EtaSource, ImageEvent, ImageJob, ImageRequest, JobStatus, RouteDecision,
@@ -26,8 +27,7 @@ use crate::history::ledger::{CallKind, CallRow};
 use crate::history::History;
 use crate::image_catalog::{self, ImageCatalog};
 use crate::images::{self, Picture, Poll, Submitted, Target};
-use crate::providers::{self, provider_key_entry};
-use crate::secrets::Secret;
+use crate::providers;
 
 /// Where the events of a running generation go (the app: a Tauri channel). Never fails the job.
 pub type ImageSink = Box<dyn FnMut(ImageEvent) + Send + 'static>;
@@ -487,10 +487,16 @@ impl Services {
                 format!("Switchboard cannot make {what} with {provider} yet."),
             )
         })?;
-        self.provider_target(provider, protocol, mode, model_id, bill_to)
+        let doing = if task.is_video() {
+            "make videos"
+        } else {
+            "make pictures"
+        };
+        self.provider_target(provider, protocol, mode, model_id, bill_to, doing)
     }
 
-    /// [`Self::image_target`] with the protocol given (speech speaks some the pictures do not).
+    /// [`Self::image_target`] with the protocol given (speech speaks some the pictures do not);
+    /// `doing` completes "Sign in with a Hugging Face token to …".
     pub(super) fn provider_target(
         &self,
         provider: &str,
@@ -498,62 +504,20 @@ impl Services {
         mode: CallMode,
         model_id: &str,
         bill_to: Option<&str>,
+        doing: &str,
     ) -> AppResult<Target> {
-        let def = providers::get(provider);
-        let who = def.map_or_else(|| provider.to_string(), |d| d.display.clone());
-        let endpoints = &self.config.endpoints;
-        if mode == CallMode::OwnKey {
-            let def = def.ok_or_else(|| AppError::internal("own key for an unknown provider"))?;
-            let key: Secret = match self.secrets.get(&provider_key_entry(provider))? {
-                Some((k, _)) => k,
-                None => {
-                    return Err(AppError::new(
-                        ErrorCode::ProviderKeyMissing,
-                        format!("{who} is set to use your own key, but no key is saved. Add it in Providers, or switch it back to “Through Hugging Face”."),
-                    ))
-                }
-            };
-            let base = def
-                .images_base_url(endpoints)
-                .ok_or_else(|| AppError::internal("no image route"))?;
-            return Ok(Target {
-                provider: provider.to_string(),
-                who,
-                protocol,
-                trusted: base.clone(),
-                base,
-                routed: false,
-                model_id: model_id.to_string(),
-                auth: ("authorization".into(), def.authorization(&key)),
-                headers: def
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                secret: key.expose().to_string(),
-            });
-        }
-        let token = self.auth.token().map(|(t, _)| t).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::NotSignedIn,
-                "Sign in with a Hugging Face token to make pictures through Hugging Face.",
-            )
-        })?;
-        let mut headers = Vec::new();
-        if let Some(org) = bill_to {
-            headers.push(("x-hf-bill-to".to_string(), org.to_string()));
-        }
+        let r = self.reach(provider, mode, bill_to, DirectBase::Jobs, doing)?;
         Ok(Target {
             provider: provider.to_string(),
-            who,
+            who: r.who,
             protocol,
-            base: endpoints.router_url(provider),
-            trusted: endpoints.router.clone(),
-            routed: true,
+            base: r.base,
+            trusted: r.trusted,
+            routed: r.routed,
             model_id: model_id.to_string(),
-            auth: ("authorization".into(), format!("Bearer {}", token.expose())),
-            headers,
-            secret: token.expose().to_string(),
+            auth: r.auth,
+            headers: r.headers,
+            secret: r.secret,
         })
     }
 

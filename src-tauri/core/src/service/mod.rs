@@ -9,7 +9,8 @@
 //! - [`history`]: the history opened on its own thread, and its commands;
 //! - [`providers`]: routed or own key per provider, keys, custom endpoints;
 //! - [`billing`]: the credits meter, the ledger and its totals;
-//! - [`images`]: text-to-image generations as durable jobs, the gallery.
+//! - [`images`]: picture and video generations as durable jobs, the gallery;
+//! - `reach`: how a call of another task than chat reaches its provider (router or own key).
 
 pub mod account;
 pub mod billing;
@@ -18,6 +19,7 @@ pub mod embeddings;
 pub mod history;
 pub mod images;
 pub mod providers;
+mod reach;
 pub mod speech;
 pub mod usage;
 

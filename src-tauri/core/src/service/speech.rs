@@ -499,6 +499,7 @@ impl Services {
                 run.mode,
                 &model_id,
                 job.bill_to.as_deref(),
+                "transcribe or speak",
             ) {
                 Ok(t) => t,
                 // The provider still holds the job, but no credential reaches it now.
@@ -737,7 +738,14 @@ impl Services {
         let protocol = speech::protocol(kind, &provider)
             .ok_or_else(|| AppError::internal("no speech protocol"))?;
         let target = self
-            .provider_target(&provider, protocol, mode, &model_id, bill_to)
+            .provider_target(
+                &provider,
+                protocol,
+                mode,
+                &model_id,
+                bill_to,
+                "transcribe or speak",
+            )
             .map_err(|e| {
                 if e.code == ErrorCode::NotSignedIn {
                     AppError::new(
