@@ -809,15 +809,16 @@ pub async fn fetch_picture(
     t: &Target,
     p: &Picture,
     max_bytes: usize,
+    what: &str,
 ) -> AppResult<Vec<u8>> {
     let url = match p {
         Picture::Bytes(b) => return Ok(b.clone()),
         Picture::Url(u) => u,
     };
-    download(http, open, t, url, max_bytes, "picture").await
+    download(http, open, t, url, max_bytes, what).await
 }
 
-/// Downloads a job's result (`what`: "picture", "audio"). A URL under the call's base gets its
+/// Downloads a job's result (`what`: "picture", "video", "audio"). A URL under the call's base gets its
 /// credential (through `http`, which follows same-origin redirects only); any other is fetched
 /// by `open`, a client that never carries one. Size-capped; errors never name the credential.
 pub(crate) async fn download(

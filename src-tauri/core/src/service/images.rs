@@ -1182,9 +1182,15 @@ impl RunningJob {
         }
         let mut kept = Vec::new();
         for p in &out.pictures {
-            let bytes =
-                images::fetch_picture(&self.http, &self.state.open, &self.target, p, max_bytes)
-                    .await?;
+            let bytes = images::fetch_picture(
+                &self.http,
+                &self.state.open,
+                &self.target,
+                p,
+                max_bytes,
+                what,
+            )
+            .await?;
             if let Picture::Bytes(_) = p {
                 if bytes.len() > max_bytes {
                     return Err(crate::hf::too_large(&self.target.who, max_bytes));
