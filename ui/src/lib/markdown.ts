@@ -295,9 +295,9 @@ const plainTokens = new WeakSet<Token>();
 /**
  * The tokens of `src` when it is `prev.src` with plain text appended to a last paragraph of
  * plain text: that paragraph grown by the text, no lexing. Null when this does not apply. In
- * WebKit, marked's lexer takes about 15 ms for a 35,000-character paragraph (its regular
- * expressions run interpreted in JavaScriptCore), and a streaming answer's last paragraph is
- * lexed again every frame; in Node the same takes 0.5 ms.
+ * WebKit, marked's lexer takes about 15 ms for a 35,000-character paragraph (measured by
+ * the smoothness bench; why JavaScriptCore is that much slower was not), and a streaming
+ * answer's last paragraph is lexed again every frame; in Node the same takes 0.5 ms.
  */
 function growPlainParagraph(prev: { src: string; tokens: Token[] }, src: string): (Token[] & { links: Record<string, unknown> }) | null {
   const last = prev.tokens[prev.tokens.length - 1];
