@@ -11,25 +11,11 @@ use crate::playground::{choose, send, sign_in, wait_answer};
 
 const VISION: &str = "Qwen/Qwen2.5-VL-72B-Instruct";
 
-async fn js(app: &App, script: &str) -> serde_json::Value {
-    app.client.execute(script, vec![]).await.unwrap()
-}
-
-/// Waits until `n` elements match `css`.
-async fn wait_count(app: &App, css: &str, n: usize) {
-    let script = format!("return document.querySelectorAll('{css}').length;");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while js(app, &script).await != serde_json::json!(n) {
-        assert!(std::time::Instant::now() < deadline, "{css}: not {n}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
 /// Waits until the conversation shows a picture that has loaded and has pixels.
 async fn wait_picture_shown(app: &App) {
     let script = "const i = document.querySelector('[data-testid=turn-user] [data-testid=message-picture]'); return !!i && i.complete && i.naturalWidth > 0;";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while js(app, script).await != serde_json::json!(true) {
+    while app.js(script).await != serde_json::json!(true) {
         assert!(
             std::time::Instant::now() < deadline,
             "no picture in the conversation"
@@ -60,14 +46,14 @@ async fn a_picture_attached_to_a_message_reaches_the_request_and_stays_after_a_r
         // A text-only model offers no attaching.
         choose(&app, crate::playground::MODEL, Some("together")).await;
         assert_eq!(
-            js(&app, "return !!document.querySelector('[data-testid=attach]');").await,
+            app.js("return !!document.querySelector('[data-testid=attach]');").await,
             serde_json::json!(false)
         );
 
         // A model that takes image input: chosen in the file dialog, and dropped on the prompt.
         choose(&app, VISION, Some("together")).await;
         app.click("[data-testid=attach]").await;
-        wait_count(&app, "[data-testid=attachment]", 1).await;
+        app.wait_count("[data-testid=attachment]", 1).await;
         let other = hf_double::png::avatar("a red blanket", 64);
         let drop = format!(
             "const bin = atob({b64}); const a = new Uint8Array(bin.length); for (let i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);\
@@ -75,22 +61,20 @@ async fn a_picture_attached_to_a_message_reaches_the_request_and_stays_after_a_r
              document.querySelector('[data-testid=composer]').dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}}));",
             b64 = serde_json::to_string(&base64::engine::general_purpose::STANDARD.encode(&other)).unwrap()
         );
-        js(&app, &drop).await;
-        wait_count(&app, "[data-testid=attachment]", 2).await;
+        app.js(&drop).await;
+        app.wait_count("[data-testid=attachment]", 2).await;
         app.settle().await;
         desktop.screenshot("chat-attachments-light");
         // The dropped one removed before sending.
-        js(
-            &app,
-            "document.querySelectorAll('[data-testid=attachment-remove]')[1].click();",
+        app.js("document.querySelectorAll('[data-testid=attachment-remove]')[1].click();",
         )
         .await;
-        wait_count(&app, "[data-testid=attachment]", 1).await;
+        app.wait_count("[data-testid=attachment]", 1).await;
 
         double.clear_requests();
         send(&app, "What animal is in this picture?").await;
         wait_answer(&app, "complete").await;
-        wait_count(&app, "[data-testid=attachment]", 0).await;
+        app.wait_count("[data-testid=attachment]", 0).await;
         wait_picture_shown(&app).await;
 
         // The request carried the chosen picture, and only it, as an image content part.

@@ -15,10 +15,6 @@ const FIVE: [&str; 5] = [
     "Markets fell as stocks dropped.",
 ];
 
-async fn js(app: &App, script: &str) -> serde_json::Value {
-    app.client.execute(script, vec![]).await.unwrap()
-}
-
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
     let n = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
@@ -28,9 +24,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 /// Every cell of the shown heat map holds the cosine of the double's vectors, value and text.
 async fn check_heat_map(app: &App) {
     app.wait_for("[data-testid=cell-4-4]").await;
-    let cells = js(
-        app,
-        "return [...document.querySelectorAll('[data-testid^=cell-]')].map(c => [c.dataset.testid, Number(c.dataset.value), c.textContent.trim(), c.title]);",
+    let cells = app.js("return [...document.querySelectorAll('[data-testid^=cell-]')].map(c => [c.dataset.testid, Number(c.dataset.value), c.textContent.trim(), c.title]);",
     )
     .await;
     let cells = cells.as_array().unwrap();
@@ -84,7 +78,7 @@ async fn five_sentences_give_the_doubles_similarities_and_come_back_after_a_rest
             "const t = document.querySelector('[data-testid=embed-sentences]'); t.value = {v}; t.dispatchEvent(new Event('input', {{bubbles: true}})); return t.value;",
             v = serde_json::to_string(&text).unwrap()
         );
-        assert_eq!(js(&app, &script).await, serde_json::json!(text));
+        assert_eq!(app.js(&script).await, serde_json::json!(text));
         double.clear_requests();
         app.click("[data-testid=embed-run]:not([disabled])").await;
         check_heat_map(&app).await;
@@ -143,7 +137,7 @@ async fn cells(app: &App, prefix: &str) -> Vec<(usize, usize, f64, String)> {
     let script = format!(
         "return [...document.querySelectorAll('[data-testid^={prefix}-]')].map(c => [c.dataset.testid, Number(c.dataset.value), c.textContent.trim()]);"
     );
-    js(app, &script)
+    app.js(&script)
         .await
         .as_array()
         .unwrap()
@@ -183,7 +177,7 @@ async fn two_models_side_by_side_show_the_differences_of_the_doubles_vectors() {
             v = serde_json::to_string(&FIVE.join("\n")).unwrap(),
             m = serde_json::to_string(SECOND_MODEL).unwrap(),
         );
-        js(&app, &script).await;
+        app.js(&script).await;
         app.wait_for_text("[data-testid=embed-route-2]", "Through Hugging Face").await;
         double.clear_requests();
         app.click("[data-testid=embed-run]:not([disabled])").await;
@@ -236,10 +230,10 @@ async fn two_models_side_by_side_show_the_differences_of_the_doubles_vectors() {
         // Both themes: the maps, then scrolled to where they disagree.
         for theme in ["light", "dark"] {
             app.click(&format!("[data-testid=theme-{theme}]")).await;
-            js(&app, "document.querySelector('[data-testid=embed-compare]').scrollIntoView({block: 'start'}); return 0;").await;
+            app.js("document.querySelector('[data-testid=embed-compare]').scrollIntoView({block: 'start'}); return 0;").await;
             app.settle().await;
             desktop.screenshot(&format!("embeddings-compare-{theme}"));
-            js(&app, "document.querySelector('[data-testid=embed-disagree]').scrollIntoView({block: 'start'}); return 0;").await;
+            app.js("document.querySelector('[data-testid=embed-disagree]').scrollIntoView({block: 'start'}); return 0;").await;
             app.settle().await;
             desktop.screenshot(&format!("embeddings-compare-disagree-{theme}"));
         }

@@ -15,39 +15,6 @@ const SDXL: &str = "stabilityai/stable-diffusion-xl-base-1.0";
 /// The card of the last generation in the Create view.
 const RESULT: &str = "[data-testid=image-card]";
 
-async fn js(app: &App, script: &str) -> serde_json::Value {
-    app.client.execute(script, vec![]).await.unwrap()
-}
-
-/// Chooses a `<select>`'s option by value, as a user picking it would.
-async fn select(app: &App, testid: &str, value: &str) {
-    app.wait_for(&format!("[data-testid={testid}]:not([disabled])"))
-        .await;
-    let script = format!(
-        "const s = document.querySelector('[data-testid={testid}]'); s.value = {v}; s.dispatchEvent(new Event('change', {{bubbles: true}})); return s.value;",
-        v = serde_json::to_string(value).unwrap()
-    );
-    let got = js(app, &script).await;
-    assert_eq!(got, value, "{testid} has no option {value}");
-}
-
-/// Waits until `css` matches exactly `n` elements.
-async fn wait_count(app: &App, css: &str, n: usize) {
-    let script = format!("return document.querySelectorAll('{css}').length;");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let got = js(app, &script).await;
-        if got == serde_json::json!(n) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{css}: {got} shown, not {n}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 async fn open_images(app: &App) {
     app.click("[data-testid=task-image]").await;
     app.wait_for(&format!(
@@ -59,15 +26,15 @@ async fn open_images(app: &App) {
 /// Generates `prompt` with `model` on `provider`; returns the shown card's job id once it has
 /// ended with `status`.
 async fn generate(app: &App, model: &str, provider: &str, prompt: &str) {
-    select(app, "image-model", model).await;
-    select(app, "image-provider", provider).await;
+    app.select("image-model", model).await;
+    app.select("image-provider", provider).await;
     // Set as typing would (an `input` event): WebDriver's clear on this textarea is flaky
     // under WebKitWebDriver while the card beside it re-renders.
     let script = format!(
         "const t = document.querySelector('[data-testid=image-prompt]'); t.value = {p}; t.dispatchEvent(new Event('input', {{bubbles: true}})); return t.value;",
         p = serde_json::to_string(prompt).unwrap()
     );
-    assert_eq!(js(app, &script).await, prompt);
+    assert_eq!(app.js(&script).await, prompt);
     app.click("[data-testid=image-generate]:not([disabled])")
         .await;
 }
@@ -97,9 +64,7 @@ async fn picture_on_disk(app: &App, data_dir: &Path, scope: &str) -> String {
     assert!(bytes.len() > 1000);
     assert_eq!(file.split('.').next().unwrap().len(), 64, "{file}");
     // Shown at its real size in the page, not a broken image.
-    let loaded = js(
-        app,
-        &format!(
+    let loaded = app.js(&format!(
             "const i = document.querySelector('{scope} [data-testid=image-picture]'); return i.complete && i.naturalWidth > 0;"
         ),
     )
@@ -152,18 +117,14 @@ async fn a_picture_per_recorded_provider_routed_then_own_keys_for_fal_and_togeth
         // The seed fal reported is shown, to make the picture again.
         app.click("[data-testid=images-gallery]").await;
         app.wait_for_text("[data-testid=gallery-grid]", "Picture 6").await;
-        let cards = js(
-            &app,
-            "return document.querySelectorAll('[data-testid=gallery-grid] [data-testid=image-card][data-status=complete]').length;",
+        let cards = app.js("return document.querySelectorAll('[data-testid=gallery-grid] [data-testid=image-card][data-status=complete]').length;",
         )
         .await;
         assert_eq!(cards, serde_json::json!(7));
         app.type_into("[data-testid=gallery-search]", "replicate").await;
-        wait_count(&app, "[data-testid=gallery-grid] [data-testid=image-card]", 1).await;
+        app.wait_count("[data-testid=gallery-grid] [data-testid=image-card]", 1).await;
         app.wait_for_text("[data-testid=gallery-grid]", "by replicate").await;
-        js(
-            &app,
-            "const i = document.querySelector('[data-testid=gallery-search]'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true}));",
+        app.js("const i = document.querySelector('[data-testid=gallery-search]'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true}));",
         )
         .await;
         app.wait_for_text("[data-testid=gallery-grid]", "Picture 0").await;
@@ -305,7 +266,7 @@ async fn select_in_pane(app: &App, pane: usize, testid: &str, value: &str) {
         v = serde_json::to_string(value).unwrap()
     );
     assert_eq!(
-        js(app, &script).await,
+        app.js(&script).await,
         value,
         "pane {pane}: no {testid} {value}"
     );
@@ -321,10 +282,10 @@ async fn one_prompt_compared_on_three_providers_with_the_quickest_marked() {
         sign_in(&app, tokens::PRO_TOKEN).await;
         open_images(&app).await;
         let script = "const t = document.querySelector('[data-testid=image-prompt]'); t.value = 'A red fox in the snow'; t.dispatchEvent(new Event('input', {bubbles: true}));";
-        js(&app, script).await;
+        app.js(script).await;
         app.click("[data-testid=images-compare]").await;
-        select(&app, "compare-count", "3").await;
-        wait_count(&app, "[data-testid=compare-pane]", 3).await;
+        app.select("compare-count", "3").await;
+        app.wait_count("[data-testid=compare-pane]", 3).await;
         let pairs = [
             (FLUX, "fal-ai"),
             (SDXL, "together"),
@@ -336,9 +297,7 @@ async fn one_prompt_compared_on_three_providers_with_the_quickest_marked() {
         }
         double.clear_requests();
         app.click("[data-testid=compare-run]:not([disabled])").await;
-        wait_count(
-            &app,
-            "[data-testid=compare-pane] [data-testid=image-card][data-status=complete]",
+        app.wait_count("[data-testid=compare-pane] [data-testid=image-card][data-status=complete]",
             3,
         )
         .await;
@@ -350,8 +309,8 @@ async fn one_prompt_compared_on_three_providers_with_the_quickest_marked() {
                 .await;
         }
         // The quickest is marked; no price is known, so none is called the cheapest.
-        wait_count(&app, "[data-testid=compare-quickest]", 1).await;
-        wait_count(&app, "[data-testid=compare-cheapest]", 0).await;
+        app.wait_count("[data-testid=compare-quickest]", 1).await;
+        app.wait_count("[data-testid=compare-cheapest]", 0).await;
         let posts: Vec<String> = double
             .requests()
             .into_iter()
@@ -413,11 +372,8 @@ async fn a_full_backup_brings_the_pictures_back_into_a_fresh_data_folder() {
         assert_eq!(back, original, "the same bytes, under the same hash");
         // "Save as…" writes the picture where the dialog says (here: over the backup file).
         app.click("[data-testid=images-create]").await;
-        js(
-            &app,
-            "document.querySelector('[data-testid=image-prompt]').value = '';",
-        )
-        .await;
+        app.js("document.querySelector('[data-testid=image-prompt]').value = '';")
+            .await;
         generate(&app, FLUX, "fal-ai", "A picture to save").await;
         wait_result(&app, "A picture to save", "complete").await;
         let made = picture_on_disk(&app, &desktop2.data_dir(), RESULT).await;
@@ -509,7 +465,7 @@ async fn image_to_image_from_a_chosen_file_and_from_a_dropped_one() {
              document.querySelector('[data-testid=image-source]').dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}}));",
             b64 = serde_json::to_string(b64).unwrap()
         );
-        js(&app, &drop).await;
+        app.js(&drop).await;
         app.wait_for("[data-testid=image-source-preview]").await;
         double.clear_requests();
         generate(&app, "ByteDance/SDXL-Lightning", "replicate", "Dropped and redrawn").await;
@@ -536,7 +492,7 @@ async fn wait_picture_loaded(app: &App, scope: &str) {
         "const i = document.querySelector('{scope} [data-testid=image-picture]'); return !!i && i.complete && i.naturalWidth > 0;"
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while js(app, &script).await != serde_json::json!(true) {
+    while app.js(&script).await != serde_json::json!(true) {
         assert!(
             std::time::Instant::now() < deadline,
             "no picture in {scope}"
@@ -621,11 +577,11 @@ async fn figures_result_to_screen_and_memory_with_200_pictures() {
         let before = memory(pid);
         let shown = std::time::Instant::now();
         app.click("[data-testid=images-gallery]").await;
-        wait_count(&app, "[data-testid=gallery-grid] [data-testid=image-card]", 200).await;
+        app.wait_count("[data-testid=gallery-grid] [data-testid=image-card]", 200).await;
         let loaded = "return [...document.querySelectorAll('[data-testid=gallery-grid] img')].filter(i => i.complete && i.naturalWidth > 0).length;";
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
-            let n = js(&app, loaded).await.as_u64().unwrap_or(0);
+            let n = app.js(loaded).await.as_u64().unwrap_or(0);
             if n >= 200 {
                 break;
             }
@@ -651,7 +607,7 @@ async fn figures_result_to_screen_and_memory_with_200_pictures() {
         assert!(after.pss_mb < 2048.0, "{:.0} MB with 200 pictures", after.pss_mb);
         // The rest is a click away.
         app.click("[data-testid=gallery-more]").await;
-        wait_count(&app, "[data-testid=gallery-grid] [data-testid=image-card]", 206).await;
+        app.wait_count("[data-testid=gallery-grid] [data-testid=image-card]", 206).await;
         app.quit().await;
     })
     .await;

@@ -64,10 +64,6 @@ pub(crate) async fn wait_answer(app: &App, status: &str) {
         .await;
 }
 
-async fn js(app: &App, script: &str) -> serde_json::Value {
-    app.client.execute(script, vec![]).await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_with_a_pinned_provider_stop_hostile_output_code_and_billing() {
     let _serial = SERIAL.lock().await;
@@ -169,15 +165,15 @@ async fn chat_with_a_pinned_provider_stop_hostile_output_code_and_billing() {
             .await;
         assert!(shown.contains("<img src=x onerror="), "{shown}");
         assert!(shown.contains("<script>"), "{shown}");
-        let counts = js(
-            &app,
-            "const a = document.querySelector('article:last-of-type [data-testid=answer]');\
+        let counts = app
+            .js(
+                "const a = document.querySelector('article:last-of-type [data-testid=answer]');\
              return [a.querySelectorAll('img,script,iframe').length,\
                      a.querySelectorAll('[onerror],a[href^=javascript]').length,\
                      a.querySelectorAll('strong').length,\
                      window.__pwned === undefined];",
-        )
-        .await;
+            )
+            .await;
         assert_eq!(counts, serde_json::json!([0, 0, 1, true]));
         desktop.screenshot("playground-hostile-answer");
 
@@ -407,9 +403,7 @@ async fn a_long_fast_answer_streams_while_typing_stays_responsive() {
         wait_answer(&app, "complete").await;
         let value = composer.prop("value").await.unwrap().unwrap_or_default();
         assert_eq!(value, "still responsive");
-        let words = js(
-            &app,
-            "return document.querySelector('article:last-of-type [data-testid=answer]').textContent.split(/\\s+/).filter(Boolean).length",
+        let words = app.js("return document.querySelector('article:last-of-type [data-testid=answer]').textContent.split(/\\s+/).filter(Boolean).length",
         )
         .await;
         assert_eq!(words, 5000);

@@ -43,22 +43,6 @@ fn test_wav() -> Vec<u8> {
     b
 }
 
-async fn js(app: &App, script: &str) -> serde_json::Value {
-    app.client.execute(script, vec![]).await.unwrap()
-}
-
-/// Waits until `script` returns `true`.
-async fn wait_js(app: &App, what: &str, script: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        if js(app, script).await == serde_json::json!(true) {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "{what}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 async fn open_speech(app: &App) {
     app.click("[data-testid=task-speech]").await;
     app.wait_for("[data-testid=speech-mode-stt]").await;
@@ -81,9 +65,7 @@ async fn check_spoken(app: &App) {
 /// Clicks Play and waits for the media element to say it plays.
 async fn check_plays(app: &App) {
     app.click("[data-testid=speech-play]").await;
-    wait_js(
-        app,
-        "the audio element did not start playing",
+    app.wait_js("the audio element did not start playing",
         "const a = document.querySelector('[data-testid=speech-audio]'); return !!a && !a.paused && a.currentTime > 0 && !a.error;",
     )
     .await;
@@ -120,11 +102,11 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
                 name = serde_json::to_string(name).unwrap(),
             )
         };
-        js(&app, &dropped("fake.wav", b"<html>not a recording</html>")).await;
+        app.js(&dropped("fake.wav", b"<html>not a recording</html>")).await;
         app.wait_for_text("[data-testid=speech-file-error]", "not an audio file")
             .await;
         assert!(!app.exists("[data-testid=speech-audio-chosen]").await);
-        js(&app, &dropped("dropped.wav", &wav)).await;
+        app.js(&dropped("dropped.wav", &wav)).await;
         app.wait_for_text("[data-testid=speech-audio-chosen]", "dropped.wav")
             .await;
         app.wait_for("[data-testid=speech-audio-preview]").await;
@@ -272,9 +254,7 @@ async fn a_wav_becomes_a_transcript_and_text_becomes_speech_played_saved_and_kep
         assert_eq!(std::fs::read_dir(&media).unwrap().count(), 2);
         // Deleting the speech run deletes its audio; the transcript's stays.
         app.click("[data-testid=speech-delete]").await;
-        wait_js(
-            &app,
-            "the deleted run is still shown",
+        app.wait_js("the deleted run is still shown",
             "return !document.querySelector('[data-testid=speech-spoken]');",
         )
         .await;

@@ -18,46 +18,13 @@ const T2V_PROMPT: &str = "A paper boat drifting down a rainy street";
 const I2V_PROMPT: &str = "The lighthouse beam sweeps across the bay";
 const CARD: &str = "[data-testid=video-card]";
 
-async fn js(app: &App, script: &str) -> serde_json::Value {
-    app.client.execute(script, vec![]).await.unwrap()
-}
-
-/// Waits until `script` returns `true`.
-async fn wait_js(app: &App, what: &str, script: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        if js(app, script).await == serde_json::json!(true) {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "{what}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
-/// Chooses a `<select>`'s option by value, as a user picking it would.
-async fn select(app: &App, testid: &str, value: &str) {
-    app.wait_for(&format!(
-        "[data-testid={testid}]:not([disabled]) option[value=\"{value}\"]"
-    ))
-    .await;
-    let script = format!(
-        "const s = document.querySelector('[data-testid={testid}]'); s.value = {v}; s.dispatchEvent(new Event('change', {{bubbles: true}})); return s.value;",
-        v = serde_json::to_string(value).unwrap()
-    );
-    assert_eq!(
-        js(app, &script).await,
-        value,
-        "{testid} has no option {value}"
-    );
-}
-
 /// Sets the prompt as typing would (an `input` event).
 async fn prompt(app: &App, text: &str) {
     let script = format!(
         "const t = document.querySelector('[data-testid=video-prompt]'); t.value = {p}; t.dispatchEvent(new Event('input', {{bubbles: true}})); return t.value;",
         p = serde_json::to_string(text).unwrap()
     );
-    assert_eq!(js(app, &script).await, text);
+    assert_eq!(app.js(&script).await, text);
 }
 
 async fn open_video(app: &App) {
@@ -88,29 +55,20 @@ async fn plays(app: &App, data_dir: &std::path::Path, scope: &str, prompt: &str)
         "the video kept is the one the provider made ({file})"
     );
     // The player has the video (a data: URL, no remote origin) and plays it.
-    wait_js(
-        app,
-        "the video element has no source",
+    app.wait_js("the video element has no source",
         &format!("const v = document.querySelector('{player}'); return !!v && (v.currentSrc || v.src).startsWith('data:video/webm;base64,');"),
     )
     .await;
-    js(
-        app,
-        &format!("const v = document.querySelector('{player}'); v.muted = true; v.play().catch(() => {{}}); return true;"),
+    app.js(&format!("const v = document.querySelector('{player}'); v.muted = true; v.play().catch(() => {{}}); return true;"),
     )
     .await;
-    wait_js(
-        app,
-        "the video element did not start playing",
+    app.wait_js("the video element did not start playing",
         &format!("const v = document.querySelector('{player}'); return !v.paused && v.currentTime > 0 && !v.error && v.videoWidth === 160;"),
     )
     .await;
     assert_eq!(
-        js(
-            app,
-            &format!("return document.querySelector('{player}').loop;")
-        )
-        .await,
+        app.js(&format!("return document.querySelector('{player}').loop;"))
+            .await,
         serde_json::json!(true),
         "the video loops"
     );
@@ -144,8 +102,8 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
             .await;
 
         // Text to video on Novita: its queue, its estimate of the time left, then the video.
-        select(&app, "video-model", video::T2V_MODEL).await;
-        select(&app, "video-provider", "novita").await;
+        app.select("video-model", video::T2V_MODEL).await;
+        app.select("video-provider", "novita").await;
         prompt(&app, T2V_PROMPT).await;
         app.click("[data-testid=video-generate]:not([disabled])")
             .await;
@@ -175,10 +133,10 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
 
         // Compare: the same prompt on Together and WaveSpeed side by side, each its own job.
         app.click("[data-testid=video-compare]").await;
-        select(&app, "video-pane-model-0", video::T2V_MODEL).await;
-        select(&app, "video-pane-provider-0", "together").await;
-        select(&app, "video-pane-model-1", video::T2V_MODEL).await;
-        select(&app, "video-pane-provider-1", "wavespeed").await;
+        app.select("video-pane-model-0", video::T2V_MODEL).await;
+        app.select("video-pane-provider-0", "together").await;
+        app.select("video-pane-model-1", video::T2V_MODEL).await;
+        app.select("video-pane-provider-1", "wavespeed").await;
         app.click("[data-testid=video-compare-run]:not([disabled])")
             .await;
         for i in 0..2 {
@@ -205,8 +163,8 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
 
         // Image to video on fal, from a picture chosen in the dialog; fal's queue holds it.
         app.click("[data-testid=video-mode-i2v]").await;
-        select(&app, "video-model", video::I2V_MODEL).await;
-        select(&app, "video-provider", "fal-ai").await;
+        app.select("video-model", video::I2V_MODEL).await;
+        app.select("video-provider", "fal-ai").await;
         app.click("[data-testid=video-source-pick]").await;
         app.wait_for("[data-testid=video-source]").await;
         prompt(&app, I2V_PROMPT).await;
@@ -255,8 +213,7 @@ async fn a_video_is_made_played_survives_a_kill_mid_job_and_a_backup() {
         app.wait_for_text(grid, T2V_PROMPT).await;
         app.type_into("[data-testid=video-gallery-search]", "lighthouse beam")
             .await;
-        wait_js(
-            &app,
+        app.wait_js(
             "the search still lists both",
             &format!("return document.querySelectorAll('{grid} {CARD}').length === 1;"),
         )

@@ -617,6 +617,53 @@ impl App {
         self.client.find(Locator::Css(css)).await.is_ok()
     }
 
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Waits until `script` returns `true`; `what` says what did not happen.
+    pub async fn wait_js(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while self.js(script).await != json!(true) {
+            assert!(Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until exactly `n` elements match `css`.
+    pub async fn wait_count(&self, css: &str, n: usize) {
+        let script = format!("return document.querySelectorAll({}).length;", json!(css));
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let got = self.js(&script).await;
+            if got == json!(n) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css}: {got} shown, not {n}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Chooses a `<select>`'s option by value, as a user picking it would (a `change` event),
+    /// once the select is enabled and has that option.
+    pub async fn select(&self, testid: &str, value: &str) {
+        self.wait_for(&format!(
+            "[data-testid={testid}]:not([disabled]) option[value={}]",
+            json!(value)
+        ))
+        .await;
+        let script = format!(
+            "const s = document.querySelector('[data-testid={testid}]'); s.value = {v}; s.dispatchEvent(new Event('change', {{bubbles: true}})); return s.value;",
+            v = json!(value)
+        );
+        assert_eq!(
+            self.js(&script).await,
+            json!(value),
+            "{testid} has no option {value}"
+        );
+    }
+
     /// Quits the app (ends the WebDriver session, which closes the window).
     pub async fn quit(self) {
         self.client.close().await.expect("close session");
