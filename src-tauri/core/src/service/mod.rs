@@ -49,6 +49,8 @@ pub struct Services {
     pub usage: Arc<usage::UsageState>,
     /// Image generations being waited on.
     pub images: Arc<images::ImageState>,
+    /// Speech runs being waited on (a start-up resume leaves them alone).
+    speech_in_flight: speech::SpeechInFlight,
 }
 
 impl Services {
@@ -81,6 +83,7 @@ impl Services {
             history,
             usage: Arc::default(),
             images: Arc::new(images::ImageState::new(&config_dir)?),
+            speech_in_flight: Arc::default(),
         })
     }
 }

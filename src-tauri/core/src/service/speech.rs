@@ -3,8 +3,10 @@
 //! each call in the ledger (task `speech_to_text` or `text_to_speech`, cost unknown when no
 //! price is known, its request id), the run and its audio kept offline.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use base64::Engine as _;
@@ -394,7 +396,7 @@ impl Services {
         call: &SpeechCall,
         bill_to: Option<String>,
     ) -> AppResult<InFlight> {
-        let guard = InFlight::new(&record.id);
+        let guard = InFlight::new(&self.speech_in_flight, &record.id);
         let h = self.history.wait().await?;
         let job = SpeechJob {
             provider_model: Some(call.target.model_id.clone()),
@@ -470,7 +472,7 @@ impl Services {
         let mut marked = Vec::new();
         let mut resumed = Vec::new();
         for (mut run, job) in open {
-            if InFlight::contains(&run.id) {
+            if lock(&self.speech_in_flight).contains(&run.id) {
                 continue;
             }
             let poll = job.provider_job.clone().filter(|j| j.poll_url.is_some());
@@ -537,7 +539,7 @@ impl Services {
         call: SpeechCall,
         job: ProviderJob,
     ) -> AppResult<SpeechRecord> {
-        let _in_flight = InFlight::new(&run.id);
+        let _in_flight = InFlight::new(&self.speech_in_flight, &run.id);
         let http = self.hf.http().clone();
         let t = &call.target;
         let made = match run.kind {
@@ -871,32 +873,33 @@ fn open_record(
     }
 }
 
-/// The runs this process is waiting on: a start-up resume leaves them alone. Dropping the
-/// guard (the call ended, or its task was dropped) takes the run out.
-struct InFlight(String);
+/// The runs these services are waiting on: a start-up resume leaves them alone.
+pub type SpeechInFlight = Arc<Mutex<HashSet<String>>>;
 
-fn in_flight() -> std::sync::MutexGuard<'static, std::collections::HashSet<String>> {
-    static SET: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
-        std::sync::OnceLock::new();
-    SET.get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+/// A run counted in flight until the guard is dropped (the call ended, or its task was
+/// dropped).
+struct InFlight {
+    set: SpeechInFlight,
+    id: String,
 }
 
 impl InFlight {
-    fn new(id: &str) -> Self {
-        in_flight().insert(id.to_string());
-        Self(id.to_string())
+    fn new(set: &SpeechInFlight, id: &str) -> Self {
+        lock(set).insert(id.to_string());
+        Self {
+            set: set.clone(),
+            id: id.to_string(),
+        }
     }
+}
 
-    fn contains(id: &str) -> bool {
-        in_flight().contains(id)
-    }
+fn lock(set: &SpeechInFlight) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    set.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        in_flight().remove(&self.0);
+        lock(&self.set).remove(&self.id);
     }
 }
 
