@@ -302,13 +302,14 @@ const plainTokens = new WeakSet<Token>();
 function growPlainParagraph(prev: { src: string; tokens: Token[] }, src: string): (Token[] & { links: Record<string, unknown> }) | null {
   const last = prev.tokens[prev.tokens.length - 1];
   const appended = src.slice(prev.src.length);
-  if (!last || appended === "" || !PLAIN_APPENDIX.test(appended) || plainParagraph(last) === null) return null;
+  // A paragraph of one text token only.
+  if (!last || appended === "" || !PLAIN_APPENDIX.test(appended) || paragraphText(last) === null) return null;
   const p = last as Tokens.Paragraph;
   const inline = p.tokens;
   // One line of text only (at the start of a line "1." or "-" could begin a list, "---" a
   // heading), whose first word is complete and which has a letter or digit: what it starts
   // with is settled, and it can never become a thematic break.
-  if (inline.length !== 1 || inline[0].type !== "text" || p.raw !== p.text || p.text.includes("\n")) return null;
+  if (p.raw !== p.text || p.text.includes("\n")) return null;
   if (!/^\S+ /.test(p.text) || !/[\p{L}\p{N}]/u.test(p.text)) return null;
   // And all of it plain (a "[ref]:" could become a link definition): checked once, then only
   // what each frame appends.
@@ -342,22 +343,11 @@ export function renderMarkdown(src: string): string {
 }
 
 /**
- * `renderMarkdown` as one sanitised HTML string per top-level block, in order.
- * A streaming answer shows each block in its own `{@html}`, so a frame
- * replaces only the DOM of the block that changed (the last one) instead of
- * the whole answer's.
+ * `renderMarkdown` as one sanitised HTML string per top-level block, in order:
+ * `renderMarkdownParts` with each plain paragraph's text as its HTML.
  */
 export function renderMarkdownBlocks(src: string): string[] {
-  const t0 = performance.now();
-  const tokens = lexIncremental(src);
-  // Reference links are resolved while lexing, so a block's output also
-  // depends on the link definitions anywhere in the text.
-  const linksKey = Object.keys(tokens.links).length > 0 ? JSON.stringify(tokens.links) : "";
-  const last = tokens.length - 1;
-  const blocks = tokens.map((token, i) => (i === last ? renderToken(token) : renderCachedToken(token, linksKey)));
-  renderStats.markdownCalls++;
-  renderStats.markdownMs += performance.now() - t0;
-  return blocks;
+  return renderMarkdownParts(src).map((p) => (p.text !== undefined ? `<p>${escapeHtml(p.text)}</p>\n` : p.html));
 }
 
 /** One block of an answer: sanitised HTML, or the text of a paragraph of plain text. */
@@ -372,9 +362,10 @@ function paragraphText(token: Token): string | null {
 }
 
 /**
- * `renderMarkdownBlocks`, with a paragraph of plain text given as its text: the page shows
- * it as a text node (`<p>{text}</p>`), which a streaming frame updates in place instead of
- * parsing the paragraph's HTML again (16 ms a frame for six answers of 35,000 characters).
+ * An answer's top-level blocks, in order: sanitised HTML, or for a paragraph of plain text its
+ * text. A streaming answer shows each part on its own, so a frame replaces only the DOM of the
+ * block that changed (the last one), and a plain paragraph is a text node (`<p>{text}</p>`)
+ * updated in place.
  */
 export function renderMarkdownParts(src: string): Part[] {
   const t0 = performance.now();
