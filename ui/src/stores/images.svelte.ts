@@ -12,6 +12,7 @@ import type { Routing } from "../bindings/Routing";
 import { toAppError } from "../lib/errors";
 import { parseSeed, SIZE_PRESETS, sizeProblem } from "../lib/images";
 import { api } from "../lib/ipc";
+import { readOnce } from "../lib/once";
 
 export interface Running {
   jobId: string | null;
@@ -80,7 +81,7 @@ export class ImageStore {
   search = $state("");
   galleryLoading = $state(false);
   /** Pictures' data: URLs by file, read once (not reactive: components keep what they show). */
-  #pictures = new Map<string, Promise<string>>();
+  #pictures = readOnce((file) => api.imageData(file));
   #started: Promise<void> | null = null;
 
   readonly sizeError = $derived(this.ratio === "custom" ? sizeProblem(this.width, this.height) : null);
@@ -285,13 +286,7 @@ export class ImageStore {
 
   /** A picture's data: URL, read once. */
   picture(file: string): Promise<string> {
-    let p = this.#pictures.get(file);
-    if (!p) {
-      p = api.imageData(file);
-      p.catch(() => this.#pictures.delete(file));
-      this.#pictures.set(file, p);
-    }
-    return p;
+    return this.#pictures(file);
   }
 
   setPanes(n: number) {

@@ -13,6 +13,7 @@ import type { RouteDecision } from "../bindings/RouteDecision";
 import type { Routing } from "../bindings/Routing";
 import { toAppError } from "../lib/errors";
 import { api } from "../lib/ipc";
+import { readOnce } from "../lib/once";
 import { buildVideoRequest, DEFAULT_VIDEO_MODEL, videoProblem, type VideoForm, type VideoTask } from "../lib/video";
 
 const AUTO: Routing = { kind: "auto", policy: "fastest" };
@@ -120,7 +121,7 @@ export class VideoStore {
   galleryLimit = $state(200);
 
   /** Videos' data: URLs by file, read once (they weigh MBs: only when a card is seen or played). */
-  #videos = new Map<string, Promise<string>>();
+  #videos = readOnce((file) => api.imageData(file));
   #started: Promise<void> | null = null;
   #loaded = new Set<VideoTask>();
 
@@ -321,13 +322,7 @@ export class VideoStore {
 
   /** A video's data: URL, read once. */
   video(file: string): Promise<string> {
-    let p = this.#videos.get(file);
-    if (!p) {
-      p = api.imageData(file);
-      p.catch(() => this.#videos.delete(file));
-      this.#videos.set(file, p);
-    }
-    return p;
+    return this.#videos(file);
   }
 
   /** Runs the form's prompt and settings on both panes' models and providers at once. */
