@@ -391,6 +391,26 @@ describe("incremental lexing while an answer streams", () => {
     }
   });
 
+  it("does not lex again when compare panes stream the same answer, side by side or behind", () => {
+    const lexer = vi.spyOn(Marked.prototype, "lexer");
+    const words = "Deep learning is a subfield of machine learning that uses neural networks with many layers and".split(" ");
+    const panes = ["", "", "", "", "", ""];
+    const counts = panes.map(() => 0);
+    for (let frame = 0; frame < 400; frame++) {
+      for (let p = 0; p < panes.length; p++) {
+        // The same words in each pane; some panes in step, some falling behind.
+        if (p % 2 === 0 || frame % 3 !== 0) panes[p] += (panes[p] ? " " : "") + words[counts[p]++ % words.length];
+        lexIncremental(panes[p]);
+      }
+    }
+    const longest = Math.max(...lexer.mock.calls.map((c) => String(c[0]).length));
+    lexer.mockRestore();
+    expect(panes[0].length).toBeGreaterThan(2000);
+    // The first words only: every later frame grows a kept paragraph or finds the same text.
+    expect(longest).toBeLessThan(40);
+    for (const text of panes) expect(lexIncremental(text)).toEqual(reference.lexer(text));
+  });
+
   it("lexes only the text after the blocks it keeps", () => {
     const lexer = vi.spyOn(Marked.prototype, "lexer");
     const para = "A sentence of a long answer that keeps going. ".repeat(20);

@@ -257,13 +257,15 @@ export function lexIncremental(src: string): Token[] & { links: Record<string, u
     return tokens;
   };
   if (src.includes("\r")) return whole();
-  const prev = recentLexes.find((e) => src.length >= e.src.length && src.startsWith(e.src));
+  const prev = longestPrefix(src);
   if (!prev || Object.keys((prev.tokens as Token[] & { links?: object }).links ?? {}).length > 0) {
     return whole();
   }
+  // The same text again (rendered twice, or compare panes showing the same answer): its lex.
+  if (prev.src.length === src.length) return prev.tokens as Token[] & { links: Record<string, unknown> };
   const grown = growPlainParagraph(prev, src);
   if (grown) {
-    remember(src, grown);
+    remember(src, grown, prev);
     return grown;
   }
   // Keep the tokens before the last two content (non-space) tokens.
@@ -279,7 +281,7 @@ export function lexIncremental(src: string): Token[] & { links: Record<string, u
   const tail = marked.lexer(src.slice(offset));
   if (Object.keys(tail.links).length > 0) return whole();
   const tokens = Object.assign([...kept, ...tail], { links: tail.links });
-  remember(src, tokens);
+  remember(src, tokens, prev);
   return tokens;
 }
 
@@ -327,8 +329,24 @@ function growPlainParagraph(prev: { src: string; tokens: Token[] }, src: string)
   return Object.assign([...prev.tokens.slice(0, -1), grown], { links: {} });
 }
 
-function remember(src: string, tokens: Token[]) {
-  const i = recentLexes.findIndex((e) => src.startsWith(e.src));
+/**
+ * The kept lex of the longest earlier text that `src` extends. Comparing a whole text is the
+ * cost here (texts are tens of thousands of characters, and six compare panes streaming the
+ * same answer are each other's prefixes): candidates are picked by their length and last
+ * character, and only the longest is compared in full, or the next when it does not match.
+ */
+function longestPrefix(src: string): { src: string; tokens: Token[] } | undefined {
+  const candidates = recentLexes.filter((e) => {
+    const n = e.src.length;
+    return n <= src.length && (n === 0 || src.charCodeAt(n - 1) === e.src.charCodeAt(n - 1));
+  });
+  candidates.sort((a, b) => b.src.length - a.src.length);
+  return candidates.find((e) => src.startsWith(e.src));
+}
+
+/** Keeps `tokens` as the lex of `src`, in place of `replaces` (the lex it was grown from). */
+function remember(src: string, tokens: Token[], replaces?: { src: string; tokens: Token[] }) {
+  const i = replaces ? recentLexes.indexOf(replaces) : -1;
   if (i >= 0) recentLexes.splice(i, 1);
   recentLexes.unshift({ src, tokens });
   if (recentLexes.length > LEX_KEEP_LIMIT) recentLexes.pop();
