@@ -35,7 +35,10 @@ pub fn app_info(s: State<'_, Services>) -> AppInfo {
 
 #[tauri::command]
 pub async fn auth_status(s: State<'_, Services>) -> AppResult<AuthStatus> {
-    Ok(s.auth.status().await)
+    super::perf::mark("auth_asked");
+    let status = s.auth.status().await;
+    super::perf::mark("auth_answered");
+    Ok(status)
 }
 
 #[tauri::command]
