@@ -13,6 +13,7 @@ import {
   requestMessages,
   retrySecondsLeft,
   streamIntoTurn,
+  frameShare,
   turnFromStored,
   userTurn,
 } from "./conversation";
@@ -197,6 +198,46 @@ describe("streaming into a turn", () => {
     expect(t.status).toBe("complete");
     expect(s.finished).toBe(true);
     expect(finishedCalls).toBe(1);
+    // The frame asked for the last event comes (a no-op now), as it would once shown again.
+    for (const f of frames.slice(1)) f(0);
+    expect(finishedCalls).toBe(1);
+  });
+});
+
+describe("many streams at once", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("a frame applies all of two streams, half of more", () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map(frameShare)).toEqual([0, 1, 2, 2, 2, 3, 3, 4]);
+  });
+
+  it("six panes take turns: each is applied every other frame, those that waited first", () => {
+    let frames: FrameRequestCallback[] = [];
+    vi.stubGlobal("requestAnimationFrame", (cb: FrameRequestCallback) => frames.push(cb));
+    const runFrame = () => {
+      const now = frames;
+      frames = [];
+      for (const f of now) f(0);
+    };
+    const turns = [0, 1, 2, 3, 4, 5].map(() => assistantTurn("m/x"));
+    const streams = turns.map((t) => streamIntoTurn(() => t, () => {}));
+    const send = () => streams.forEach((s, i) => s.onEvent({ event: "delta", content: String(i), reasoning: "" }));
+    send();
+    expect(frames).toHaveLength(1);
+    runFrame();
+    expect(turns.map((t) => t.content)).toEqual(["0", "1", "2", "", "", ""]);
+    // Every pane has more by the next frame: the three that waited go first.
+    send();
+    runFrame();
+    expect(turns.map((t) => t.content)).toEqual(["0", "1", "2", "33", "44", "55"]);
+    send();
+    runFrame();
+    expect(turns.map((t) => t.content)).toEqual(["000", "111", "222", "33", "44", "55"]);
+    // Once the answers end, what is left is applied in the frames after.
+    runFrame();
+    runFrame();
+    expect(turns.map((t) => t.content)).toEqual(["000", "111", "222", "333", "444", "555"]);
+    expect(frames).toHaveLength(0);
   });
 });
 
