@@ -39,12 +39,7 @@ export function reportFirstPaint(marks: { scriptStart: number; mounted: number; 
     const phases =
       `html=${at(nav?.responseEnd)} script_start=${at(marks.scriptStart)} mounted=${at(marks.mounted)}` +
       ` first_frame=${at(firstFrameAt)} load=${at(marks.loaded())} fcp=${at(entryAt("first-contentful-paint"))}` +
-      ` auth_status=${at(entryAt("auth_status"))} screen=${at(shownAt)}` +
-      // Each file the page loaded: when it arrived.
-      performance
-        .getEntriesByType("resource")
-        .map((r) => ` ${r.name.split("/").pop()?.replace(/-[\w-]{8}(?=\.)/, "")}=${at((r as PerformanceResourceTiming).responseEnd)}`)
-        .join("");
+      ` auth_status=${at(entryAt("auth_status"))} screen=${at(shownAt)}`;
     const args: Commands["report_first_paint"]["args"] = { msSinceNavigationStart: performance.now(), phases };
     invoke("report_first_paint", { args }).catch(() => {});
   });
