@@ -382,8 +382,8 @@ function paragraphText(token: Token): string | null {
 /**
  * An answer's top-level blocks, in order: sanitised HTML, or for a paragraph of plain text its
  * text. A streaming answer shows each part on its own, so a frame replaces only the DOM of the
- * block that changed (the last one), and a plain paragraph is a text node (`<p>{text}</p>`)
- * updated in place.
+ * block that changed (the last one), and a plain paragraph is one text node that the view
+ * appends to as it grows (lib/growing-text).
  */
 export function renderMarkdownParts(src: string): Part[] {
   const t0 = performance.now();
